@@ -1,0 +1,1 @@
+"""Cryptographic building blocks: the only place that touches primitives."""

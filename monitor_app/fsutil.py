@@ -1,0 +1,96 @@
+"""Private, durable file handling: 0700 directories, 0600 files, atomic replacement.
+
+Every write of a file that must survive a crash goes: temporary name in the same directory,
+write, flush, fsync, rename over the target, fsync the directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from monitor_app.errors import StorageError
+
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+TEMP_PREFIX = ".tmp-"
+
+
+def restrict_umask() -> int:
+    """Make every file this process creates private to its user; returns the old umask."""
+    return os.umask(0o077)
+
+
+def make_private_dir(path: Path) -> None:
+    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    os.chmod(path, DIR_MODE)
+
+
+def fsync_dir(path: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def temp_name(directory: Path) -> Path:
+    return directory / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
+
+
+def storage_error(exc: OSError, path: Path | None = None) -> StorageError:
+    """Translate an OSError into a typed error without leaking file content."""
+    code = "disk_full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "storage_failed"
+    return StorageError(code, path=str(path) if path else None, errno=exc.errno)
+
+
+@contextlib.contextmanager
+def atomic_writer(target: Path) -> Iterator[BinaryIO]:
+    """Yield a private temporary file that replaces ``target`` only if the block succeeds."""
+    tmp = temp_name(target.parent)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except OSError as exc:
+        raise storage_error(exc, target) from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+        fsync_dir(target.parent)
+    except OSError as exc:
+        _unlink_quietly(tmp)
+        raise storage_error(exc, target) from None
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+
+
+def atomic_write_bytes(target: Path, data: bytes) -> None:
+    with atomic_writer(target) as handle:
+        handle.write(data)
+
+
+def _unlink_quietly(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()
+
+
+def remove_stale_temp_files(directory: Path) -> int:
+    """Delete temporary files a crash left behind; they are never referenced."""
+    removed = 0
+    if not directory.is_dir():
+        return 0
+    for entry in directory.iterdir():
+        if entry.name.startswith(TEMP_PREFIX) and entry.is_file():
+            _unlink_quietly(entry)
+            removed += 1
+    return removed

@@ -1,0 +1,1 @@
+"""Records: schemas, controlled vocabularies and validation of monitoring data."""

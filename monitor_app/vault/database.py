@@ -1,0 +1,65 @@
+"""The SQLCipher connection: raw 256-bit key, explicit cipher and durability settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlcipher3
+
+from monitor_app.errors import VaultError
+
+DB_NAME = "vault.db"
+PAGE_SIZE = 4096
+
+# Every setting is explicit so a library default changing under us cannot weaken a vault.
+CIPHER_PRAGMAS = (
+    "PRAGMA cipher_compatibility = 4",
+    "PRAGMA cipher_page_size = 4096",
+    "PRAGMA cipher_plaintext_header_size = 0",
+    "PRAGMA cipher_memory_security = ON",
+)
+SESSION_PRAGMAS = (
+    "PRAGMA secure_delete = ON",
+    "PRAGMA temp_store = MEMORY",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA synchronous = FULL",
+    "PRAGMA busy_timeout = 5000",
+)
+
+Connection = Any  # sqlcipher3 ships no type information
+
+
+def connect(path: Path, data_key: bytes | None) -> Connection:
+    """Open the database. ``data_key=None`` gives plain SQLite (used only by benchmarks)."""
+    conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False)
+    try:
+        if data_key is not None:
+            conn.execute(f"PRAGMA key = \"x'{data_key.hex()}'\"")
+            for pragma in CIPHER_PRAGMAS:
+                conn.execute(pragma)
+        # Reading the schema is what first decrypts page 1: a damaged file fails here.
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        for pragma in SESSION_PRAGMAS:
+            conn.execute(pragma)
+    except sqlcipher3.DatabaseError:
+        conn.close()
+        raise VaultError("database_damaged") from None
+    return conn
+
+
+def integrity_problems(conn: Connection) -> list[str]:
+    """Rows of integrity_check and cipher_integrity_check that report a problem."""
+    problems = [row[0] for row in conn.execute("PRAGMA integrity_check") if row[0] != "ok"]
+    problems += [str(row[0]) for row in conn.execute("PRAGMA cipher_integrity_check")]
+    return problems
+
+
+def page_count_matches_file(conn: Connection, path: Path) -> bool:
+    """False when the file is shorter than the database says: a truncated copy."""
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        return True  # pages may live in the WAL until checkpoint
+    return bool(path.stat().st_size >= pages * PAGE_SIZE)

@@ -1,0 +1,139 @@
+"""Database schema and its migrations.
+
+``SCHEMA_VERSION`` is stored in the ``meta`` table. Each migration moves the schema one
+version up inside the caller's transaction. A vault written by a newer version of the app is
+refused before anything is written to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from monitor_app.errors import VaultError
+from monitor_app.vault.database import Connection
+
+SCHEMA_VERSION = 1
+
+_V1 = """
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE records (
+    id               TEXT PRIMARY KEY,
+    type             TEXT NOT NULL,
+    current_revision INTEGER NOT NULL,
+    created_at       TEXT NOT NULL,
+    created_by       TEXT NOT NULL,
+    modified_at      TEXT NOT NULL,
+    modified_by      TEXT NOT NULL,
+    -- Denormalised from the current revision for list views: never sensitive fields.
+    display          TEXT NOT NULL,
+    sort_date        TEXT,
+    place_id         TEXT,
+    deleted_at       TEXT,
+    deleted_by       TEXT,
+    deleted_reason   TEXT
+);
+CREATE INDEX records_type_date ON records (type, sort_date, id);
+CREATE INDEX records_date ON records (sort_date, id);
+CREATE INDEX records_place ON records (place_id);
+CREATE TABLE revisions (
+    record_id  TEXT NOT NULL REFERENCES records (id),
+    revision   INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    author     TEXT NOT NULL,
+    fields     TEXT NOT NULL,   -- JSON of the non-sensitive fields
+    sensitive  TEXT,            -- JSON of sensitive fields, read only on explicit request
+    PRIMARY KEY (record_id, revision)
+) WITHOUT ROWID;
+CREATE TABLE attachments (
+    id            TEXT PRIMARY KEY,
+    record_id     TEXT NOT NULL REFERENCES records (id),
+    blob_name     TEXT NOT NULL UNIQUE,
+    blob_key      BLOB NOT NULL,
+    size          INTEGER NOT NULL,
+    sha256        TEXT NOT NULL,
+    original_name TEXT NOT NULL,
+    media_type    TEXT NOT NULL,
+    caption       TEXT,
+    added_at      TEXT NOT NULL,
+    added_by      TEXT NOT NULL,
+    deleted_at    TEXT
+);
+CREATE INDEX attachments_record ON attachments (record_id);
+CREATE TABLE audit (
+    seq       INTEGER PRIMARY KEY,
+    at        TEXT NOT NULL,
+    actor     TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    record_id TEXT,
+    details   TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL
+);
+-- Full-text index of non-sensitive text only. Text is normalised before indexing (see
+-- records/search.py): accents folded, Han characters spaced so a phrase query matches any
+-- substring of them.
+CREATE VIRTUAL TABLE search_index USING fts5 (
+    record_id UNINDEXED,
+    type UNINDEXED,
+    body,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+"""
+
+
+
+def _run_statements(script: str) -> Callable[[Connection], None]:
+    # Statement by statement: executescript would commit and split the step's transaction.
+    statements = [s.strip() for s in script.split(";\n") if s.strip()]
+
+    def step(conn: Connection) -> None:
+        for statement in statements:
+            conn.execute(statement)
+
+    return step
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    1: _run_statements(_V1),
+}
+
+
+def stored_version(conn: Connection) -> int:
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+    ).fetchone()
+    if not exists:
+        return 0
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def check_supported(conn: Connection) -> int:
+    version = stored_version(conn)
+    if version > SCHEMA_VERSION:
+        raise VaultError("vault_too_new", found=version, supported=SCHEMA_VERSION)
+    return version
+
+
+def migrate(conn: Connection) -> None:
+    """Bring the schema to SCHEMA_VERSION, one transaction per step."""
+    version = check_supported(conn)
+    while version < SCHEMA_VERSION:
+        target = version + 1
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            MIGRATIONS[target](conn)
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(target),),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        version = target

@@ -1,0 +1,59 @@
+"""Shared fixtures. Tests run headless and with the minimum KDF cost (64 MiB, t=3)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["MONITOR_APP_KDF_PROFILE"] = "minimum"
+
+from monitor_app.vault import lifecycle  # noqa: E402
+from monitor_app.vault.session import UnlockedVault  # noqa: E402
+
+PASSPHRASE = "correct horse battery staple"
+
+# Awkward text reused across record, CLI and GUI tests: mixed scripts, RTL marks, combining
+# characters, emoji, very long strings.
+HOSTILE_TEXTS = [
+    "Ислам Каримов — задержан 3 марта",
+    "Кыйноо: өч алуу, үй-бүлө, ң",
+    "détenu arrêté à l'aube",
+    "酷刑发生在审讯室",
+    "\u202eevil\u202c right-to-left override",
+    "e\u0301\u0301\u0301 combining",
+    "emoji 🙂👩🏽‍⚖️",
+    "x" * 1000,
+    "'; DROP TABLE records; --",
+    '"quoted" NEAR(a b) AND OR NOT * ^',
+]
+
+
+@pytest.fixture
+def passphrase() -> str:
+    return PASSPHRASE
+
+
+@pytest.fixture
+def vault_dir(tmp_path: Path) -> Path:
+    return tmp_path / "vault"
+
+
+@pytest.fixture
+def created_vault(vault_dir: Path) -> Iterator[tuple[UnlockedVault, str]]:
+    vault, code = lifecycle.create_vault(vault_dir, PASSPHRASE, name="Test Monitor", organisation="Test Org")
+    yield vault, code
+    vault.lock()
+
+
+@pytest.fixture
+def vault(created_vault: tuple[UnlockedVault, str]) -> UnlockedVault:
+    return created_vault[0]
+
+
+@pytest.fixture
+def recovery_code(created_vault: tuple[UnlockedVault, str]) -> str:
+    return created_vault[1]
