@@ -97,6 +97,7 @@ CODES: frozenset[str] = frozenset(
         "invalid_json",
         "vocabulary_not_found",
         "passphrase_required",
+        "passphrase_mismatch",
         "file_unreadable",
         "output_exists",
         "vocabulary_invalid",

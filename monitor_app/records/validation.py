@@ -18,7 +18,7 @@ from monitor_app.records import dates
 from monitor_app.records.schema import LIST_MAX, LONG_TEXT_MAX, TEXT_MAX, Field, RecordType
 from monitor_app.records.vocabularies import Vocabularies
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _LINE_BREAK = re.compile(r"[\r\n]")
 
 

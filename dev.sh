@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Set up and run monitor_app from a fresh clone.
+#   ./dev.sh run [--demo] [app options]   set up, then start the desktop app
+#   ./dev.sh test [pytest options]        set up, then run the whole test suite
+#   ./dev.sh lint                         ruff and mypy
+# Setup is idempotent: a virtual environment in .venv with the project installed in editable
+# mode, plus (as root on Debian, when missing) the system tools the tests and the app use.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+
+system_packages() {
+    # age and minisign: interop tests against the reference tools; xvfb: a virtual screen
+    # for the app on machines without one; fonts: Cyrillic and Chinese glyphs on Linux.
+    local wanted=("$@") missing=()
+    for pkg in "${wanted[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+            || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "dev.sh: installing ${missing[*]}" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            "${missing[@]}" >/dev/null
+    else
+        echo "dev.sh: please install: ${missing[*]} (tests that need them will fail)" >&2
+    fi
+}
+
+python_env() {
+    if [ ! -x "$VENV/bin/python" ]; then
+        "$PYTHON" -m venv "$VENV"
+    fi
+    local stamp="$VENV/.installed"
+    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+        "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
+        "$VENV/bin/python" -m pip install -q -e '.[dev]'
+        touch "$stamp"
+    fi
+}
+
+command=${1:-}
+shift || true
+case "$command" in
+    run)
+        command -v dpkg-query >/dev/null && system_packages xvfb xauth fonts-noto-core fonts-noto-cjk
+        python_env
+        if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] && command -v xvfb-run >/dev/null; then
+            echo "dev.sh: no screen here; starting the app on a virtual screen (xvfb-run)" >&2
+            exec xvfb-run -a "$VENV/bin/monitor-app" "$@"
+        fi
+        exec "$VENV/bin/monitor-app" "$@"
+        ;;
+    test)
+        command -v dpkg-query >/dev/null && system_packages age minisign xvfb xauth
+        python_env
+        export QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-offscreen}
+        exec "$VENV/bin/python" -m pytest "$@"
+        ;;
+    lint)
+        python_env
+        "$VENV/bin/ruff" check .
+        "$VENV/bin/ruff" format --check .
+        "$VENV/bin/mypy"
+        ;;
+    *)
+        echo "usage: ./dev.sh run [--demo] | test [pytest options] | lint" >&2
+        exit 2
+        ;;
+esac

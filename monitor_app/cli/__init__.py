@@ -1,0 +1,1 @@
+"""monitorctl: the command-line interface to the core."""

@@ -1,0 +1,240 @@
+"""What each monitorctl command does. Each returns a JSON-able result and human lines."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from monitor_app.cli import io
+from monitor_app.crypto import kdf
+from monitor_app.errors import MonitorError
+from monitor_app.records import audit
+from monitor_app.records.schema import RECORD_TYPES
+from monitor_app.records.vocabularies import default_vocabularies
+from monitor_app.vault import lifecycle
+from monitor_app.vault.device_secret import default_store
+from monitor_app.vault.session import UnlockedVault
+
+
+@dataclass
+class Outcome:
+    result: Any
+    lines: list[str] | None = field(default_factory=list)
+    exit_code: int = 0
+
+
+def _unlock(args: argparse.Namespace) -> UnlockedVault:
+    secret = io.read_secret_line(args.passphrase_file, "Passphrase: ")
+    return lifecycle.unlock(Path(args.vault), secret)
+
+
+def cmd_init(args: argparse.Namespace) -> Outcome:
+    secret = io.read_secret_line(args.passphrase_file, "New passphrase: ", confirm=True)
+    lifecycle.check_passphrase(secret)
+    use_device = bool(args.remember_on_this_computer)
+    if use_device:
+        usable, reason = default_store().available()
+        if not usable:
+            raise MonitorError("device_secret_unavailable", reason=reason)
+    vault, code = lifecycle.create_vault(
+        Path(args.vault), secret, name=args.name, organisation=args.org,
+        use_device_secret=use_device,
+    )
+    with vault:
+        slot = vault.slots.slot_of_type("passphrase")
+        params = slot.kdf_params if slot else kdf.MINIMUM
+        result = {
+            "vault": str(vault.path),
+            "vault_id": vault.vault_id,
+            "recovery_code": code,
+            "kdf": params.to_json(),
+            "device_secret": use_device,
+        }
+    return Outcome(result, [
+        f"Vault created at {vault.path}",
+        "",
+        "Recovery code (shown only now; write it down and keep it apart from this computer):",
+        "",
+        f"    {code}",
+        "",
+        "It unlocks the vault if the passphrase is lost. Anyone holding it can read the vault.",
+    ])
+
+
+def cmd_info(args: argparse.Namespace) -> Outcome:
+    with _unlock(args) as vault:
+        counts = {name: vault.records.count(name) for name in RECORD_TYPES}
+        result = {
+            "vault": str(vault.path),
+            "vault_id": vault.vault_id,
+            "name": vault.meta("name"),
+            "organisation": vault.meta("organisation"),
+            "author": vault.author.to_json(),
+            "counts": counts,
+        }
+    lines = [f"{k}: {v}" for k, v in result.items() if k not in ("counts", "author")]
+    lines += [f"{name}s: {n}" for name, n in counts.items()]
+    return Outcome(result, lines)
+
+
+def cmd_vocab(args: argparse.Namespace) -> Outcome:
+    vocabularies = default_vocabularies()
+    if not args.name:
+        names = vocabularies.names()
+        return Outcome({"vocabularies": names}, names)
+    vocabulary = vocabularies.get(args.name)
+    entries = [
+        {"code": e.code, "label": e.label(args.lang), "labels": dict(e.labels)}
+        for e in vocabulary.entries
+    ]
+    return Outcome(
+        {"name": vocabulary.name, "entries": entries},
+        [f"{e['code']}\t{e['label']}" for e in entries],
+    )
+
+
+def cmd_record(args: argparse.Namespace) -> Outcome:
+    handlers = {
+        "add": _record_add, "edit": _record_edit, "show": _record_show,
+        "list": _record_list, "history": _record_history, "delete": _record_delete,
+    }
+    return handlers[args.action](args)
+
+
+def _record_add(args: argparse.Namespace) -> Outcome:
+    with _unlock(args) as vault:
+        document = io.read_json_document(args.document)
+        view = vault.records.add(args.type, document)
+    return Outcome({"id": view.record_id, "revision": view.revision}, [view.record_id])
+
+
+def _record_edit(args: argparse.Namespace) -> Outcome:
+    with _unlock(args) as vault:
+        document = io.read_json_document(args.document)
+        view = vault.records.edit(args.record_id, document)
+    return Outcome(
+        {"id": view.record_id, "revision": view.revision},
+        [f"{view.record_id} revision {view.revision}"],
+    )
+
+
+def _record_show(args: argparse.Namespace) -> Outcome:
+    with _unlock(args) as vault:
+        view = vault.records.get(
+            args.record_id, revision=args.revision, reveal_sensitive=args.reveal_sensitive
+        )
+        body = view.to_json()
+        body["attachments"] = [a.to_json() for a in vault.attachments.list(args.record_id)]
+    return Outcome(body, None)
+
+
+def _record_list(args: argparse.Namespace) -> Outcome:
+    with _unlock(args) as vault:
+        rows = vault.records.list(args.type, limit=args.limit, offset=args.offset)
+    return Outcome(
+        {"records": [r.to_json() for r in rows]},
+        [f"{r.record_id}  {r.type:<8}  {r.sort_date or '':<10}  {r.display}" for r in rows],
+    )
+
+
+def _record_history(args: argparse.Namespace) -> Outcome:
+    with _unlock(args) as vault:
+        revisions = vault.records.history(args.record_id)
+    return Outcome(
+        {"id": args.record_id, "revisions": [r.to_json() for r in revisions]},
+        [f"{r.revision}  {r.created_at}  {', '.join(r.changed_fields)}" for r in revisions],
+    )
+
+
+def _record_delete(args: argparse.Namespace) -> Outcome:
+    with _unlock(args) as vault:
+        vault.records.delete(args.record_id, args.reason)
+    return Outcome({"id": args.record_id, "deleted": True}, [f"{args.record_id} deleted"])
+
+
+def cmd_attach(args: argparse.Namespace) -> Outcome:
+    with _unlock(args) as vault:
+        info = vault.attachments.add_file(
+            args.record_id, Path(args.file), caption=args.caption, media_type=args.media_type,
+            progress=io.terminal_progress(),
+        )
+    return Outcome(info.to_json(), [f"{info.attachment_id}  sha256:{info.sha256}"])
+
+
+def cmd_attachment(args: argparse.Namespace) -> Outcome:
+    with _unlock(args) as vault:
+        if args.action == "list":
+            items = vault.attachments.list(args.record_id)
+            return Outcome(
+                {"attachments": [a.to_json() for a in items]},
+                [f"{a.attachment_id}  {a.size:>12}  {a.media_type}  {a.original_name}"
+                 for a in items],
+            )
+        info = vault.attachments.save_to_file(
+            args.attachment_id, Path(args.out).expanduser(), overwrite=args.force,
+            progress=io.terminal_progress(),
+        )
+    return Outcome(
+        {"id": info.attachment_id, "out": args.out, "sha256": info.sha256, "size": info.size},
+        [f"Saved a plaintext copy to {args.out} (sha256:{info.sha256})"],
+    )
+
+
+def cmd_search(args: argparse.Namespace) -> Outcome:
+    with _unlock(args) as vault:
+        hits = vault.records.search(
+            args.query, record_type=args.type, date_from=args.date_from,
+            date_to=args.date_to, place_id=args.place_id, limit=args.limit,
+        )
+    return Outcome(
+        {"query": args.query, "hits": [h.to_json() for h in hits]},
+        [f"{h.record_id}  {h.type:<8}  {h.sort_date or '':<10}  {h.display}\n    {h.snippet}"
+         for h in hits],
+    )
+
+
+def cmd_audit(args: argparse.Namespace) -> Outcome:
+    with _unlock(args) as vault, vault.reading() as conn:
+        if args.action == "log":
+            entries = audit.entries(conn, limit=args.limit, offset=args.offset)
+            return Outcome(
+                {"entries": [e.to_json() for e in entries]},
+                [f"{e.seq:>6}  {e.at}  {e.action:<20} {e.record_id or ''}" for e in entries],
+            )
+        report = audit.verify(conn)
+    if not report.ok:
+        raise MonitorError(
+            "audit_chain_broken", first_bad_seq=report.first_bad_seq, problem=report.problem
+        )
+    return Outcome(report.to_json(), [f"Audit log intact: {report.entries} entries."])
+
+
+def cmd_passwd(args: argparse.Namespace) -> Outcome:
+    with _unlock(args) as vault:
+        new = io.read_secret_line(args.new_passphrase_file, "New passphrase: ", confirm=True)
+        lifecycle.change_passphrase(vault, new)
+    return Outcome({"changed": True}, ["Passphrase changed."])
+
+
+def cmd_recover(args: argparse.Namespace) -> Outcome:
+    code = io.read_secret_line(args.recovery_code_file, "Recovery code: ")
+    with lifecycle.unlock_with_recovery_code(Path(args.vault), code) as vault:
+        new = io.read_secret_line(args.new_passphrase_file, "New passphrase: ", confirm=True)
+        lifecycle.change_passphrase(vault, new)
+    return Outcome({"recovered": True}, ["Vault unlocked with the recovery code; new passphrase set."])
+
+
+HANDLERS = {
+    "init": cmd_init,
+    "info": cmd_info,
+    "vocab": cmd_vocab,
+    "record": cmd_record,
+    "attach": cmd_attach,
+    "attachment": cmd_attachment,
+    "search": cmd_search,
+    "audit": cmd_audit,
+    "passwd": cmd_passwd,
+    "recover": cmd_recover,
+}

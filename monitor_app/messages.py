@@ -1,0 +1,109 @@
+"""Error codes to sentences that say what happened and what to do next.
+
+The CLI and the GUI both describe errors through ``describe``, so each code has one sentence,
+translated through the shared gettext catalog. Parameters are only ever non-sensitive (field
+names, numbers, paths the user chose).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from monitor_app.errors import MonitorError
+from monitor_app.i18n import _
+
+VALIDATION_REASONS: dict[str, str] = {
+    "unknown_field": "there is no such field for this kind of record",
+    "wrong_type": "the value has the wrong type (expected {expected})",
+    "required": "this field is required",
+    "unknown_code": "the value is not a code of this vocabulary",
+    "too_long": "the text is too long (at most {maximum})",
+    "out_of_range": "the number is out of range ({minimum} to {maximum})",
+    "control_characters": "the text contains control characters or line breaks",
+    "invalid_date": "not a valid date: use YYYY-MM-DD, YYYY-MM or YYYY",
+    "invalid_datetime": "not a valid date and time: use ISO 8601 with a UTC offset",
+    "timezone_required": "a date and time needs its UTC offset, e.g. 2024-03-15T10:00+06:00",
+    "invalid_id": "not a valid record id",
+    "unknown_reference": "no {expected} record with this id exists in the vault",
+    "duplicate": "the list contains the same value twice",
+    "not_allowed": "this value is not allowed here",
+    "record_deleted": "the record has been deleted",
+}
+
+MESSAGES: dict[str, str] = {
+    "internal": "Something went wrong inside the app. Your stored data was not changed. "
+    "Please report this problem.",
+    "cancelled": "The operation was cancelled. Nothing was changed.",
+    "not_found": "No record with this id exists in the vault. Check the id and try again.",
+    "record_deleted": "This record has been deleted. Its history is still available.",
+    "revision_not_found": "This record has no such revision. "
+    "Use the history command to see its revisions.",
+    "attachment_not_found": "No attachment with this id exists in the vault.",
+    "attachment_damaged": "The stored attachment is damaged and cannot be read. "
+    "The vault may have been tampered with; restore it from a backup.",
+    "storage_failed": "The disk refused to read or write ({path}). Check that the drive is "
+    "still connected and writable, then try again. Stored data was not changed.",
+    "disk_full": "The disk is full. Free some space and try again. Stored data was not "
+    "changed.",
+    "vault_exists": "A vault or other files already exist at {path}. Choose an empty or new "
+    "folder.",
+    "vault_not_found": "No vault was found at {path}. Check the folder, or create a vault "
+    "with 'init'.",
+    "vault_locked": "The vault is locked. Unlock it and try again.",
+    "keyslots_missing": "The vault's key file (keyslots.json) is missing, so the vault "
+    "cannot be unlocked. Restore the whole vault folder from a backup.",
+    "keyslots_damaged": "The vault's key file (keyslots.json) is damaged. Restore the whole "
+    "vault folder from a backup.",
+    "vault_too_new": "This vault was written by a newer version of the app (format "
+    "{found}; this version reads up to {supported}). Update the app to open it; the vault "
+    "was not changed.",
+    "database_damaged": "The vault's database is damaged or incomplete (for example a "
+    "partly copied file). The vault was not changed; restore it from a backup.",
+    "wrong_passphrase": "The passphrase is not correct. Nothing was changed. Check the "
+    "keyboard layout and Caps Lock, and try again; if it is lost, use the recovery code.",
+    "wrong_recovery_code": "This recovery code does not unlock this vault. Check that it "
+    "belongs to this vault.",
+    "recovery_code_malformed": "This does not look like a recovery code: it has "
+    "{expected_groups} groups of five letters and digits.",
+    "recovery_code_typo": "Group {group} of the recovery code has a typing mistake. Check "
+    "that group against the written copy.",
+    "passphrase_too_short": "The passphrase is too short: use at least {minimum} "
+    "characters. A few unrelated words work well.",
+    "passphrase_required": "A passphrase is needed. Use --passphrase-file FILE (or - for "
+    "standard input), or run the command in a terminal to be asked for it.",
+    "passphrase_mismatch": "The two passphrases typed do not match. Nothing was changed; "
+    "try again.",
+    "device_secret_unavailable": "This computer has no usable system keyring ({reason}), so "
+    "the vault cannot be tied to it. The vault works without this protection.",
+    "device_secret_missing": "This vault is tied to the keyring of the computer it was "
+    "made on, and the secret is not available here ({reason}). Use the recovery code.",
+    "audit_chain_broken": "The audit log has been altered (entry {first_bad_seq}: "
+    "{problem}). The vault may have been tampered with.",
+    "invalid_json": "The input is not valid JSON ({reason}). Fix the file and try again.",
+    "vocabulary_not_found": "There is no vocabulary named '{name}'. Run 'vocab' to list "
+    "them.",
+    "vocabulary_invalid": "The vocabulary file {file} is invalid ({reason}) and was not "
+    "loaded.",
+    "file_unreadable": "The file {path} cannot be read. Check that it exists and that you "
+    "may read it.",
+    "output_exists": "{path} already exists. Choose another name; nothing was overwritten.",
+    "stream_damaged": "Encrypted data is damaged or was altered ({reason}). It was refused.",
+}
+
+
+class _Defaulting(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def describe(error: MonitorError) -> str:
+    params = _Defaulting({k: v for k, v in error.params.items() if v is not None})
+    if error.code == "validation_failed":
+        reason = str(error.params.get("reason", ""))
+        detail = _(VALIDATION_REASONS.get(reason, "the value is not valid")).format_map(params)
+        field = error.params.get("field") or "(record)"
+        return _("Field '{field}': {detail}. Fix the record and try again.").format(
+            field=field, detail=detail
+        )
+    template = MESSAGES.get(error.code, MESSAGES["internal"])
+    return _(template).format_map(params)
