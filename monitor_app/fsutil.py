@@ -28,7 +28,7 @@ def restrict_umask() -> int:
 
 def make_private_dir(path: Path) -> None:
     path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-    os.chmod(path, DIR_MODE)
+    path.chmod(DIR_MODE)
 
 
 def fsync_dir(path: Path) -> None:

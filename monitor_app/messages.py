@@ -43,8 +43,7 @@ MESSAGES: dict[str, str] = {
     "The vault may have been tampered with; restore it from a backup.",
     "storage_failed": "The disk refused to read or write ({path}). Check that the drive is "
     "still connected and writable, then try again. Stored data was not changed.",
-    "disk_full": "The disk is full. Free some space and try again. Stored data was not "
-    "changed.",
+    "disk_full": "The disk is full. Free some space and try again. Stored data was not changed.",
     "vault_exists": "A vault or other files already exist at {path}. Choose an empty or new "
     "folder.",
     "vault_not_found": "No vault was found at {path}. Check the folder, or create a vault "
@@ -80,10 +79,8 @@ MESSAGES: dict[str, str] = {
     "audit_chain_broken": "The audit log has been altered (entry {first_bad_seq}: "
     "{problem}). The vault may have been tampered with.",
     "invalid_json": "The input is not valid JSON ({reason}). Fix the file and try again.",
-    "vocabulary_not_found": "There is no vocabulary named '{name}'. Run 'vocab' to list "
-    "them.",
-    "vocabulary_invalid": "The vocabulary file {file} is invalid ({reason}) and was not "
-    "loaded.",
+    "vocabulary_not_found": "There is no vocabulary named '{name}'. Run 'vocab' to list them.",
+    "vocabulary_invalid": "The vocabulary file {file} is invalid ({reason}) and was not loaded.",
     "file_unreadable": "The file {path} cannot be read. Check that it exists and that you "
     "may read it.",
     "output_exists": "{path} already exists. Choose another name; nothing was overwritten.",

@@ -44,7 +44,9 @@ def vault_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def created_vault(vault_dir: Path) -> Iterator[tuple[UnlockedVault, str]]:
-    vault, code = lifecycle.create_vault(vault_dir, PASSPHRASE, name="Test Monitor", organisation="Test Org")
+    vault, code = lifecycle.create_vault(
+        vault_dir, PASSPHRASE, name="Test Monitor", organisation="Test Org"
+    )
     yield vault, code
     vault.lock()
 

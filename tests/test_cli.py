@@ -66,21 +66,40 @@ def test_init_prints_recovery_code_once_and_refuses_existing(tmp_path: Path) -> 
 def test_record_lifecycle(cli_vault: tuple[list[str], Path]) -> None:
     base, tmp = cli_vault
     place = {"name": "СИЗО-1 Бишкек", "place_type": "pretrial_detention_centre"}
-    place_id = run(*base, "record", "add", "--type", "place", "--json", "-",
-                   stdin=json.dumps(place)).stdout.decode().strip()
+    place_id = (
+        run(*base, "record", "add", "--type", "place", "--json", "-", stdin=json.dumps(place))
+        .stdout.decode()
+        .strip()
+    )
     incident_file = tmp / "incident.json"
-    incident_file.write_text(json.dumps({
-        "title": "Избиение при задержании",
-        "incident_type": "torture",
-        "description": "Le détenu a été battu; 审讯中发生酷刑",
-        "occurred_on": {"date": "2024-03", "precision": "month"},
-        "place_id": place_id,
-    }), encoding="utf-8")
-    added = as_json(run("--json", *base, "record", "add", "--type", "incident",
-                        "--json", str(incident_file)))
+    incident_file.write_text(
+        json.dumps(
+            {
+                "title": "Избиение при задержании",
+                "incident_type": "torture",
+                "description": "Le détenu a été battu; 审讯中发生酷刑",
+                "occurred_on": {"date": "2024-03", "precision": "month"},
+                "place_id": place_id,
+            }
+        ),
+        encoding="utf-8",
+    )
+    added = as_json(
+        run("--json", *base, "record", "add", "--type", "incident", "--json", str(incident_file))
+    )
     incident_id = added["result"]["id"]
-    edited = as_json(run("--json", *base, "record", "edit", incident_id, "--json", "-",
-                         stdin='{"case_status": "under_review"}'))
+    edited = as_json(
+        run(
+            "--json",
+            *base,
+            "record",
+            "edit",
+            incident_id,
+            "--json",
+            "-",
+            stdin='{"case_status": "under_review"}',
+        )
+    )
     assert edited["result"]["revision"] == 2
     shown = as_json(run(*base, "--json", "record", "show", incident_id, "--revision", "1"))
     assert "case_status" not in shown["result"]["fields"]
@@ -103,8 +122,18 @@ def test_passphrase_and_document_both_on_stdin(cli_vault: tuple[list[str], Path]
     base, _ = cli_vault
     vault_args = base[:2]
     document = json.dumps({"pseudonym": "KG-17", "real_name": "Секретное Имя"})
-    result = run(*vault_args, "--passphrase-file", "-", "record", "add", "--type", "person",
-                 "--json", "-", stdin=PASSPHRASE + "\n" + document)
+    result = run(
+        *vault_args,
+        "--passphrase-file",
+        "-",
+        "record",
+        "add",
+        "--type",
+        "person",
+        "--json",
+        "-",
+        stdin=PASSPHRASE + "\n" + document,
+    )
     person_id = result.stdout.decode().strip()
     hidden = as_json(run(*base, "--json", "record", "show", person_id))["result"]
     assert "sensitive" not in hidden and "Секретное" not in json.dumps(hidden)
@@ -114,9 +143,20 @@ def test_passphrase_and_document_both_on_stdin(cli_vault: tuple[list[str], Path]
 
 def test_attachments_round_trip(cli_vault: tuple[list[str], Path]) -> None:
     base, tmp = cli_vault
-    place_id = run(*base, "record", "add", "--type", "place", "--json", "-",
-                   stdin='{"name": "ИВС", "place_type": "temporary_detention_facility"}'
-                   ).stdout.decode().strip()
+    place_id = (
+        run(
+            *base,
+            "record",
+            "add",
+            "--type",
+            "place",
+            "--json",
+            "-",
+            stdin='{"name": "ИВС", "place_type": "temporary_detention_facility"}',
+        )
+        .stdout.decode()
+        .strip()
+    )
     original = tmp / "scan.pdf"
     original.write_bytes(os.urandom(200_000))
     attached = as_json(run("--json", *base, "attach", place_id, str(original)))["result"]
@@ -126,8 +166,9 @@ def test_attachments_round_trip(cli_vault: tuple[list[str], Path]) -> None:
     out = tmp / "copy.pdf"
     run(*base, "attachment", "get", attached["id"], "--out", str(out))
     assert out.read_bytes() == original.read_bytes()
-    refused = run(*base, "--json", "attachment", "get", attached["id"], "--out", str(out),
-                  check=False)
+    refused = run(
+        *base, "--json", "attachment", "get", attached["id"], "--out", str(out), check=False
+    )
     assert refused.returncode == 1
     assert as_json(refused)["error"]["code"] == "output_exists"
 
@@ -135,8 +176,11 @@ def test_attachments_round_trip(cli_vault: tuple[list[str], Path]) -> None:
 @pytest.mark.parametrize(
     ("document", "field", "reason"),
     [
-        ('{"name": "x", "place_type": "police_station", "colour": "red"}', "colour",
-         "unknown_field"),
+        (
+            '{"name": "x", "place_type": "police_station", "colour": "red"}',
+            "colour",
+            "unknown_field",
+        ),
         ('{"name": 5, "place_type": "police_station"}', "name", "wrong_type"),
         ('{"name": "x", "place_type": "castle"}', "place_type", "unknown_code"),
     ],
@@ -145,8 +189,18 @@ def test_validation_errors_name_the_field(
     cli_vault: tuple[list[str], Path], document: str, field: str, reason: str
 ) -> None:
     base, _ = cli_vault
-    result = run("--json", *base, "record", "add", "--type", "place", "--json", "-",
-                 stdin=document, check=False)
+    result = run(
+        "--json",
+        *base,
+        "record",
+        "add",
+        "--type",
+        "place",
+        "--json",
+        "-",
+        stdin=document,
+        check=False,
+    )
     assert result.returncode == 1
     error = as_json(result)["error"]
     assert error["code"] == "validation_failed"
@@ -157,21 +211,32 @@ def test_validation_errors_name_the_field(
 def test_malformed_json_and_usage_errors(cli_vault: tuple[list[str], Path]) -> None:
     base, _ = cli_vault
     for bad in ('{"name": ', '{"name": "a", "name": "b"}', '{"capacity": NaN}', "\xff"):
-        result = run("--json", *base, "record", "add", "--type", "place", "--json", "-",
-                     stdin=bad.encode("latin-1"), check=False)
+        result = run(
+            "--json",
+            *base,
+            "record",
+            "add",
+            "--type",
+            "place",
+            "--json",
+            "-",
+            stdin=bad.encode("latin-1"),
+            check=False,
+        )
         assert result.returncode == 1
         assert as_json(result)["error"]["code"] == "invalid_json"
     assert run(*base, "record", "frobnicate", check=False).returncode == 2
-    assert run(*base, "record", "add", "--type", "spaceship", "--json", "-",
-               check=False).returncode == 2
+    assert (
+        run(*base, "record", "add", "--type", "spaceship", "--json", "-", check=False).returncode
+        == 2
+    )
 
 
 def test_wrong_passphrase_and_missing_passphrase(cli_vault: tuple[list[str], Path]) -> None:
     base, tmp = cli_vault
     wrong = tmp / "wrong"
     wrong.write_text("not the passphrase at all\n")
-    result = run("--json", "--vault", base[1], "--passphrase-file", str(wrong), "info",
-                 check=False)
+    result = run("--json", "--vault", base[1], "--passphrase-file", str(wrong), "info", check=False)
     assert result.returncode == 1
     assert as_json(result)["error"]["code"] == "wrong_passphrase"
     assert b"passphrase is not correct" in result.stderr
@@ -184,8 +249,9 @@ def test_passwd_and_recover(tmp_path: Path) -> None:
     secret = tmp_path / "p"
     secret.write_text(PASSPHRASE + "\n")
     vault = ["--vault", str(tmp_path / "v")]
-    code = as_json(run("--json", *vault, "--passphrase-file", str(secret), "init",
-                       "--name", "A"))["result"]["recovery_code"]
+    code = as_json(run("--json", *vault, "--passphrase-file", str(secret), "init", "--name", "A"))[
+        "result"
+    ]["recovery_code"]
     new = tmp_path / "new"
     new.write_text("a brand new passphrase\n")
     run(*vault, "--passphrase-file", str(secret), "passwd", "--new-passphrase-file", str(new))
@@ -195,36 +261,78 @@ def test_passwd_and_recover(tmp_path: Path) -> None:
     code_file.write_text(code.lower().replace("-", " "))
     third = tmp_path / "third"
     third.write_text("the third passphrase\n")
-    run(*vault, "recover", "--recovery-code-file", str(code_file),
-        "--new-passphrase-file", str(third))
+    run(
+        *vault,
+        "recover",
+        "--recovery-code-file",
+        str(code_file),
+        "--new-passphrase-file",
+        str(third),
+    )
     run(*vault, "--passphrase-file", str(third), "info")
     typo = tmp_path / "typo"
     typo.write_text(("0" if code[0] != "0" else "1") + code[1:])
-    result = run("--json", *vault, "recover", "--recovery-code-file", str(typo),
-                 "--new-passphrase-file", str(third), check=False)
+    result = run(
+        "--json",
+        *vault,
+        "recover",
+        "--recovery-code-file",
+        str(typo),
+        "--new-passphrase-file",
+        str(third),
+        check=False,
+    )
     assert as_json(result)["error"]["code"] == "recovery_code_typo"
     assert as_json(result)["error"]["params"]["group"] == 1
 
 
 def test_vocab_lists_codes_with_labels() -> None:
     names = as_json(run("--json", "vocab"))["result"]["vocabularies"]
-    for name in ("incident_type", "place_type", "visit_type", "access_status", "consent_use",
-                 "reprisal_risk", "case_status", "person_role"):
+    for name in (
+        "incident_type",
+        "place_type",
+        "visit_type",
+        "access_status",
+        "consent_use",
+        "reprisal_risk",
+        "case_status",
+        "person_role",
+    ):
         assert name in names
-    torture = next(e for e in as_json(run("--json", "vocab", "incident_type"))["result"]
-                   ["entries"] if e["code"] == "torture")
+    torture = next(
+        e
+        for e in as_json(run("--json", "vocab", "incident_type"))["result"]["entries"]
+        if e["code"] == "torture"
+    )
     assert torture["labels"]["zh_CN"] == "酷刑"
     assert run("--json", "vocab", "nonsense", check=False).returncode == 1
 
 
 def test_terminal_output_neutralises_escape_sequences(cli_vault: tuple[list[str], Path]) -> None:
     base, _ = cli_vault
-    run(*base, "record", "add", "--type", "place", "--json", "-",
-        stdin='{"name": "x\\u202ered\\u2066", "place_type": "other"}'.encode())
+    run(
+        *base,
+        "record",
+        "add",
+        "--type",
+        "place",
+        "--json",
+        "-",
+        stdin='{"name": "x\\u202ered\\u2066", "place_type": "other"}'.encode(),
+    )
     listed = run(*base, "record", "list").stdout.decode()
     assert "\u202e" not in listed and "\u2066" not in listed and "red" in listed
-    refused = run(*base, "record", "add", "--type", "place", "--json", "-", check=False,
-                  stdin='{"name": "x\\u001b[31m\\u009b", "place_type": "other"}'.encode())
+    refused = run(
+        *base,
+        "record",
+        "add",
+        "--type",
+        "place",
+        "--json",
+        "-",
+        check=False,
+        stdin='{"name": "x\\u001b[31m\\u009b", "place_type": "other"}'.encode(),
+    )
     assert refused.returncode == 1 and b"control characters" in refused.stderr
 
 
@@ -238,7 +346,8 @@ def test_core_and_cli_load_no_qt(cli_vault: tuple[list[str], Path]) -> None:
         "loaded = [n for n in sys.modules if n.split('.')[0] in ('PySide6', 'shiboken6', 'ui')]\n"
         "print('QT', loaded, code)\n"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, cwd=ROOT,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, cwd=ROOT, timeout=120
+    )
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout.decode().strip().splitlines()[-1] == "QT [] 0"

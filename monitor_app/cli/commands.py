@@ -39,7 +39,10 @@ def cmd_init(args: argparse.Namespace) -> Outcome:
         if not usable:
             raise MonitorError("device_secret_unavailable", reason=reason)
     vault, code = lifecycle.create_vault(
-        Path(args.vault), secret, name=args.name, organisation=args.org,
+        Path(args.vault),
+        secret,
+        name=args.name,
+        organisation=args.org,
         use_device_secret=use_device,
     )
     with vault:
@@ -52,15 +55,18 @@ def cmd_init(args: argparse.Namespace) -> Outcome:
             "kdf": params.to_json(),
             "device_secret": use_device,
         }
-    return Outcome(result, [
-        f"Vault created at {vault.path}",
-        "",
-        "Recovery code (shown only now; write it down and keep it apart from this computer):",
-        "",
-        f"    {code}",
-        "",
-        "It unlocks the vault if the passphrase is lost. Anyone holding it can read the vault.",
-    ])
+    return Outcome(
+        result,
+        [
+            f"Vault created at {vault.path}",
+            "",
+            "Recovery code (shown only now; write it down and keep it apart from this computer):",
+            "",
+            f"    {code}",
+            "",
+            "It unlocks the vault if the passphrase is lost. Anyone holding it can read the vault.",
+        ],
+    )
 
 
 def cmd_info(args: argparse.Namespace) -> Outcome:
@@ -97,8 +103,12 @@ def cmd_vocab(args: argparse.Namespace) -> Outcome:
 
 def cmd_record(args: argparse.Namespace) -> Outcome:
     handlers = {
-        "add": _record_add, "edit": _record_edit, "show": _record_show,
-        "list": _record_list, "history": _record_history, "delete": _record_delete,
+        "add": _record_add,
+        "edit": _record_edit,
+        "show": _record_show,
+        "list": _record_list,
+        "history": _record_history,
+        "delete": _record_delete,
     }
     return handlers[args.action](args)
 
@@ -157,7 +167,10 @@ def _record_delete(args: argparse.Namespace) -> Outcome:
 def cmd_attach(args: argparse.Namespace) -> Outcome:
     with _unlock(args) as vault:
         info = vault.attachments.add_file(
-            args.record_id, Path(args.file), caption=args.caption, media_type=args.media_type,
+            args.record_id,
+            Path(args.file),
+            caption=args.caption,
+            media_type=args.media_type,
             progress=io.terminal_progress(),
         )
     return Outcome(info.to_json(), [f"{info.attachment_id}  sha256:{info.sha256}"])
@@ -169,11 +182,15 @@ def cmd_attachment(args: argparse.Namespace) -> Outcome:
             items = vault.attachments.list(args.record_id)
             return Outcome(
                 {"attachments": [a.to_json() for a in items]},
-                [f"{a.attachment_id}  {a.size:>12}  {a.media_type}  {a.original_name}"
-                 for a in items],
+                [
+                    f"{a.attachment_id}  {a.size:>12}  {a.media_type}  {a.original_name}"
+                    for a in items
+                ],
             )
         info = vault.attachments.save_to_file(
-            args.attachment_id, Path(args.out).expanduser(), overwrite=args.force,
+            args.attachment_id,
+            Path(args.out).expanduser(),
+            overwrite=args.force,
             progress=io.terminal_progress(),
         )
     return Outcome(
@@ -185,13 +202,19 @@ def cmd_attachment(args: argparse.Namespace) -> Outcome:
 def cmd_search(args: argparse.Namespace) -> Outcome:
     with _unlock(args) as vault:
         hits = vault.records.search(
-            args.query, record_type=args.type, date_from=args.date_from,
-            date_to=args.date_to, place_id=args.place_id, limit=args.limit,
+            args.query,
+            record_type=args.type,
+            date_from=args.date_from,
+            date_to=args.date_to,
+            place_id=args.place_id,
+            limit=args.limit,
         )
     return Outcome(
         {"query": args.query, "hits": [h.to_json() for h in hits]},
-        [f"{h.record_id}  {h.type:<8}  {h.sort_date or '':<10}  {h.display}\n    {h.snippet}"
-         for h in hits],
+        [
+            f"{h.record_id}  {h.type:<8}  {h.sort_date or '':<10}  {h.display}\n    {h.snippet}"
+            for h in hits
+        ],
     )
 
 
@@ -223,7 +246,9 @@ def cmd_recover(args: argparse.Namespace) -> Outcome:
     with lifecycle.unlock_with_recovery_code(Path(args.vault), code) as vault:
         new = io.read_secret_line(args.new_passphrase_file, "New passphrase: ", confirm=True)
         lifecycle.change_passphrase(vault, new)
-    return Outcome({"recovered": True}, ["Vault unlocked with the recovery code; new passphrase set."])
+    return Outcome(
+        {"recovered": True}, ["Vault unlocked with the recovery code; new passphrase set."]
+    )
 
 
 HANDLERS = {

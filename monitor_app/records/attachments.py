@@ -84,8 +84,14 @@ class AttachmentStore:
         with source:
             total = os.fstat(source.fileno()).st_size
             return self.add_stream(
-                record_id, source, original_name=path.name, caption=caption,
-                media_type=media_type, total=total, progress=progress, cancel=cancel,
+                record_id,
+                source,
+                original_name=path.name,
+                caption=caption,
+                media_type=media_type,
+                total=total,
+                progress=progress,
+                cancel=cancel,
             )
 
     def add_stream(
@@ -116,20 +122,34 @@ class AttachmentStore:
                     "INSERT INTO attachments (id, record_id, blob_name, blob_key, size, sha256,"
                     " original_name, media_type, caption, added_at, added_by)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (attachment_id, record_id, intake.blob_name, intake.key, intake.size,
-                     intake.sha256, name, kind, caption, stamp, author),
+                    (
+                        attachment_id,
+                        record_id,
+                        intake.blob_name,
+                        intake.key,
+                        intake.size,
+                        intake.sha256,
+                        name,
+                        kind,
+                        caption,
+                        stamp,
+                        author,
+                    ),
                 )
                 audit.append(
-                    conn, author, "attachment_added", record_id,
-                    {"attachment_id": attachment_id, "size": intake.size,
-                     "sha256": intake.sha256},
+                    conn,
+                    author,
+                    "attachment_added",
+                    record_id,
+                    {"attachment_id": attachment_id, "size": intake.size, "sha256": intake.sha256},
                 )
         except BaseException:
             with contextlib.suppress(MonitorError):
                 self.vault.blobs.remove(intake.blob_name)
             raise
-        return AttachmentInfo(attachment_id, record_id, intake.size, intake.sha256, name, kind,
-                              caption, stamp, author)
+        return AttachmentInfo(
+            attachment_id, record_id, intake.size, intake.sha256, name, kind, caption, stamp, author
+        )
 
     def list(self, record_id: str) -> list[AttachmentInfo]:
         with self.vault.reading() as conn:
@@ -197,8 +217,13 @@ class AttachmentStore:
             tmp.unlink(missing_ok=True)
             raise
         with self.vault.transaction() as conn:
-            audit.append(conn, self.vault.author.author_id, "attachment_saved_out",
-                         info.record_id, {"attachment_id": attachment_id})
+            audit.append(
+                conn,
+                self.vault.author.author_id,
+                "attachment_saved_out",
+                info.record_id,
+                {"attachment_id": attachment_id},
+            )
         return info
 
     def _check_record(self, record_id: str) -> None:
@@ -223,6 +248,4 @@ class AttachmentStore:
         return AttachmentInfo(*row[:9]), row[9], bytes(row[10])
 
 
-_COLUMNS = (
-    "id, record_id, size, sha256, original_name, media_type, caption, added_at, added_by"
-)
+_COLUMNS = "id, record_id, size, sha256, original_name, media_type, caption, added_at, added_by"

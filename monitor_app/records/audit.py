@@ -109,8 +109,7 @@ def verify(conn: Connection) -> ChainReport:
     expected_seq = 1
     count = 0
     rows = conn.execute(
-        "SELECT seq, at, actor, action, record_id, details, prev_hash, hash FROM audit "
-        "ORDER BY seq"
+        "SELECT seq, at, actor, action, record_id, details, prev_hash, hash FROM audit ORDER BY seq"
     )
     for seq, at, actor, action, record_id, details, prev_hash, digest in rows:
         if seq != expected_seq:
@@ -134,6 +133,4 @@ def entries(conn: Connection, limit: int = 1000, offset: int = 0) -> list[AuditE
         "ORDER BY seq LIMIT ? OFFSET ?",
         (limit, offset),
     ).fetchall()
-    return [
-        AuditEntry(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6], r[7]) for r in rows
-    ]
+    return [AuditEntry(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6], r[7]) for r in rows]

@@ -59,9 +59,10 @@ def normalise_fuzzy_date(value: Any, field: str) -> dict[str, str]:
         if value.get("date") not in (None, ""):
             raise ValidationError(field=f"{field}.date", reason="not_allowed")
         return {"precision": "unknown"}
-    text = value.get("date")
-    if not isinstance(text, str):
+    given = value.get("date")
+    if not isinstance(given, str):
         raise ValidationError(field=f"{field}.date", reason="required")
+    text = given
     shape = _precision_of(text)
     if shape is None or (precision != "approximate" and shape != precision):
         raise ValidationError(field=f"{field}.date", reason="invalid_date")

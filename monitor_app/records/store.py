@@ -8,6 +8,7 @@ the revision, the list-view row, the search index and the audit entry commit tog
 
 from __future__ import annotations
 
+import builtins
 import json
 import uuid
 from collections.abc import Iterable
@@ -177,7 +178,10 @@ class RecordStore:
                 (revision, stamp, author, display, sort_date, place_id, record_id),
             )
             audit.append(
-                conn, author, "record_edited", record_id,
+                conn,
+                author,
+                "record_edited",
+                record_id,
                 {"type": row["type"], "revision": revision},
             )
         return self.get(record_id)
@@ -213,7 +217,10 @@ class RecordStore:
             # Revealing is a deliberate act: it is logged (which fields, never their values).
             with self.vault.transaction() as conn:
                 audit.append(
-                    conn, self.vault.author.author_id, "sensitive_revealed", record_id,
+                    conn,
+                    self.vault.author.author_id,
+                    "sensitive_revealed",
+                    record_id,
                     {"revision": number},
                 )
         return RecordView(
@@ -239,7 +246,7 @@ class RecordStore:
         order_by: str = "date",
         descending: bool = True,
         include_deleted: bool = False,
-    ) -> list[RecordSummary]:
+    ) -> builtins.list[RecordSummary]:
         column = SORT_COLUMNS.get(order_by)
         if column is None:
             raise ValidationError(field="order_by", reason="unknown_code")
@@ -258,7 +265,7 @@ class RecordStore:
         with self.vault.reading() as conn:
             return int(conn.execute(f"SELECT count(*) FROM records{where}", params).fetchone()[0])
 
-    def history(self, record_id: str) -> list[RevisionInfo]:
+    def history(self, record_id: str) -> builtins.list[RevisionInfo]:
         with self.vault.reading() as conn:
             self._row(conn, record_id)
             rows = conn.execute(
@@ -266,24 +273,25 @@ class RecordStore:
                 " WHERE record_id = ? ORDER BY revision",
                 (record_id,),
             ).fetchall()
-        result: list[RevisionInfo] = []
+        result: builtins.list[RevisionInfo] = []
         previous: dict[str, Any] = {}
         for revision, created_at, author, fields_json, sensitive_json in rows:
             # Sensitive fields appear by name only, never by value.
             current = {**json.loads(fields_json), **json.loads(sensitive_json or "{}")}
-            changed = sorted(k for k in current.keys() | previous.keys()
-                             if current.get(k) != previous.get(k))
+            changed = sorted(
+                k for k in current.keys() | previous.keys() if current.get(k) != previous.get(k)
+            )
             result.append(RevisionInfo(revision, created_at, author, changed))
             previous = current
         return result
 
-    def search(self, query: str, **filters: Any) -> list[search.SearchHit]:
+    def search(self, query: str, **filters: Any) -> builtins.list[search.SearchHit]:
         with self.vault.reading() as conn:
             return search.search(conn, query, **filters)
 
     # -- helpers ---------------------------------------------------------------------------
     @staticmethod
-    def _filter(type_name: str | None, include_deleted: bool) -> tuple[str, list[Any]]:
+    def _filter(type_name: str | None, include_deleted: bool) -> tuple[str, builtins.list[Any]]:
         clauses, params = [], []
         if type_name is not None:
             record_type_named(type_name)
@@ -350,8 +358,14 @@ class RecordStore:
         ).fetchone()
         if row is None:
             raise NotFoundError(record_id=record_id)
-        keys = ("type", "current_revision", "created_at", "created_by", "deleted_at",
-                "deleted_reason")
+        keys = (
+            "type",
+            "current_revision",
+            "created_at",
+            "created_by",
+            "deleted_at",
+            "deleted_reason",
+        )
         return dict(zip(keys, row, strict=True))
 
     def _live_row(self, conn: Connection, record_id: str) -> dict[str, Any]:

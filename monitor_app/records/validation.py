@@ -30,9 +30,7 @@ class Validated:
     references: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-def validate(
-    record_type: RecordType, data_untrusted: Any, vocabularies: Vocabularies
-) -> Validated:
+def validate(record_type: RecordType, data_untrusted: Any, vocabularies: Vocabularies) -> Validated:
     if not isinstance(data_untrusted, dict):
         raise ValidationError(field="", reason="wrong_type", expected="object")
     result = Validated()
@@ -95,7 +93,9 @@ def _value(spec: Field, value: Any, path: str, vocab: Vocabularies, out: Validat
     if kind == "object":
         return _object(spec, value, path, vocab, out)
     if kind == "object_list":
-        return [_object(spec, v, f"{path}.{i}", vocab, out) for i, v in enumerate(_list(value, path))]
+        return [
+            _object(spec, v, f"{path}.{i}", vocab, out) for i, v in enumerate(_list(value, path))
+        ]
     if kind == "consent":
         return _consent(value, path, vocab)
     raise AssertionError(f"unhandled kind {kind}")

@@ -19,9 +19,9 @@ from monitor_app.crypto import stream
 from monitor_app.errors import MonitorError, StorageError
 from monitor_app.fsutil import (
     FILE_MODE,
+    TEMP_PREFIX,
     fsync_dir,
     make_private_dir,
-    TEMP_PREFIX,
     storage_error,
     temp_name,
 )
@@ -74,7 +74,12 @@ class BlobStore:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
             with os.fdopen(fd, "wb", buffering=READ_BUFFER) as sink:
                 size = stream.encrypt_stream(
-                    key, source, sink, total=total, progress=progress, cancel=cancel,
+                    key,
+                    source,
+                    sink,
+                    total=total,
+                    progress=progress,
+                    cancel=cancel,
                     digest=digest,
                 )
                 sink.flush()
@@ -104,7 +109,12 @@ class BlobStore:
         try:
             with open(self.path_of(blob_name), "rb", buffering=READ_BUFFER) as source:
                 stream.decrypt_stream(
-                    key, source, sink, total=total, progress=progress, cancel=cancel,
+                    key,
+                    source,
+                    sink,
+                    total=total,
+                    progress=progress,
+                    cancel=cancel,
                     digest=digest,
                 )
         except FileNotFoundError:

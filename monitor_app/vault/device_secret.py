@@ -8,6 +8,7 @@ writes secrets to a plain file would defeat the point, so it is treated as no ke
 from __future__ import annotations
 
 import base64
+import contextlib
 import binascii
 import secrets
 from typing import Any, Protocol
@@ -98,10 +99,9 @@ class OsKeyringStore:
         return secret
 
     def delete(self, vault_id: str) -> None:
-        try:
+        # Nothing to remove, or a keyring that refuses, leaves nothing to undo.
+        with contextlib.suppress(Exception):
             self._backend().delete_password(SERVICE, vault_id)
-        except Exception:  # noqa: S110 - nothing to remove is fine
-            pass
 
 
 def default_store() -> DeviceSecretStore:

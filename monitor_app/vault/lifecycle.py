@@ -151,7 +151,9 @@ def unlock_with_recovery_code(path: Path, code: str) -> UnlockedVault:
     raise VaultError("wrong_recovery_code")
 
 
-def _open(path: Path, slot_source: Path, slots: keyslots.SlotFile, data_key: bytes) -> UnlockedVault:
+def _open(
+    path: Path, slot_source: Path, slots: keyslots.SlotFile, data_key: bytes
+) -> UnlockedVault:
     _harden_process()
     db_path = path / database.DB_NAME
     if not db_path.is_file():
@@ -196,9 +198,7 @@ def change_passphrase(
     store = device_store or default_store()
     device_secret = None
     if want_device:
-        device_secret = (
-            store.load(vault.vault_id) if keep_device else store.create(vault.vault_id)
-        )
+        device_secret = store.load(vault.vault_id) if keep_device else store.create(vault.vault_id)
     params = kdf_params or (old_slot.kdf_params if old_slot else kdf.calibrate())
     data_key = vault.data_key()
     new_slot = keyslots.make_slot(

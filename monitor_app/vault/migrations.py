@@ -84,7 +84,6 @@ CREATE VIRTUAL TABLE search_index USING fts5 (
 """
 
 
-
 def _run_statements(script: str) -> Callable[[Connection], None]:
     # Statement by statement: executescript would commit and split the step's transaction.
     statements = [s.strip() for s in script.split(";\n") if s.strip()]
