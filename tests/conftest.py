@@ -11,8 +11,8 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["MONITOR_APP_KDF_PROFILE"] = "minimum"
 
-from monitor_app.vault import lifecycle  # noqa: E402
-from monitor_app.vault.session import UnlockedVault  # noqa: E402
+from monitor_app.vault import lifecycle
+from monitor_app.vault.session import UnlockedVault
 
 PASSPHRASE = "correct horse battery staple"
 

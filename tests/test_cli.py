@@ -318,7 +318,7 @@ def test_terminal_output_neutralises_escape_sequences(cli_vault: tuple[list[str]
         "place",
         "--json",
         "-",
-        stdin='{"name": "x\\u202ered\\u2066", "place_type": "other"}'.encode(),
+        stdin=b'{"name": "x\\u202ered\\u2066", "place_type": "other"}',
     )
     listed = run(*base, "record", "list").stdout.decode()
     assert "\u202e" not in listed and "\u2066" not in listed and "red" in listed
@@ -331,7 +331,7 @@ def test_terminal_output_neutralises_escape_sequences(cli_vault: tuple[list[str]
         "--json",
         "-",
         check=False,
-        stdin='{"name": "x\\u001b[31m\\u009b", "place_type": "other"}'.encode(),
+        stdin=b'{"name": "x\\u001b[31m\\u009b", "place_type": "other"}',
     )
     assert refused.returncode == 1 and b"control characters" in refused.stderr
 

@@ -8,8 +8,8 @@ writes secrets to a plain file would defeat the point, so it is treated as no ke
 from __future__ import annotations
 
 import base64
-import contextlib
 import binascii
+import contextlib
 import secrets
 from typing import Any, Protocol
 
