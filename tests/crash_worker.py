@@ -54,8 +54,9 @@ PROJECT_ROOT = WORKER.parent.parent
 GUARD_SECONDS = 120.0  # only a guard against a hung worker; never a synchronisation delay
 
 
-def spawn(config: dict[str, Any], *, stderr: Path, env: dict[str, str] | None = None
-          ) -> subprocess.Popen[bytes]:
+def spawn(
+    config: dict[str, Any], *, stderr: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """Start the worker and hand it its configuration (and passphrase) on stdin.
 
     stdin is left open: a worker in canary mode blocks reading it until it is killed.

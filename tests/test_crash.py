@@ -23,14 +23,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
 from crash_worker import LineReader, spawn
+
+from monitor_app.crypto import stream
+from monitor_app.fsutil import TEMP_PREFIX
 from monitor_app.records import audit
 from monitor_app.vault import database, lifecycle
 from monitor_app.vault.session import UnlockedVault
 
 BASE_SEED = int(os.environ.get("MONITOR_APP_CRASH_SEED", "731"))
-TRIALS = int(os.environ.get("MONITOR_APP_CRASH_TRIALS", "60"))
+TRIALS = int(os.environ.get("MONITOR_APP_CRASH_TRIALS", "80"))
 OLD_ATTACHMENTS_REREAD = 4  # per trial, besides this trial's own; all are re-read at the end
 
 
@@ -77,8 +79,7 @@ class KillPlan:
         return line.startswith("begin attachment")
 
 
-def run_trial(vault_dir: Path, passphrase: str, seed: int, reported: Reported, tmp: Path
-              ) -> tuple[KillPlan, list[str]]:
+def run_trial(vault_dir: Path, passphrase: str, seed: int, tmp: Path) -> tuple[KillPlan, list[str]]:
     rng = random.Random(seed)
     plan = KillPlan.draw(rng)
     proc = spawn(
@@ -102,14 +103,36 @@ def run_trial(vault_dir: Path, passphrase: str, seed: int, reported: Reported, t
     return plan, reader.lines
 
 
-def check_vault(vault: UnlockedVault, reported: Reported, fresh: list[str],
-                rng: random.Random, reread_all: bool) -> None:
+def kill_moment(lines: list[str]) -> str:
+    if "ready" not in lines:
+        return "before ready"
+    last = lines[-1].split()
+    if last[0] == "begin":
+        return f"during {last[1]}"
+    return "between writes"
+
+
+def check_vault(
+    vault: UnlockedVault, reported: Reported, fresh: list[str], rng: random.Random, reread_all: bool
+) -> None:
     conn = vault.conn
     assert database.integrity_problems(conn) == []
     chain = audit.verify(conn)
     assert chain.ok, chain
 
+    # Whatever committed, reported or not, is whole: a record's revisions run 1..current,
+    # each live record has exactly one search index row, each attachment row has its blob.
     current = dict(conn.execute("SELECT id, current_revision FROM records"))
+    numbering = {
+        row[0]: (row[1], row[2])
+        for row in conn.execute(
+            "SELECT record_id, count(*), max(revision) FROM revisions GROUP BY record_id"
+        )
+    }
+    assert numbering == {r: (n, n) for r, n in current.items()}
+    indexed = dict(conn.execute("SELECT record_id, count(*) FROM search_index GROUP BY 1"))
+    live = {r[0] for r in conn.execute("SELECT id FROM records WHERE deleted_at IS NULL")}
+    assert indexed == dict.fromkeys(live, 1)
     for record_id, revisions in reported.revisions.items():
         assert record_id in current, f"reported record {record_id} is missing"
         assert current[record_id] >= max(revisions), (record_id, current[record_id], revisions)
@@ -119,12 +142,21 @@ def check_vault(vault: UnlockedVault, reported: Reported, fresh: list[str],
             view = vault.records.get(record_id, revision=revision)
             assert marker in json.dumps(view.fields, ensure_ascii=False), (record_id, revision)
 
-    stored = {
-        row[0]: row[1]
-        for row in conn.execute("SELECT id, sha256 FROM attachments WHERE deleted_at IS NULL")
-    }
+    rows = conn.execute(
+        "SELECT id, sha256, blob_name, size FROM attachments WHERE deleted_at IS NULL"
+    ).fetchall()
+    stored = {row[0]: row[1] for row in rows}
+    for attachment_id, _, blob_name, size in rows:
+        blob = vault.blobs.path_of(blob_name)
+        assert blob.is_file(), f"attachment {attachment_id} has no blob"
+        assert blob.stat().st_size == stream.encrypted_size(size), f"{attachment_id} truncated"
     for attachment_id, sha in reported.attachments.items():
         assert stored.get(attachment_id) == sha, f"attachment {attachment_id} lost or changed"
+    # Committed but killed before it was reported: must read back whole all the same.
+    unreported = [a for a in stored if a not in reported.attachments]
+    for attachment_id in unreported:
+        reported.attachments[attachment_id] = stored[attachment_id]
+    fresh = [*fresh, *unreported]
     older = [a for a in reported.attachments if a not in fresh]
     reread = older if reread_all else rng.sample(older, min(OLD_ATTACHMENTS_REREAD, len(older)))
     for attachment_id in [*fresh, *reread]:
@@ -135,30 +167,34 @@ def check_vault(vault: UnlockedVault, reported: Reported, fresh: list[str],
 
 
 @pytest.mark.slow
-def test_sigkill_at_random_moments_never_damages_the_vault(
-    tmp_path: Path, passphrase: str
-) -> None:
+def test_sigkill_at_random_moments_never_damages_the_vault(tmp_path: Path, passphrase: str) -> None:
     vault_dir = tmp_path / "vault"
     vault, _ = lifecycle.create_vault(vault_dir, passphrase, name="Crash Test")
     vault.lock()
     reported = Reported()
     started = time.monotonic()
-    anchors: dict[str, int] = {}
+    moments: dict[str, int] = {}  # where the kills landed, by the worker's last line
+    temp_blobs = 0
     for trial in range(TRIALS):
         seed = BASE_SEED * 1000 + trial
         plan = None
         lines: list[str] = []
         try:
-            plan, lines = run_trial(vault_dir, passphrase, seed, reported, tmp_path)
+            plan, lines = run_trial(vault_dir, passphrase, seed, tmp_path)
             fresh = reported.take(lines)
-            anchors[plan.anchor] = anchors.get(plan.anchor, 0) + 1
+            moment = kill_moment(lines)
+            moments[moment] = moments.get(moment, 0) + 1
+            temp_blobs = sum(
+                1 for p in (vault_dir / "blobs").iterdir() if p.name.startswith(TEMP_PREFIX)
+            )
             vault = lifecycle.unlock(vault_dir, passphrase)
             try:
-                check_vault(vault, reported, fresh, random.Random(seed),
-                            reread_all=trial == TRIALS - 1)
+                check_vault(
+                    vault, reported, fresh, random.Random(-seed), reread_all=trial == TRIALS - 1
+                )
             finally:
                 vault.lock()
-        except BaseException as exc:
+        except Exception as exc:
             raise AssertionError(
                 f"crash trial {trial} failed: base seed {BASE_SEED}, trial seed {seed}, "
                 f"plan {plan}, last worker lines {lines[-4:]}: {exc!r}"
@@ -168,6 +204,8 @@ def test_sigkill_at_random_moments_never_damages_the_vault(
         f"\ncrash trials: {TRIALS} (base seed {BASE_SEED}) in {elapsed:.1f}s; "
         f"{len(reported.revisions)} records, "
         f"{sum(len(r) for r in reported.revisions.values())} revisions, "
-        f"{len(reported.attachments)} attachments reported done; kill anchors {anchors}"
+        f"{len(reported.attachments)} attachments committed; killed {moments}; "
+        f"{temp_blobs} half-written blobs left for the sweep"
     )
     assert reported.revisions and reported.attachments, "the worker never completed a write"
+    assert sum(n for m, n in moments.items() if m.startswith("during")) > 0, moments

@@ -2,13 +2,15 @@
 
 Each group holds four Crockford base32 characters (20 bits) and one check character computed
 from the group's position and value, so a mistyped or swapped group is caught and named before
-any slow key derivation runs. Input is forgiving: case, spaces and dashes are ignored, and the
-letters I/L and O read as 1 and 0.
+any slow key derivation runs. The check is linear over GF(32) with distinct weights, so every
+single-character substitution, every swap of two neighbouring characters in a group, and every
+group typed at the wrong position is caught (a hash-based check would miss 1 typo in 32).
+Input is forgiving: case, spaces and dashes are ignored, and the letters I/L and O read as 1
+and 0.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 
 from monitor_app.errors import MonitorError
@@ -22,9 +24,29 @@ SECRET_BITS = GROUPS * BITS_PER_GROUP  # 140
 _ALIASES = str.maketrans({"I": "1", "L": "1", "O": "0"})
 
 
+_GF32_POLY = 0b100101  # x^5 + x^2 + 1
+# Distinct non-zero weights, none equal to 1 (the check character's own weight): a changed
+# character, or two swapped neighbours, always changes the sum.
+_WEIGHTS = (2, 4, 8, 16)
+
+
+def _gf32_mul(a: int, b: int) -> int:
+    product = 0
+    while b:
+        if b & 1:
+            product ^= a
+        b >>= 1
+        a <<= 1
+        if a & 0b100000:
+            a ^= _GF32_POLY
+    return product
+
+
 def _check_char(index: int, value: int) -> str:
-    digest = hashlib.sha256(bytes([index]) + value.to_bytes(3, "big")).digest()
-    return ALPHABET[digest[0] & 31]
+    check = index + 1  # distinct per position: a group typed in the wrong place fails
+    for weight, shift in zip(_WEIGHTS, (15, 10, 5, 0), strict=True):
+        check ^= _gf32_mul(weight, (value >> shift) & 31)
+    return ALPHABET[check]
 
 
 def _encode_group(index: int, value: int) -> str:

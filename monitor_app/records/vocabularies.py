@@ -165,10 +165,17 @@ class Vocabularies:
         return isinstance(code, str) and code in vocabulary.codes()
 
 
+def user_vocabulary_dir() -> Path:
+    """Where a coalition's additions to the vocabularies are installed for this user."""
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("monitor_app", appauthor=False)) / "vocabularies"
+
+
 @functools.cache
 def default_vocabularies() -> Vocabularies:
-    """The shipped vocabularies, loaded once per process."""
-    return Vocabularies.load()
+    """The shipped vocabularies plus the user's additions, loaded once per process."""
+    return Vocabularies.load([user_vocabulary_dir()])
 
 
 # --- loading ------------------------------------------------------------------------------

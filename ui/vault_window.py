@@ -1,0 +1,227 @@
+"""The main window: one screen at a time (create, recovery code, unlock, overview) and Lock.
+
+The window holds the one ``UnlockedVault`` reference of the app. Locking (the Lock button,
+Ctrl+L, or closing the window) first blanks every widget that showed vault content, then
+locks the vault, then shows the unlock screen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QStackedWidget, QVBoxLayout, QWidget
+
+from monitor_app.errors import MonitorError
+from monitor_app.i18n import _
+from monitor_app.jobs import CancelToken, Progress
+from monitor_app.vault import database, keyslots, lifecycle
+from monitor_app.vault.device_secret import DeviceSecretStore, OsKeyringStore
+from monitor_app.vault.session import UnlockedVault
+from ui.create_page import CreatePage, CreateRequest
+from ui.overview_page import OverviewPage
+from ui.recovery_page import RecoveryCodePage
+from ui.unlock_page import UnlockPage
+from ui.widgets import PlainTextLabel
+from ui.workers import JobRunner
+
+APP_TITLE = "monitor_app"
+LOCK_SHORTCUT = QKeySequence("Ctrl+L")
+
+
+def is_vault_dir(path: Path) -> bool:
+    """Whether ``path`` holds a vault (or what is left of one, which unlock will explain)."""
+    names = (keyslots.FILE_NAME, keyslots.NEXT_NAME, keyslots.PREV_NAME, database.DB_NAME)
+    return path.is_dir() and any((path / name).exists() for name in names)
+
+
+def _lock_quietly(vault: UnlockedVault) -> None:
+    vault.lock()
+
+
+def _lock_created(result: tuple[UnlockedVault, str]) -> None:
+    result[0].lock()
+
+
+class VaultWindow(QMainWindow):
+    vault_opened = Signal()
+    vault_locked = Signal()
+
+    def __init__(
+        self,
+        vault_path: Path,
+        *,
+        device_store: DeviceSecretStore | None = None,
+        vault: UnlockedVault | None = None,
+        demo_banner: str = "",
+        unlock_hint: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.vault_path = vault_path
+        self._vault: UnlockedVault | None = None
+        self._device_store = device_store or OsKeyringStore()
+        self._runner = JobRunner(self)
+        title = APP_TITLE + (" — DEMO" if demo_banner else "")
+        self.setWindowTitle(title)
+        self.resize(900, 640)
+
+        self.banner = PlainTextLabel(demo_banner, role="banner")
+        self.banner.setWordWrap(True)
+        self.banner.setVisible(bool(demo_banner))
+
+        self.create_page = CreatePage(vault_path, self._device_store)
+        self.recovery_page = RecoveryCodePage()
+        self.unlock_page = UnlockPage(vault_path)
+        self.unlock_page.set_hint(unlock_hint)
+        self.overview_page = OverviewPage()
+        self.stack = QStackedWidget()
+        for page in (self.create_page, self.recovery_page, self.unlock_page, self.overview_page):
+            page.setProperty("role", "page")
+            page_layout = page.layout()
+            if page_layout is not None:
+                page_layout.setContentsMargins(32, 24, 32, 24)
+            self.stack.addWidget(page)
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.lock_action = QAction(_("Lock"), self)
+        self.lock_action.setShortcut(LOCK_SHORTCUT)
+        self.lock_action.triggered.connect(self.lock_now)
+        self.addAction(self.lock_action)
+
+        self.create_page.create_requested.connect(self._create)
+        self.recovery_page.continued.connect(self._show_overview)
+        self.unlock_page.unlock_requested.connect(self._unlock)
+        self.overview_page.lock_requested.connect(self.lock_now)
+
+        if vault is not None:
+            self._vault = vault
+            self._show_overview()
+        elif is_vault_dir(vault_path):
+            self._show(self.unlock_page)
+        else:
+            self._show(self.create_page)
+
+    # -- state -----------------------------------------------------------------------------
+    @property
+    def vault(self) -> UnlockedVault | None:
+        return self._vault
+
+    @property
+    def current_page(self) -> QWidget | None:
+        return self.stack.currentWidget()
+
+    def _show(self, page: QWidget) -> None:
+        self.stack.setCurrentWidget(page)
+        focus = {
+            self.create_page: self.create_page.name_edit,
+            self.unlock_page: self.unlock_page.passphrase_edit,
+            self.overview_page: self.overview_page.search_edit,
+        }.get(page)
+        if focus is not None:
+            focus.setFocus()
+
+    # -- create ----------------------------------------------------------------------------
+    @Slot(object)
+    def _create(self, request: CreateRequest) -> None:
+        if self._runner.busy:
+            return
+        path, store = self.vault_path, self._device_store
+
+        def job(cancel: CancelToken, progress: Progress) -> tuple[UnlockedVault, str]:
+            return lifecycle.create_vault(
+                path,
+                request.passphrase,
+                name=request.name,
+                organisation=request.organisation,
+                use_device_secret=request.remember_on_device,
+                device_store=store,
+            )
+
+        self.create_page.set_busy(True)
+        self._runner.start(
+            job, on_success=self._created, on_failure=self._create_failed, discard=_lock_created
+        )
+
+    def _created(self, result: Any) -> None:
+        vault, code = result
+        self._vault = vault
+        self.create_page.set_busy(False)
+        self.create_page.clear()
+        self.recovery_page.show_code(code)
+        self._show(self.recovery_page)
+        self.vault_opened.emit()
+
+    def _create_failed(self, error: MonitorError) -> None:
+        self.create_page.set_busy(False)
+        self.create_page.show_error(error)
+
+    # -- unlock ----------------------------------------------------------------------------
+    @Slot(str)
+    def _unlock(self, passphrase: str) -> None:
+        if self._runner.busy:
+            return
+        path, store = self.vault_path, self._device_store
+
+        def job(cancel: CancelToken, progress: Progress) -> UnlockedVault:
+            return lifecycle.unlock(path, passphrase, device_store=store)
+
+        self.unlock_page.set_busy(True)
+        self._runner.start(
+            job, on_success=self._unlocked, on_failure=self._unlock_failed, discard=_lock_quietly
+        )
+
+    def _unlocked(self, vault: Any) -> None:
+        self._vault = vault
+        self.unlock_page.set_busy(False)
+        self.unlock_page.clear()
+        self._show_overview()
+        self.vault_opened.emit()
+
+    def _unlock_failed(self, error: MonitorError) -> None:
+        self.unlock_page.set_busy(False)
+        self.unlock_page.show_error(error)
+
+    # -- overview and lock -----------------------------------------------------------------
+    @Slot()
+    def _show_overview(self) -> None:
+        if self._vault is None or self._vault.is_locked:
+            self.lock_now()
+            return
+        self.overview_page.show_vault(self._vault)
+        self._show(self.overview_page)
+
+    @Slot()
+    def lock_now(self) -> None:
+        """Blank every screen, lock the vault, and show the unlock screen. Never asks."""
+        # A create or unlock still running is cancelled: its vault is locked when it arrives.
+        self._runner.cancel()
+        self.create_page.set_busy(False)
+        self.unlock_page.set_busy(False)
+        self.overview_page.clear()
+        self.recovery_page.clear()
+        self.unlock_page.clear()
+        vault, self._vault = self._vault, None
+        if vault is not None:
+            vault.lock()
+        self._show(self.unlock_page if is_vault_dir(self.vault_path) else self.create_page)
+        if vault is not None:
+            self.vault_locked.emit()
+
+    def shutdown(self) -> None:
+        """Stop any running job (waiting for it) and lock. Safe to call more than once."""
+        self._runner.shutdown()
+        self.lock_now()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)

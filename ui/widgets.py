@@ -1,0 +1,77 @@
+"""Small widgets shared by the screens.
+
+Anything that may show text from a record or a vault goes through ``PlainTextLabel``: Qt would
+otherwise guess "rich text" from the content and render markup (and fetch nothing, but still
+lay out links and images) from untrusted input.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
+
+# First-strong isolate ... pop directional isolate: keeps right-to-left marks or overrides
+# inside a piece of untrusted text from reordering the text around it.
+_FSI = "\u2068"
+_PDI = "\u2069"
+
+
+def isolate(text: str) -> str:
+    """``text`` as a bidi-isolated run, for composing with other text on one line."""
+    return f"{_FSI}{text}{_PDI}"
+
+
+def one_line(text: str) -> str:
+    """Line breaks and tabs folded to spaces, for list rows and titles."""
+    return " ".join(text.split())
+
+
+class PlainTextLabel(QLabel):
+    """A label that never interprets its text as markup."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None, *, role: str = "") -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        if role:
+            # Styled by the application style sheet: QLabel[role="heading"] and so on.
+            self.setProperty("role", role)
+        self.setText(text)
+
+
+class ErrorLabel(PlainTextLabel):
+    """A plain-text, word-wrapped error message, hidden while empty."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("", parent, role="error")
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setVisible(False)
+
+    def show_message(self, text: str) -> None:
+        self.setText(text)
+        self.setVisible(bool(text))
+
+    def clear(self) -> None:
+        self.show_message("")
+
+
+class PassphraseEdit(QLineEdit):
+    """A password-mode line edit; ``take()`` returns the text and clears the field."""
+
+    def __init__(self, placeholder: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setEchoMode(QLineEdit.EchoMode.Password)
+        self.setPlaceholderText(placeholder)
+        # Keep the passphrase out of input-method prediction and the clipboard history.
+        self.setInputMethodHints(
+            Qt.InputMethodHint.ImhHiddenText
+            | Qt.InputMethodHint.ImhSensitiveData
+            | Qt.InputMethodHint.ImhNoPredictiveText
+        )
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+
+    def take(self) -> str:
+        text = self.text()
+        self.clear()
+        return text
