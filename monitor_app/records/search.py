@@ -13,6 +13,7 @@ inflections (задержан finds задержание's stem only when it is 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,8 +27,16 @@ _WIDE = (
 )
 _WIDE_CHAR = re.compile(f"([{_WIDE}])")
 _WIDE_RUN = re.compile(f"[{_WIDE}]+")
-_SPACED_WIDE = re.compile(f"(?<=[{_WIDE}]) (?=[{_WIDE}])")
-_WORD = re.compile(r"\w+")
+# Private-use marks around a snippet's match until the index spacing is removed, so that
+# "[" and "]" do not keep the spaces around a Chinese match.
+_MARK_OPEN, _MARK_CLOSE = "\ue000", "\ue001"
+_SPACED_WIDE = re.compile(
+    f"(?<=[{_WIDE}{_MARK_OPEN}{_MARK_CLOSE}]) (?=[{_WIDE}])"
+    f"|(?<=[{_WIDE}]) (?=[{_MARK_OPEN}{_MARK_CLOSE}])"
+)
+# Letters and digits only: "_" or a lone punctuation mark would become an FTS5 phrase with
+# no tokens, and one such term would make the whole AND query match nothing.
+_WORD = re.compile(r"[^\W_]+")
 MAX_QUERY_TERMS = 32
 
 
@@ -37,7 +46,8 @@ def index_text(text: str) -> str:
 
 def display_text(indexed: str) -> str:
     """Undo the spacing of Han characters for snippets shown to people."""
-    return _SPACED_WIDE.sub("", indexed.replace("  ", " "))
+    text = _SPACED_WIDE.sub("", indexed.replace("  ", " "))
+    return text.replace(_MARK_OPEN, "[").replace(_MARK_CLOSE, "]")
 
 
 def build_query(query: str) -> str | None:
@@ -51,7 +61,9 @@ def build_query(query: str) -> str | None:
         position = 0
         for run in _WIDE_RUN.finditer(chunk):
             terms += [f'"{w}"*' for w in _WORD.findall(chunk[position : run.start()])]
-            terms.append('"' + " ".join(run.group()) + '"')
+            chars = [c for c in run.group() if unicodedata.category(c)[0] in "LN"]
+            if chars:
+                terms.append('"' + " ".join(chars) + '"')
             position = run.end()
         terms += [f'"{w}"*' for w in _WORD.findall(chunk[position:])]
     terms = [t for t in terms if t.strip('"*')]
@@ -137,11 +149,11 @@ def search(
         return []
     sql = [
         "SELECT r.id, r.type, r.display, r.sort_date,",
-        " snippet(search_index, 2, '[', ']', '…', 12), bm25(search_index) AS rank",
+        " snippet(search_index, 2, ?, ?, '…', 12), bm25(search_index) AS rank",
         " FROM search_index JOIN records r ON r.id = search_index.record_id",
         " WHERE search_index MATCH ? AND r.deleted_at IS NULL",
     ]
-    params: list[Any] = [expression]
+    params: list[Any] = [_MARK_OPEN, _MARK_CLOSE, expression]
     if record_type:
         sql.append(" AND r.type = ?")
         params.append(record_type)

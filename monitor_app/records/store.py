@@ -158,6 +158,10 @@ class RecordStore:
         with self.vault.transaction() as conn:
             row = self._live_row(conn, record_id)
             record_type = record_type_named(row["type"])
+            # A null removes a field; naming a field the type does not have is still an error.
+            for name in patch_untrusted:
+                if not isinstance(name, str) or name not in record_type.by_name:
+                    raise ValidationError(field=str(name)[:64], reason="unknown_field")
             current = self._revision(conn, record_id, row["current_revision"])
             merged = {**current[0], **(current[1] or {})}
             for name, value in patch_untrusted.items():
@@ -209,7 +213,7 @@ class RecordStore:
     ) -> RecordView:
         with self.vault.reading() as conn:
             row = self._row(conn, record_id)
-            number = revision or row["current_revision"]
+            number = row["current_revision"] if revision is None else revision
             fields, sensitive, created_at, author = self._revision(
                 conn, record_id, number, with_sensitive=reveal_sensitive
             )
