@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor_app.cli import io
+from monitor_app.cli.age_commands import cmd_age
 from monitor_app.crypto import kdf
 from monitor_app.errors import MonitorError
 from monitor_app.records import audit
@@ -262,4 +263,5 @@ HANDLERS = {
     "audit": cmd_audit,
     "passwd": cmd_passwd,
     "recover": cmd_recover,
+    "age": cmd_age,
 }

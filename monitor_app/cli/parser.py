@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from monitor_app.cli.age_commands import AGE_HELP, add_age_parser
+
 GLOBAL_HELP = {
     "vault": "vault directory (default: the per-user data directory)",
     "passphrase_file": "read the passphrase from FILE ('-' for standard input); "
@@ -132,4 +134,6 @@ def build_parser() -> argparse.ArgumentParser:
     recover = command("recover", "unlock with the recovery code and set a new passphrase")
     recover.add_argument("--recovery-code-file", required=True, metavar="FILE")
     recover.add_argument("--new-passphrase-file", metavar="FILE")
+
+    add_age_parser(command("age", AGE_HELP), lambda sub: _add_globals(sub, suppress=True))
     return parser
