@@ -66,6 +66,12 @@ class StorageError(MonitorError):
     code = "storage_failed"
 
 
+class ContactError(MonitorError):
+    """A contact card, fingerprint or contact was refused or not found."""
+
+    code = "card_invalid"
+
+
 # Stable codes, listed here so the CLI and GUI message tables can be checked for completeness.
 CODES: frozenset[str] = frozenset(
     {
@@ -102,5 +108,29 @@ CODES: frozenset[str] = frozenset(
         "output_exists",
         "vocabulary_invalid",
         "stream_damaged",
+        "age_header_invalid",
+        "age_version_unsupported",
+        "age_mac_invalid",
+        "age_no_identity",
+        "age_recipient_invalid",
+        "age_identity_invalid",
+        "age_identity_missing",
+        "age_binary_to_terminal",
+        "age_output_required",
+        "age_stdin_conflict",
+        "card_invalid",
+        "card_signature_invalid",
+        "card_outdated",
+        "contact_unknown",
+        "contact_ambiguous",
+        "contact_is_self",
+        "contact_not_verified",
+        "fingerprint_invalid",
+        "signature_malformed",
+        "signature_algorithm_unsupported",
+        "signature_key_mismatch",
+        "signature_invalid",
+        "signature_comment_invalid",
+        "public_key_malformed",
     }
 )

@@ -85,6 +85,60 @@ MESSAGES: dict[str, str] = {
     "may read it.",
     "output_exists": "{path} already exists. Choose another name; nothing was overwritten.",
     "stream_damaged": "Encrypted data is damaged or was altered ({reason}). It was refused.",
+    "age_header_invalid": "This is not an age encrypted file, or its header is damaged "
+    "({reason}). Nothing was decrypted. Check that you chose the right file, or ask the "
+    "sender for a new copy.",
+    "age_version_unsupported": "This file was encrypted with a newer version of the age "
+    "format, which this app cannot read. Nothing was decrypted. Ask the sender to use age v1.",
+    "age_mac_invalid": "The file's header was altered after it was encrypted. Nothing was "
+    "decrypted. Do not trust this copy; ask the sender for a new one.",
+    "age_no_identity": "None of the given secret keys can decrypt this file. Nothing was "
+    "decrypted. Use the identity file whose public key (age1...) the sender encrypted to.",
+    "age_recipient_invalid": "A recipient is not a valid age public key ({reason}). Give "
+    "the age1... key exactly as age-keygen printed it. Nothing was encrypted.",
+    "age_identity_invalid": "The identity file {path} is not valid at line {line} "
+    "({reason}). It must hold AGE-SECRET-KEY-1... lines as age-keygen writes them; lines "
+    "starting with # are ignored. Nothing was decrypted.",
+    "age_identity_missing": "The identity file {path} holds no secret key "
+    "(AGE-SECRET-KEY-1...). Check that you chose the file age-keygen wrote.",
+    "age_binary_to_terminal": "Encrypted output is binary and would garble the terminal. "
+    "Use -o FILE, or redirect the output to a file.",
+    "age_output_required": "With --json, standard output carries the JSON result: give the "
+    "output file with -o FILE.",
+    "age_stdin_conflict": "Standard input cannot be both an identity file (-i -) and the "
+    "file to decrypt. Give one of them as a file.",
+    "card_invalid": "This contact card is not valid (field '{field}': {reason}). Nothing was "
+    "added or changed. Ask its owner for a new card exported from their vault.",
+    "card_signature_invalid": "The contact card's signature does not match its contents: the "
+    "card was altered or damaged after it was made. Nothing was added. Do not use it; ask its "
+    "owner for a new card, in person if you can.",
+    "card_outdated": "This contact card is older than the card already kept for the same "
+    "person, and differs from it. Nothing was changed; ask its owner for their current card.",
+    "contact_unknown": "No contact has this name or fingerprint. List your contacts to check "
+    "it, or add the person's card first.",
+    "contact_ambiguous": "{count} contacts match this name. Use the contact's fingerprint instead.",
+    "contact_is_self": "This is your own vault's contact card. Give it to others, and add "
+    "the cards they give you.",
+    "contact_not_verified": "This contact's fingerprint has not been verified. Compare "
+    "fingerprints aloud with the person, in person or on a call you trust, mark the contact "
+    "verified, then try again.",
+    "fingerprint_invalid": "This is not a fingerprint: a fingerprint is {digits} digits, "
+    "usually written in groups of four. Check it and type it again.",
+    "signature_malformed": "The signature file is damaged or is not a minisign signature "
+    "({reason}). Nothing was accepted; ask the sender for the signature file again.",
+    "signature_algorithm_unsupported": "This signature uses a format that is not accepted "
+    "({algorithm}). Nothing was accepted; ask the sender to sign again with the current "
+    "minisign format (prehashed, without -l).",
+    "signature_key_mismatch": "The file was signed with another key (key id {found}) than "
+    "the one expected (key id {expected}). Nothing was accepted; check that you have the "
+    "right public key for this sender.",
+    "signature_invalid": "The signature does not match ({reason}): the file or its signed "
+    "comment was changed after signing, or it is not the file that was signed. Do not trust "
+    "it; ask the sender to send it again.",
+    "signature_comment_invalid": "The {comment} comment cannot be signed ({reason}): use "
+    "one line of text without control characters, at most {maximum} bytes.",
+    "public_key_malformed": "This is not a valid minisign public key ({reason}). Copy the "
+    "whole public key again, exactly as the sender gave it.",
 }
 
 

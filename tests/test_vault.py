@@ -12,7 +12,7 @@ import pytest
 
 from monitor_app.crypto import recovery_code as rc
 from monitor_app.errors import VaultError
-from monitor_app.vault import database, keyslots, lifecycle
+from monitor_app.vault import database, keyslots, lifecycle, migrations
 from monitor_app.vault.session import UnlockedVault
 from tests.conftest import PASSPHRASE
 from tests.vault_checks import assert_refused_unchanged, snapshot
@@ -323,13 +323,14 @@ def test_missing_keyslots_file(copied: tuple[Path, str]) -> None:
 def test_database_from_a_newer_schema_is_too_new(copied: tuple[Path, str]) -> None:
     path, code = copied
     vault = lifecycle.unlock(path, PASSPHRASE)
-    vault.conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
-    assert vault.meta("schema_version") == "2"
+    newer = migrations.SCHEMA_VERSION + 1
+    vault.conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(newer),))
+    assert vault.meta("schema_version") == str(newer)
     vault.lock()
     error = assert_refused_unchanged(
         path, "vault_too_new", lambda: lifecycle.unlock(path, PASSPHRASE)
     )
-    assert error.params == {"found": 2, "supported": 1}
+    assert error.params == {"found": newer, "supported": migrations.SCHEMA_VERSION}
     assert_refused_unchanged(
         path, "vault_too_new", lambda: lifecycle.unlock_with_recovery_code(path, code)
     )

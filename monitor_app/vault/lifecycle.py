@@ -18,6 +18,7 @@ from monitor_app.clock import now_iso
 from monitor_app.crypto import kdf, recovery_code
 from monitor_app.errors import MonitorError, VaultError
 from monitor_app.fsutil import make_private_dir, restrict_umask, storage_error
+from monitor_app.identity import keys as identity_keys
 from monitor_app.records import audit
 from monitor_app.vault import database, keyslots, migrations
 from monitor_app.vault.blobstore import BlobStore
@@ -85,6 +86,7 @@ def create_vault(
         meta["organisation"] = organisation
     conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", list(meta.items()))
     audit.append(conn, author_id, "vault_created", None, {"kdf": params.to_json()})
+    identity_keys.store(conn, identity_keys.Identity.generate(), author_id)
     conn.execute("COMMIT")
     slots = keyslots.SlotFile(
         vault_id,
@@ -173,7 +175,14 @@ def _open(
         conn.close()
         raise
     # From here on the vault is known good: writes are allowed.
-    migrations.migrate(conn)
+    try:
+        migrations.migrate(conn)
+        # A vault from before schema version 2 gets its identity now, recorded in its audit log.
+        author = conn.execute("SELECT value FROM meta WHERE key = 'author_id'").fetchone()
+        identity_keys.ensure(conn, str(author[0]) if author else "")
+    except BaseException:
+        conn.close()
+        raise
     keyslots.settle(path, slot_source)
     vault = UnlockedVault(path, slots.vault_id, data_key, conn, slots)
     referenced = {r[0] for r in conn.execute("SELECT blob_name FROM attachments")}

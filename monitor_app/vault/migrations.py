@@ -12,7 +12,7 @@ from collections.abc import Callable
 from monitor_app.errors import VaultError
 from monitor_app.vault.database import Connection
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _V1 = """
 CREATE TABLE meta (
@@ -83,6 +83,34 @@ CREATE VIRTUAL TABLE search_index USING fts5 (
 );
 """
 
+# Version 2: the vault's identity and its contacts (monitor_app/identity). The key pairs are
+# generated in Python, not here: a new vault gets them in its creation transaction and an older
+# vault at its first unlock after this migration (identity.keys.ensure).
+_V2 = """
+CREATE TABLE identity (
+    id                     INTEGER PRIMARY KEY CHECK (id = 1),
+    signing_private_key    BLOB NOT NULL CHECK (length(signing_private_key) = 32),
+    encryption_private_key BLOB NOT NULL CHECK (length(encryption_private_key) = 32),
+    created_at             TEXT NOT NULL
+);
+CREATE TABLE contacts (
+    id                    INTEGER PRIMARY KEY,
+    fingerprint           TEXT NOT NULL,
+    signing_public_key    BLOB NOT NULL UNIQUE CHECK (length(signing_public_key) = 32),
+    encryption_public_key BLOB NOT NULL CHECK (length(encryption_public_key) = 32),
+    name                  TEXT NOT NULL,
+    organisation          TEXT,
+    role                  TEXT,
+    card                  BLOB NOT NULL,   -- the signed card as added, canonical form
+    card_created_at       TEXT NOT NULL,
+    added_at              TEXT NOT NULL,
+    updated_at            TEXT NOT NULL,
+    verified_at           TEXT,            -- NULL until the fingerprint was compared
+    handoff_recipient     INTEGER NOT NULL DEFAULT 0 CHECK (handoff_recipient IN (0, 1))
+);
+CREATE INDEX contacts_fingerprint ON contacts (fingerprint)
+"""
+
 
 def _run_statements(script: str) -> Callable[[Connection], None]:
     # Statement by statement: executescript would commit and split the step's transaction.
@@ -97,6 +125,7 @@ def _run_statements(script: str) -> Callable[[Connection], None]:
 
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _run_statements(_V1),
+    2: _run_statements(_V2),
 }
 
 

@@ -20,6 +20,8 @@ from monitor_app.vault.database import Connection
 from monitor_app.vault.keyslots import SlotFile
 
 if TYPE_CHECKING:
+    from monitor_app.identity.contacts import ContactStore
+    from monitor_app.identity.own import OwnIdentity
     from monitor_app.records.attachments import AttachmentStore
     from monitor_app.records.store import RecordStore
 
@@ -142,3 +144,15 @@ class UnlockedVault:
         from monitor_app.records.attachments import AttachmentStore
 
         return AttachmentStore(self)
+
+    @property
+    def identity(self) -> OwnIdentity:
+        from monitor_app.identity.own import OwnIdentity
+
+        return OwnIdentity(self)
+
+    @property
+    def contacts(self) -> ContactStore:
+        from monitor_app.identity.contacts import ContactStore
+
+        return ContactStore(self)

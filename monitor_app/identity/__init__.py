@@ -1,0 +1,1 @@
+"""Vault identity (signing and encryption keys), fingerprints, contact cards and contacts."""
