@@ -12,7 +12,7 @@ from collections.abc import Callable
 from monitor_app.errors import VaultError
 from monitor_app.vault.database import Connection
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _V1 = """
 CREATE TABLE meta (
@@ -123,9 +123,39 @@ def _run_statements(script: str) -> Callable[[Connection], None]:
     return step
 
 
+# Version 3: handoff bookkeeping (monitor_app/bundles). What was handed to whom, in which
+# bundle, so that "everything not yet handed to these recipients" is a query, and the per-author
+# sequence numbers that let a recipient notice a missing bundle.
+_V3 = """
+CREATE TABLE bundles_out (
+    bundle_id          TEXT PRIMARY KEY,
+    sequence           INTEGER NOT NULL UNIQUE,
+    kind               TEXT NOT NULL,
+    created_at         TEXT NOT NULL,
+    archive_recipients TEXT NOT NULL,   -- JSON list of age1... recipients
+    sums_sha256        TEXT NOT NULL,   -- SHA-256 of the bundle's SHA256SUMS (receipts name it)
+    file_sha256        TEXT NOT NULL,   -- of the encrypted file, as read back
+    size               INTEGER NOT NULL,
+    receipt_at         TEXT
+);
+CREATE TABLE bundle_recipients (
+    bundle_id TEXT NOT NULL REFERENCES bundles_out (bundle_id),
+    recipient TEXT NOT NULL,            -- contact fingerprint
+    PRIMARY KEY (recipient, bundle_id)
+) WITHOUT ROWID;
+CREATE TABLE bundle_items (
+    bundle_id TEXT NOT NULL REFERENCES bundles_out (bundle_id),
+    item      TEXT NOT NULL,            -- 'revision' or 'attachment'
+    item_id   TEXT NOT NULL,            -- record id or attachment id
+    revision  INTEGER NOT NULL,         -- 0 for attachments
+    PRIMARY KEY (item, item_id, revision, bundle_id)
+) WITHOUT ROWID;
+"""
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _run_statements(_V1),
     2: _run_statements(_V2),
+    3: _run_statements(_V3),
 }
 
 

@@ -1,0 +1,408 @@
+"""Export: write a signed, encrypted bundle of what the chosen recipients do not have yet.
+
+The bundle is built as a stream (see docs/bundle-format.md): two passes over the records (one
+to hash and size them for the signed checksums, one to write them), attachments decrypted
+from the vault chunk by chunk straight into the age encryption. Memory stays bounded and no
+plaintext touches the disk.
+
+The file is written under a temporary name in the destination folder, flushed, fsynced and
+renamed, then read back from the device and compared with what was written (USB sticks lie).
+Only then is the handoff recorded in the vault, in one transaction with its audit entry. On
+cancel or failure nothing is left at the destination that could pass for a bundle, and the
+vault is unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from monitor_app.bundles import canonical, layout, selection, sums
+from monitor_app.bundles.errors import BundleError
+from monitor_app.bundles.tarstream import OutMember, TarReader, tar_chunks
+from monitor_app.clock import now_iso
+from monitor_app.crypto import age, minisign, stream
+from monitor_app.errors import MonitorError
+from monitor_app.fsutil import atomic_writer, storage_error
+from monitor_app.identity.contacts import Contact
+from monitor_app.jobs import CancelToken, Progress, check
+from monitor_app.records import audit
+
+if TYPE_CHECKING:
+    from monitor_app.vault.session import UnlockedVault
+
+STANZA_MULTIPLE = 4  # the header always holds a multiple of this many recipient stanzas
+READ_BACK_CHUNK = 1 << 20
+_ZERO_CHUNK = bytes(1 << 16)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    bundle_id: str
+    path: Path
+    size: int
+    sequence: int
+    revisions: int
+    attachments: int
+    redacted_people: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "bundle_id": self.bundle_id,
+            "path": str(self.path),
+            "size": self.size,
+            "sequence": self.sequence,
+            "revisions": self.revisions,
+            "attachments": self.attachments,
+            "redacted_people": self.redacted_people,
+        }
+
+
+def neutral_name() -> str:
+    """A random file name that says nothing about author, recipients or content."""
+    return secrets.token_hex(8) + ".bin"
+
+
+def _recipients_for(
+    contacts: Sequence[Contact], archive: Sequence[str]
+) -> list[age.X25519Recipient]:
+    recipients = [age.X25519Recipient(c.encryption_public_key) for c in contacts]
+    recipients += [age.X25519Recipient.parse(text) for text in archive]
+    # Stanzas for throwaway keys, so the header does not tell how many recipients there are.
+    while len(recipients) % STANZA_MULTIPLE:
+        recipients.append(age.X25519Identity.generate().recipient)
+    secrets.SystemRandom().shuffle(recipients)
+    return recipients
+
+
+def _check_contacts(contacts: Sequence[Contact], archive: Sequence[str]) -> None:
+    if not contacts and not archive:
+        raise MonitorError("export_no_recipients")
+    for contact in contacts:
+        if not contact.verified:
+            raise MonitorError("contact_not_verified", fingerprint=contact.fingerprint)
+    for text in archive:
+        age.X25519Recipient.parse(text)  # raises age_recipient_invalid
+
+
+class _Lines:
+    """records.jsonl, producible twice from the same read of the vault."""
+
+    def __init__(self, vault: UnlockedVault, chosen: selection.Selection) -> None:
+        self._vault = vault
+        self._chosen = chosen
+
+    def __iter__(self) -> Iterator[bytes]:
+        with self._vault.reading() as conn:
+            for line in selection.record_lines(
+                conn, self._chosen.revisions, self._chosen.redacted_people
+            ):
+                yield canonical.dumps(line)
+
+
+def _zeros(size: int) -> Iterator[bytes]:
+    while size > 0:
+        piece = min(size, len(_ZERO_CHUNK))
+        yield _ZERO_CHUNK[:piece]
+        size -= piece
+
+
+def _sha256_of(chunks: Iterable[bytes]) -> str:
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _AttachmentSource:
+    """An attachment's plaintext, decrypted from its blob as the tar reaches it; its SHA-256
+    must still be the one taken at intake (which the signed checksums promise)."""
+
+    def __init__(
+        self, vault: UnlockedVault, ref: selection.AttachmentRef, cancel: CancelToken | None
+    ) -> None:
+        self._vault, self._ref, self._cancel = vault, ref, cancel
+
+    def __call__(self) -> Iterator[bytes]:
+        with self._vault.reading() as conn:
+            row = conn.execute(
+                "SELECT blob_name, blob_key FROM attachments WHERE id = ?",
+                (self._ref.attachment_id,),
+            ).fetchone()
+        blob_name, key = str(row[0]), bytes(row[1])
+        digest = hashlib.sha256()
+        try:
+            with open(self._vault.blobs.path_of(blob_name), "rb") as source:
+                for chunk in stream.iter_decrypted_chunks(key, source, cancel=self._cancel):
+                    digest.update(chunk)
+                    yield chunk
+        except FileNotFoundError:
+            raise MonitorError("attachment_damaged", reason="blob_missing") from None
+        except stream.StreamError as exc:
+            raise MonitorError("attachment_damaged", reason=exc.params.get("reason")) from None
+        if digest.hexdigest() != self._ref.sha256:
+            raise MonitorError("attachment_damaged", reason="hash_mismatch")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    bundle_id: str
+    sequence: int
+    members: list[OutMember]
+    sums_bytes: bytes
+    tar_size: int
+
+
+def _plan(
+    vault: UnlockedVault,
+    chosen: selection.Selection,
+    contacts: Sequence[Contact],
+    archive: Sequence[str],
+    cancel: CancelToken | None,
+) -> _Plan:
+    identity = vault.identity.keys()
+    bundle_id = str(uuid.uuid4())
+    lines = _Lines(vault, chosen)
+    entries: list[dict[str, Any]] = []
+    records_hash = hashlib.sha256()
+    records_size = 0
+    for ref, line in zip(chosen.revisions, lines, strict=True):
+        check(cancel)
+        records_hash.update(line + b"\n")
+        records_size += len(line) + 1
+        entries.append(
+            {
+                "id": ref.record_id,
+                "revision": ref.revision,
+                "size": len(line),
+                "sha256": hashlib.sha256(line).hexdigest(),
+            }
+        )
+    with vault.reading() as conn:
+        sequence = (
+            int(conn.execute("SELECT coalesce(max(sequence), 0) FROM bundles_out").fetchone()[0])
+            + 1
+        )
+        follows = {
+            c.fingerprint: conn.execute(
+                "SELECT max(b.sequence) FROM bundles_out b JOIN bundle_recipients r"
+                " ON r.bundle_id = b.bundle_id WHERE r.recipient = ?",
+                (c.fingerprint,),
+            ).fetchone()[0]
+            for c in contacts
+        }
+    manifest = canonical.dumps(
+        {
+            "format": canonical.FORMAT,
+            "version": canonical.VERSION,
+            "bundle_id": bundle_id,
+            "kind": "records",
+            "created_at": now_iso(),
+            "author": {
+                "fingerprint": identity.fingerprint,
+                "card": vault.identity.card().hex(),
+            },
+            "recipients": sorted(c.fingerprint for c in contacts),
+            "archive_recipients": sorted(archive),
+            "sequence": sequence,
+            "follows": follows,
+            "records": entries,
+            "attachments": [
+                {
+                    "id": a.attachment_id,
+                    "record_id": a.record_id,
+                    "sha256": a.sha256,
+                    "size": a.size,
+                    "original_name": a.original_name,
+                    "media_type": a.media_type,
+                    "added_at": a.added_at,
+                }
+                for a in chosen.attachments
+            ],
+            "receipt": None,
+        }
+    )
+    contents: dict[str, tuple[int, Callable[[], Iterable[bytes]]]] = {
+        layout.MANIFEST: (len(manifest), lambda: [manifest]),
+        layout.RECORDS: (records_size, lambda: (line + b"\n" for line in lines)),
+    }
+    digests = {
+        layout.MANIFEST: hashlib.sha256(manifest).hexdigest(),
+        layout.RECORDS: records_hash.hexdigest(),
+    }
+    for blob in sorted({a.sha256: a for a in chosen.attachments}.values(), key=lambda a: a.sha256):
+        name = layout.attachment_member(blob.sha256)
+        contents[name] = (blob.size, _AttachmentSource(vault, blob, cancel))
+        digests[name] = blob.sha256
+    # Every line of SHA256SUMS has a fixed length, so the padding can be sized before its
+    # hash is known; the signature's size is fixed by the format.
+    trusted = canonical.trusted_comment(bundle_id, "records")
+    names = [*contents, layout.PADDING]
+    sums_size = len(sums.format_sums((name, "0" * 64) for name in names))
+    signature_size = len(minisign.sign(identity.signing_private, b"", trusted))
+    unpadded = sum(layout.member_span(size) for size, _ in contents.values())
+    unpadded += layout.member_span(sums_size) + layout.member_span(signature_size)
+    padding = layout.padding_size(unpadded)
+    digests[layout.PADDING] = _sha256_of(_zeros(padding))
+    sums_bytes = sums.format_sums((name, digests[name]) for name in names)
+    signature_bytes = minisign.sign(identity.signing_private, sums_bytes, trusted)
+    members = [
+        OutMember(layout.SUMS, len(sums_bytes), lambda: [sums_bytes]),
+        OutMember(layout.SIGNATURE, len(signature_bytes), lambda: [signature_bytes]),
+        *(OutMember(name, size, chunks) for name, (size, chunks) in contents.items()),
+        OutMember(layout.PADDING, padding, lambda: _zeros(padding)),
+    ]
+    tar_size = sum(layout.member_span(m.size) for m in members) + layout.TAR_END
+    tar_size += -tar_size % layout.TAR_RECORD
+    return _Plan(bundle_id, sequence, members, sums_bytes, tar_size)
+
+
+class _HashingSink:
+    def __init__(self, sink: BinaryIO) -> None:
+        self.sink = sink
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes | memoryview) -> int:
+        written = self.sink.write(data)
+        self.digest.update(data)
+        self.size += len(data)
+        return written if written is not None else len(data)
+
+    def flush(self) -> None:
+        self.sink.flush()
+
+
+def _read_back(path: Path, expected_sha256: str, expected_size: int) -> None:
+    """Read the file from the device, not from the page cache where the OS allows it."""
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with open(path, "rb", buffering=0) as handle:
+            if hasattr(os, "posix_fadvise"):
+                with contextlib.suppress(OSError):
+                    os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+            while chunk := handle.read(READ_BACK_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+    except OSError as exc:
+        raise storage_error(exc, path) from None
+    if size != expected_size or digest.hexdigest() != expected_sha256:
+        raise MonitorError("export_read_back_failed", path=str(path))
+
+
+def export_bundle(
+    vault: UnlockedVault,
+    destination: Path,
+    *,
+    contacts: Sequence[Contact] = (),
+    archive_recipients: Sequence[str] = (),
+    record_ids: Sequence[str] | None = None,
+    file_name: str | None = None,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> ExportResult:
+    """Write a bundle into the folder ``destination`` and record the handoff."""
+    _check_contacts(contacts, archive_recipients)
+    if not destination.is_dir():
+        raise MonitorError("export_destination_missing", path=str(destination))
+    target = destination / (file_name or neutral_name())
+    if target.exists():
+        raise MonitorError("export_target_exists", path=str(target))
+    # Archive keys are tracked like contacts, so "not yet handed over" holds for them too.
+    fingerprints = [c.fingerprint for c in contacts] + ["age:" + a for a in archive_recipients]
+    with vault.reading() as conn:
+        chosen = selection.select(conn, fingerprints, record_ids)
+    if chosen.empty:
+        raise MonitorError("export_nothing_new")
+    plan = _plan(vault, chosen, contacts, archive_recipients, cancel)
+    recipients = _recipients_for(contacts, archive_recipients)
+    with atomic_writer(target) as handle:
+        sink = _HashingSink(handle)
+        age.encrypt(
+            recipients,
+            TarReader(tar_chunks(plan.members)),  # type: ignore[arg-type]
+            sink,  # type: ignore[arg-type]
+            size=plan.tar_size,
+            progress=progress,
+            cancel=cancel,
+        )
+    file_sha256 = sink.digest.hexdigest()
+    try:
+        _read_back(target, file_sha256, sink.size)
+        _record_handoff(
+            vault, plan, fingerprints, archive_recipients, chosen, file_sha256, sink.size
+        )
+    except BaseException:
+        with contextlib.suppress(OSError):
+            target.unlink()
+        raise
+    return ExportResult(
+        plan.bundle_id,
+        target,
+        sink.size,
+        plan.sequence,
+        len(chosen.revisions),
+        len(chosen.attachments),
+        len(chosen.redacted_people),
+    )
+
+
+def _record_handoff(
+    vault: UnlockedVault,
+    plan: _Plan,
+    fingerprints: Sequence[str],
+    archive: Sequence[str],
+    chosen: selection.Selection,
+    file_sha256: str,
+    size: int,
+) -> None:
+    with vault.transaction() as conn:
+        taken = conn.execute(
+            "SELECT 1 FROM bundles_out WHERE sequence = ?", (plan.sequence,)
+        ).fetchone()
+        if taken:  # another export finished meanwhile; this file's sequence is now wrong
+            raise BundleError("export_conflict")
+        conn.execute(
+            "INSERT INTO bundles_out (bundle_id, sequence, kind, created_at, archive_recipients,"
+            " sums_sha256, file_sha256, size) VALUES (?, ?, 'records', ?, ?, ?, ?, ?)",
+            (
+                plan.bundle_id,
+                plan.sequence,
+                now_iso(),
+                json.dumps(sorted(archive)),
+                hashlib.sha256(plan.sums_bytes).hexdigest(),
+                file_sha256,
+                size,
+            ),
+        )
+        conn.executemany(
+            "INSERT INTO bundle_recipients (bundle_id, recipient) VALUES (?, ?)",
+            [(plan.bundle_id, f) for f in fingerprints],
+        )
+        conn.executemany(
+            "INSERT INTO bundle_items (bundle_id, item, item_id, revision) VALUES (?, ?, ?, ?)",
+            [(plan.bundle_id, "revision", r.record_id, r.revision) for r in chosen.revisions]
+            + [(plan.bundle_id, "attachment", a.attachment_id, 0) for a in chosen.attachments],
+        )
+        audit.append(
+            conn,
+            vault.author.author_id,
+            "bundle_exported",
+            details={
+                "bundle_id": plan.bundle_id,
+                "sequence": plan.sequence,
+                "recipients": sorted(fingerprints),
+                "revisions": len(chosen.revisions),
+                "attachments": len(chosen.attachments),
+                "redacted_people": len(chosen.redacted_people),
+            },
+        )

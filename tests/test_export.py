@@ -1,0 +1,248 @@
+"""Export: a bundle that the standard tools (age, tar, minisign, sha256sum) check without this
+app, redacted by consent, sized into buckets, and recorded only once it read back whole."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from monitor_app.bundles import layout
+from monitor_app.bundles.export import export_bundle
+from monitor_app.crypto import age, minisign
+from monitor_app.errors import Cancelled, MonitorError
+from monitor_app.jobs import CancelToken
+from monitor_app.records import audit
+from monitor_app.vault import lifecycle
+from monitor_app.vault.session import UnlockedVault
+from tests.conftest import PASSPHRASE
+from tests.vault_checks import snapshot
+
+REAL_NAME = "Канарейка Реальное Имя 金丝雀"
+ATTACHMENT = b"\x89PNG fake photo " * 5000
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[UnlockedVault]:
+    vault, _ = lifecycle.create_vault(tmp_path / "hub", PASSPHRASE, name="Hub", organisation="C")
+    yield vault
+    vault.lock()
+
+
+@pytest.fixture
+def field(vault: UnlockedVault, hub: UnlockedVault) -> UnlockedVault:
+    """A field vault that knows and has verified the hub, holding a few records."""
+    contact = vault.contacts.add(hub.identity.card(), verified=True)
+    assert contact.verified
+    place = vault.records.add("place", {"name": "ИВС №1", "place_type": "police_station"})
+    person = vault.records.add(
+        "person",
+        {
+            "pseudonym": "KG-1",
+            "real_name": REAL_NAME,
+            "consent": {"share_with_coalition": "refused"},
+        },
+    )
+    incident = vault.records.add(
+        "incident",
+        {
+            "title": "Избиение при допросе",
+            "description": "他在审讯中遭受酷刑",
+            "incident_type": "torture",
+            "occurred_on": "2024-03-10",
+            "place_id": place.record_id,
+            "people": [{"person_id": person.record_id, "role": "victim"}],
+        },
+    )
+    vault.records.edit(incident.record_id, {"title": "Избиение при допросе (уточнено)"})
+    vault.attachments.add_stream(incident.record_id, _reader(ATTACHMENT), original_name="photo.png")
+    return vault
+
+
+def _reader(data: bytes) -> io.BytesIO:
+    return io.BytesIO(data)
+
+
+def age_identity_file(vault: UnlockedVault, directory: Path) -> Path:
+    identity = age.X25519Identity(vault.identity.keys().encryption_private)
+    path = directory / "identity.txt"
+    path.write_text(identity.encode() + "\n")
+    return path
+
+
+def unpack_with_standard_tools(bundle: Path, identity: Path, work: Path) -> Path:
+    plain = work / "bundle.tar"
+    subprocess.run(["age", "-d", "-i", str(identity), "-o", str(plain), str(bundle)], check=True)
+    out = work / "unpacked"
+    out.mkdir()
+    subprocess.run(["tar", "-xf", str(plain), "-C", str(out)], check=True)
+    return out
+
+
+def test_standard_tools_check_the_bundle(
+    field: UnlockedVault, hub: UnlockedVault, tmp_path: Path
+) -> None:
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    hub_contact = field.contacts.get("Hub")
+    result = export_bundle(field, stick, contacts=[hub_contact])
+    assert [p.name for p in stick.iterdir()] == [result.path.name]
+    assert result.path.name.endswith(".bin") and len(result.path.name) == 20
+    assert (result.revisions, result.attachments, result.redacted_people) == (4, 1, 1)
+
+    out = unpack_with_standard_tools(result.path, age_identity_file(hub, tmp_path), tmp_path)
+    names = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    digest = hashlib.sha256(ATTACHMENT).hexdigest()
+    assert names == sorted(
+        [
+            "SHA256SUMS",
+            "SHA256SUMS.minisig",
+            "manifest.json",
+            "records.jsonl",
+            f"attachments/{digest}",
+            "padding",
+        ]
+    )
+    key = minisign.public_key_base64(field.identity.keys().signing_private.public_key())
+    verified = subprocess.run(
+        ["minisign", "-V", "-m", "SHA256SUMS", "-P", key],
+        cwd=out,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert f"monitor_app bundle {result.bundle_id} kind=records" in verified.stdout
+    subprocess.run(["sha256sum", "--strict", "-c", "SHA256SUMS"], cwd=out, check=True)
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["bundle_id"] == result.bundle_id
+    assert manifest["author"]["fingerprint"] == field.identity.fingerprint
+    assert manifest["recipients"] == [hub.identity.fingerprint]
+    assert manifest["sequence"] == 1
+    assert manifest["follows"] == {hub.identity.fingerprint: None}
+    assert len(manifest["records"]) == 4
+    assert manifest["attachments"][0]["original_name"] == "photo.png"
+    lines = (out / "records.jsonl").read_bytes().split(b"\n")
+    assert lines[-1] == b""
+    for entry, line in zip(manifest["records"], lines[:-1], strict=True):
+        assert hashlib.sha256(line).hexdigest() == entry["sha256"]
+        assert json.loads(line)["id"] == entry["id"]
+    assert (out / f"attachments/{digest}").read_bytes() == ATTACHMENT
+    # The person refused sharing: the real name never left the vault.
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert REAL_NAME.encode() not in path.read_bytes()
+    # Nothing outside the encryption names author, recipients or content.
+    raw = result.path.read_bytes()
+    for secret in (b"Hub", b"Test Monitor", field.identity.fingerprint.encode(), b"photo"):
+        assert secret not in raw
+    assert len(raw) >= layout.MIN_BUNDLE_SIZE
+
+
+def test_consent_given_sends_identifying_fields(
+    field: UnlockedVault, hub: UnlockedVault, tmp_path: Path
+) -> None:
+    person = field.records.list("person")[0].record_id
+    field.records.edit(person, {"consent": {"share_with_coalition": "given"}})
+    result = export_bundle(field, tmp_path, contacts=[field.contacts.get("Hub")])
+    assert result.redacted_people == 0
+    out = unpack_with_standard_tools(result.path, age_identity_file(hub, tmp_path), tmp_path)
+    assert REAL_NAME.encode() in (out / "records.jsonl").read_bytes()
+
+
+def test_withdrawn_consent_covers_earlier_revisions(
+    field: UnlockedVault, hub: UnlockedVault, tmp_path: Path
+) -> None:
+    person = field.records.list("person")[0].record_id
+    field.records.edit(person, {"consent": {"share_with_coalition": "given"}})
+    field.records.edit(person, {"consent": {"share_with_coalition": "withdrawn"}})
+    result = export_bundle(field, tmp_path, contacts=[field.contacts.get("Hub")])
+    out = unpack_with_standard_tools(result.path, age_identity_file(hub, tmp_path), tmp_path)
+    assert REAL_NAME.encode() not in (out / "records.jsonl").read_bytes()
+
+
+def test_second_export_sends_only_what_is_new(field: UnlockedVault, tmp_path: Path) -> None:
+    hub = field.contacts.get("Hub")
+    first = export_bundle(field, tmp_path, contacts=[hub])
+    with pytest.raises(MonitorError) as caught:
+        export_bundle(field, tmp_path, contacts=[hub])
+    assert caught.value.code == "export_nothing_new"
+    place = field.records.list("place")[0].record_id
+    field.records.edit(place, {"region": "Чуй"})
+    second = export_bundle(field, tmp_path, contacts=[hub])
+    assert (second.sequence, second.revisions, second.attachments) == (2, 1, 0)
+    assert first.size == second.size  # small bundles all fall in the same bucket
+    rows = field.conn.execute("SELECT count(*) FROM audit WHERE action = 'bundle_exported'")
+    assert rows.fetchone()[0] == 2
+    assert audit.verify(field.conn).ok
+
+
+def test_archive_key_alone_and_selection(field: UnlockedVault, tmp_path: Path) -> None:
+    archive = age.X25519Identity.generate()
+    place = field.records.list("place")[0].record_id
+    result = export_bundle(
+        field, tmp_path, archive_recipients=[str(archive.recipient)], record_ids=[place]
+    )
+    assert (result.revisions, result.attachments) == (1, 0)
+    identity = tmp_path / "archive.txt"
+    identity.write_text(archive.encode() + "\n")
+    (tmp_path / "w").mkdir()
+    out = unpack_with_standard_tools(result.path, identity, tmp_path / "w")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["archive_recipients"] == [str(archive.recipient)]
+    assert [r["id"] for r in manifest["records"]] == [place]
+
+
+def test_header_hides_the_number_of_recipients(field: UnlockedVault, tmp_path: Path) -> None:
+    result = export_bundle(field, tmp_path, contacts=[field.contacts.get("Hub")])
+    with result.path.open("rb") as handle:
+        header = age.read_header(handle)
+    assert len(header.stanzas) == 4
+
+
+def test_refusals_leave_destination_and_vault_untouched(
+    field: UnlockedVault, tmp_path: Path
+) -> None:
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    other, _ = lifecycle.create_vault(tmp_path / "other", PASSPHRASE, name="Stranger")
+    stranger = field.contacts.add(other.identity.card())
+    other.lock()
+    before = snapshot(stick)
+    for kwargs, code in [
+        ({}, "export_no_recipients"),
+        ({"contacts": [stranger]}, "contact_not_verified"),
+        ({"archive_recipients": ["age1notakey"]}, "age_recipient_invalid"),
+    ]:
+        with pytest.raises(MonitorError) as caught:
+            export_bundle(field, stick, **kwargs)  # type: ignore[arg-type]
+        assert caught.value.code == code
+    with pytest.raises(MonitorError) as caught:
+        export_bundle(field, tmp_path / "unplugged", contacts=[field.contacts.get("Hub")])
+    assert caught.value.code == "export_destination_missing"
+    assert snapshot(stick) == before
+    assert field.conn.execute("SELECT count(*) FROM bundles_out").fetchone()[0] == 0
+
+
+def test_cancel_leaves_nothing_that_could_pass_for_a_bundle(
+    field: UnlockedVault, tmp_path: Path
+) -> None:
+    token = CancelToken()
+    calls = []
+
+    def progress(done: int, total: int | None) -> None:
+        calls.append(done)
+        token.cancel()
+
+    with pytest.raises(Cancelled):
+        export_bundle(
+            field, tmp_path, contacts=[field.contacts.get("Hub")], progress=progress, cancel=token
+        )
+    assert calls
+    assert [p.name for p in tmp_path.iterdir() if p.is_file()] == []
+    assert field.conn.execute("SELECT count(*) FROM bundles_out").fetchone()[0] == 0
