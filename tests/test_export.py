@@ -246,3 +246,18 @@ def test_cancel_leaves_nothing_that_could_pass_for_a_bundle(
     assert calls
     assert [p.name for p in tmp_path.iterdir() if p.is_file()] == []
     assert field.conn.execute("SELECT count(*) FROM bundles_out").fetchone()[0] == 0
+
+
+def test_a_damaged_attachment_aborts_the_export(field: UnlockedVault, tmp_path: Path) -> None:
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    (blob_name,) = [row[0] for row in field.conn.execute("SELECT blob_name FROM attachments")]
+    blob = field.blobs.path_of(blob_name)
+    data = bytearray(blob.read_bytes())
+    data[len(data) // 2] ^= 1
+    blob.write_bytes(bytes(data))
+    with pytest.raises(MonitorError) as caught:
+        export_bundle(field, stick, contacts=[field.contacts.get("Hub")])
+    assert caught.value.code == "attachment_damaged"
+    assert list(stick.iterdir()) == []
+    assert field.conn.execute("SELECT count(*) FROM bundles_out").fetchone()[0] == 0
