@@ -85,6 +85,37 @@ MESSAGES: dict[str, str] = {
     "may read it.",
     "output_exists": "{path} already exists. Choose another name; nothing was overwritten.",
     "stream_damaged": "Encrypted data is damaged or was altered ({reason}). It was refused.",
+    "bundle_malformed": "This bundle is not a valid handoff bundle or was altered ({reason}). "
+    "It was refused and nothing was imported. Ask the sender for a new copy.",
+    "export_no_recipients": "Choose at least one recipient: a verified contact or an age "
+    "archive key.",
+    "export_destination_missing": "The folder {path} does not exist or is not reachable. Check "
+    "that the USB stick is plugged in and choose the folder again.",
+    "export_target_exists": "A file named {path} already exists. Choose another name or folder.",
+    "export_nothing_new": "There is nothing new to hand to these recipients: they already "
+    "received every record. Nothing was written.",
+    "export_read_back_failed": "The bundle written to {path} did not read back correctly, so "
+    "it was deleted. The USB stick may be faulty: try another one.",
+    "export_conflict": "Another export finished while this one was running. Nothing was "
+    "recorded; export again.",
+    "bundle_refused": "This bundle was refused ({reason}). Nothing was imported.",
+    "bundle_not_for_this_vault": "This bundle was not encrypted for this vault, so it cannot "
+    "be opened here. Nothing was imported. Check that you chose the right file, or ask the "
+    "sender to export it to this vault's contact card.",
+    "bundle_damaged": "This bundle is damaged or was altered ({reason}). It was refused and "
+    "nothing was imported. Copy it again from the sender, or ask for a new copy.",
+    "bundle_too_new": "This bundle was made by a newer version of the app (format version "
+    "{found}; this version reads {supported}). Nothing was imported. Update the app, then "
+    "import it again.",
+    "bundle_signature_invalid": "This bundle's signature does not match its content "
+    "({reason}). It was refused and nothing was imported. Ask the sender for a new copy.",
+    "bundle_not_addressed": "This bundle was not addressed to this vault ({reason}); it may "
+    "have been forwarded. It was refused and nothing was imported. Ask the author to export "
+    "it to this vault directly.",
+    "bundle_from_self": "This bundle was written by this vault itself. Nothing was imported.",
+    "bundle_record_invalid": "A record in this bundle does not pass this vault's checks "
+    "({reason}). The bundle was refused and nothing was imported. Ask the sender to check "
+    "the record and export again.",
     "age_header_invalid": "This is not an age encrypted file, or its header is damaged "
     "({reason}). Nothing was decrypted. Check that you chose the right file, or ask the "
     "sender for a new copy.",
@@ -139,6 +170,14 @@ MESSAGES: dict[str, str] = {
     "one line of text without control characters, at most {maximum} bytes.",
     "public_key_malformed": "This is not a valid minisign public key ({reason}). Copy the "
     "whole public key again, exactly as the sender gave it.",
+    "output_file_required": "With --json, standard output carries the JSON result: give "
+    "the output file with --out FILE. Nothing was written.",
+    "secret_key_to_stdout": "A secret key is never written to standard output, where it "
+    "could end up in a terminal's scrollback, a log or a pipe. Give a new file on encrypted "
+    "storage with --out FILE. Nothing was written.",
+    "confirmation_required": "Writing the vault's secret key to a file needs your "
+    "confirmation, and there is no terminal to ask on. Read the warning, then run the "
+    "command again in a terminal, or add --yes. Nothing was written.",
 }
 
 

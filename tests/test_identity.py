@@ -156,9 +156,16 @@ def v1_schema() -> list[tuple[str, str, str]]:
 
 def downgrade_to_v1(vault: UnlockedVault) -> None:
     """Turn a new vault into what version 1 of the app left on disk."""
+    v1_names = {name for _, name, _ in v1_schema()}
     with vault.transaction() as conn:
-        conn.execute("DROP TABLE identity")
-        conn.execute("DROP TABLE contacts")
+        later = conn.execute(
+            "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'index')"
+            " AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'search_index_%'"
+        ).fetchall()
+        for kind, name in later:
+            if name not in v1_names and kind == "table":
+                conn.execute(f'DROP TABLE "{name}"')
+        conn.execute("ALTER TABLE records DROP COLUMN search_rowid")
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
         schema = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name")
         assert [tuple(r) for r in schema] == v1_schema()
@@ -172,7 +179,7 @@ def test_migration_adds_tables_and_ensure_adds_identity() -> None:
     conn.execute("COMMIT")
     assert migrations.stored_version(conn) == 1
     migrations.migrate(conn)
-    assert migrations.stored_version(conn) == 2
+    assert migrations.stored_version(conn) == migrations.SCHEMA_VERSION
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"identity", "contacts"} <= tables
     assert keys.load(conn) is None  # the migration itself is pure SQL

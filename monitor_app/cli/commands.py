@@ -9,6 +9,8 @@ from typing import Any
 
 from monitor_app.cli import io
 from monitor_app.cli.age_commands import cmd_age
+from monitor_app.cli.bundle_commands import cmd_export
+from monitor_app.cli.identity_commands import cmd_contact, cmd_identity
 from monitor_app.crypto import kdf
 from monitor_app.errors import MonitorError
 from monitor_app.records import audit
@@ -264,4 +266,7 @@ HANDLERS = {
     "passwd": cmd_passwd,
     "recover": cmd_recover,
     "age": cmd_age,
+    "identity": cmd_identity,
+    "contact": cmd_contact,
+    "export": cmd_export,
 }

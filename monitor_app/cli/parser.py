@@ -5,6 +5,13 @@ from __future__ import annotations
 import argparse
 
 from monitor_app.cli.age_commands import AGE_HELP, add_age_parser
+from monitor_app.cli.bundle_commands import EXPORT_HELP, add_export_parser
+from monitor_app.cli.identity_commands import (
+    CONTACT_HELP,
+    IDENTITY_HELP,
+    add_contact_parser,
+    add_identity_parser,
+)
 
 GLOBAL_HELP = {
     "vault": "vault directory (default: the per-user data directory)",
@@ -136,4 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     recover.add_argument("--new-passphrase-file", metavar="FILE")
 
     add_age_parser(command("age", AGE_HELP), lambda sub: _add_globals(sub, suppress=True))
+    add_identity_parser(
+        command("identity", IDENTITY_HELP), lambda sub: _add_globals(sub, suppress=True)
+    )
+    add_contact_parser(
+        command("contact", CONTACT_HELP), lambda sub: _add_globals(sub, suppress=True)
+    )
+    add_export_parser(command("export", EXPORT_HELP), lambda sub: _add_globals(sub, suppress=True))
     return parser

@@ -326,6 +326,8 @@ class RecordStore:
         stamp: str,
         author: str,
         valid: Validated,
+        *,
+        index: bool = True,  # bundle import: False for a revision older than the current one
     ) -> None:
         conn.execute(
             "INSERT INTO revisions (record_id, revision, created_at, author, fields, sensitive)"
@@ -341,6 +343,8 @@ class RecordStore:
                 else None,
             ),
         )
+        if not index:
+            return
         document = search.document_for(record_type, valid.public, self.vocabularies)
         search.reindex(conn, record_id, record_type.name, document)
 

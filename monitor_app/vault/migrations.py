@@ -12,7 +12,7 @@ from collections.abc import Callable
 from monitor_app.errors import VaultError
 from monitor_app.vault.database import Connection
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _V1 = """
 CREATE TABLE meta (
@@ -150,12 +150,44 @@ CREATE TABLE bundle_items (
     revision  INTEGER NOT NULL,         -- 0 for attachments
     PRIMARY KEY (item, item_id, revision, bundle_id)
 ) WITHOUT ROWID;
+-- Where each record's row in the full-text index is (see records/search.py reindex).
+ALTER TABLE records ADD COLUMN search_rowid INTEGER;
+UPDATE records SET search_rowid = s.rowid FROM search_index AS s WHERE s.record_id = records.id;
+"""
+
+# Version 4: bundle import (monitor_app/bundles/importing.py). Which bundles were merged, from
+# which author and with which sequence (to notice a missing one), and incoming revisions that
+# carry a revision number already present with other content: both are kept, never overwritten.
+_V4 = """
+CREATE TABLE bundles_in (
+    bundle_id          TEXT PRIMARY KEY,
+    author_fingerprint TEXT NOT NULL,
+    sequence           INTEGER NOT NULL,
+    follows            INTEGER,         -- the author's previous bundle to this vault, if any
+    sums_sha256        TEXT NOT NULL,   -- SHA-256 of the bundle's SHA256SUMS (receipts name it)
+    imported_at        TEXT NOT NULL,
+    status             TEXT NOT NULL
+);
+CREATE INDEX bundles_in_author ON bundles_in (author_fingerprint, sequence);
+CREATE TABLE conflicts (
+    record_id   TEXT NOT NULL,
+    revision    INTEGER NOT NULL,
+    bundle_id   TEXT NOT NULL,
+    created_at  TEXT NOT NULL,          -- as the incoming revision says; never used for ordering
+    author      TEXT NOT NULL,
+    fields      TEXT NOT NULL,          -- JSON of the non-sensitive fields
+    sensitive   TEXT,                   -- JSON of sensitive fields, if the bundle carried them
+    detected_at TEXT NOT NULL,
+    resolved_at TEXT,
+    PRIMARY KEY (record_id, revision, bundle_id)
+) WITHOUT ROWID;
 """
 
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _run_statements(_V1),
     2: _run_statements(_V2),
     3: _run_statements(_V3),
+    4: _run_statements(_V4),
 }
 
 

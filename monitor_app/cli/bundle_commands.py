@@ -1,0 +1,82 @@
+"""``monitorctl export``: write a handoff bundle for contacts and archive keys.
+
+``--out`` names the file to write; its folder must exist. Without ``--out`` the bundle gets a
+random, neutral name in the current folder. Contacts are named by fingerprint or by name and
+must be verified. The bundle id, size and what went in are printed; nothing of the content.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from monitor_app.bundles.export import export_bundle
+from monitor_app.cli import io
+from monitor_app.vault import lifecycle
+
+if TYPE_CHECKING:
+    from monitor_app.cli.commands import Outcome
+
+EXPORT_HELP = "write a signed, encrypted bundle of what the recipients do not have yet"
+
+
+def add_export_parser(
+    parser: argparse.ArgumentParser, add_globals: Callable[[argparse.ArgumentParser], None]
+) -> None:
+    del add_globals  # the command's own parser already has the global options
+    parser.add_argument(
+        "--to",
+        action="append",
+        default=[],
+        metavar="CONTACT",
+        help="a verified contact (fingerprint or name); repeat for several",
+    )
+    parser.add_argument(
+        "--to-age",
+        action="append",
+        default=[],
+        metavar="AGE_RECIPIENT",
+        help="also encrypt to this age1... key (an offline archive); repeat for several",
+    )
+    parser.add_argument(
+        "--select",
+        nargs="+",
+        metavar="ID",
+        help="only these records (default: everything not yet handed to the recipients)",
+    )
+    parser.add_argument("--out", metavar="FILE", help="the bundle file to write")
+
+
+def cmd_export(args: argparse.Namespace) -> Outcome:
+    from monitor_app.cli.commands import Outcome
+
+    secret = io.read_secret_line(args.passphrase_file, "Passphrase: ")
+    with lifecycle.unlock(Path(args.vault), secret) as vault:
+        contacts = [vault.contacts.get(name) for name in args.to]
+        if args.out:
+            target = Path(args.out)
+            destination, file_name = target.parent, target.name
+        else:
+            destination, file_name = Path.cwd(), None
+        result = export_bundle(
+            vault,
+            destination,
+            contacts=contacts,
+            archive_recipients=args.to_age,
+            record_ids=args.select,
+            file_name=file_name,
+            progress=io.terminal_progress(),
+        )
+    lines = [
+        f"{result.path}",
+        f"bundle {result.bundle_id}, sequence {result.sequence}, {result.size} bytes",
+        f"{result.revisions} record revisions, {result.attachments} attachments",
+    ]
+    if result.redacted_people:
+        lines.append(
+            f"identifying fields of {result.redacted_people} people left out (no consent to"
+            " share with the coalition)"
+        )
+    return Outcome(result.to_json(), lines)

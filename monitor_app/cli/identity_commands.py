@@ -1,0 +1,472 @@
+"""``monitorctl identity ...`` and ``monitorctl contact ...``: the vault's keys and its contacts.
+
+``identity show`` prints the fingerprint to read aloud and the public keys in the forms the
+age and minisign tools take. ``identity card`` writes the vault's self-signed contact card.
+``identity export-age-identity`` writes the vault's X25519 secret key as an age identity file
+(the format age-keygen writes), for decrypting bundles with the age tool; it is the only
+command that ever puts the vault's secret key outside the encrypted database, so it warns on
+standard error every time, needs ``--yes`` or a "yes" typed on the terminal, never writes to
+standard output, never replaces an existing file, and is recorded in the audit log (without
+key material).
+
+``contact`` adds cards received from others (unverified until their fingerprint has been
+compared aloud), marks them verified, lists, shows and removes them, and chooses which
+verified contacts receive handoff bundles. Text from cards is untrusted: human output goes
+through ``io.safe_text``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import errno
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from monitor_app.cli import io
+from monitor_app.clock import now
+from monitor_app.crypto import age, minisign
+from monitor_app.errors import MonitorError
+from monitor_app.fsutil import FILE_MODE, atomic_writer, fsync_dir, storage_error, temp_name
+from monitor_app.i18n import _
+from monitor_app.identity import fingerprint as fp
+from monitor_app.identity.card import MAX_CARD_BYTES
+from monitor_app.identity.contacts import Contact
+from monitor_app.records import audit
+from monitor_app.vault import lifecycle
+
+if TYPE_CHECKING:
+    from monitor_app.cli.commands import Outcome
+    from monitor_app.vault.session import UnlockedVault
+
+__all__ = [
+    "CONTACT_HELP",
+    "IDENTITY_HELP",
+    "add_contact_parser",
+    "add_identity_parser",
+    "cmd_contact",
+    "cmd_identity",
+]
+
+IDENTITY_HELP = "show this vault's fingerprint and public keys, or write its contact card"
+CONTACT_HELP = "add, verify, list and remove contacts, and choose handoff recipients"
+
+AGE_IDENTITY_AUDIT_ACTION = "age_identity_exported"
+EXPORT_WARNING = (
+    "WARNING: {path} will hold this vault's secret decryption key. Anyone who holds a copy "
+    "can read every bundle sent to this vault. Keep it only on encrypted storage, and delete "
+    "it as soon as you no longer need it."
+)
+CONFIRM_PROMPT = "Type yes to write the secret key to {path}: "
+UNVERIFIED_HINT = (
+    "UNVERIFIED contacts: compare the fingerprint aloud with the person (in person or on a "
+    "call you trust), then run: monitorctl contact verify FINGERPRINT"
+)
+
+_STDIO = "-"
+_NO_HARD_LINKS = frozenset(
+    {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
+)
+
+AddGlobals = Callable[[argparse.ArgumentParser], None]
+
+
+# --- arguments ----------------------------------------------------------------------------
+
+
+def _subparsers(parser: argparse.ArgumentParser, add_globals: AddGlobals) -> Any:
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = actions.add_parser(
+            name, help=help_text, description=help_text
+        )
+        add_globals(sub)
+        return sub
+
+    return action
+
+
+def add_identity_parser(parser: argparse.ArgumentParser, add_globals: AddGlobals) -> None:
+    """Add ``show``, ``card`` and ``export-age-identity`` to the ``identity`` command."""
+    action = _subparsers(parser, add_globals)
+    action("show", "show the fingerprint, age recipient and minisign public key")
+
+    card = action("card", "write this vault's self-signed contact card, to give to others")
+    card.add_argument(
+        "--out", required=True, metavar="FILE", help="the card file ('-' for standard output)"
+    )
+    card.add_argument("--role", help="your role in the coalition, shown to those you give it")
+    card.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+
+    export = action(
+        "export-age-identity",
+        "write this vault's SECRET decryption key as an age identity file (age -d -i FILE)",
+    )
+    export.add_argument(
+        "--out", required=True, metavar="FILE", help="a new file, on encrypted storage"
+    )
+    export.add_argument(
+        "--yes",
+        action="store_true",
+        help="confirm without being asked (needed when there is no terminal)",
+    )
+
+
+def add_contact_parser(parser: argparse.ArgumentParser, add_globals: AddGlobals) -> None:
+    """Add the ``contact`` actions. Fingerprints may be typed as groups of four digits."""
+    action = _subparsers(parser, add_globals)
+    fingerprint_help = "the contact's fingerprint (32 digits, spaces allowed)"
+
+    add = action("add", "add or update a contact from a card file")
+    add.add_argument("card", metavar="CARD", help="the card file ('-' for standard input)")
+    add.add_argument(
+        "--verified",
+        action="store_true",
+        help="you have already compared the card's fingerprint with its owner",
+    )
+
+    verify = action("verify", "mark a contact verified, once you compared fingerprints aloud")
+    verify.add_argument("fingerprint", nargs="+", metavar="FINGERPRINT", help=fingerprint_help)
+
+    action("list", "list contacts; UNVERIFIED ones are marked")
+
+    show = action("show", "show one contact")
+    show.add_argument("who", nargs="+", metavar="FINGERPRINT|NAME")
+
+    recipient = action("recipient", "choose whether a verified contact receives handoffs")
+    recipient.add_argument("fingerprint", nargs="+", metavar="FINGERPRINT", help=fingerprint_help)
+    switch = recipient.add_mutually_exclusive_group(required=True)
+    switch.add_argument(
+        "--on", dest="recipient", action="store_true", help="send handoff bundles to them"
+    )
+    switch.add_argument(
+        "--off", dest="recipient", action="store_false", help="stop sending them bundles"
+    )
+
+    remove = action("remove", "remove a contact")
+    remove.add_argument("fingerprint", nargs="+", metavar="FINGERPRINT", help=fingerprint_help)
+
+
+# --- shared -------------------------------------------------------------------------------
+
+
+def _unlock(args: argparse.Namespace) -> UnlockedVault:
+    secret = io.read_secret_line(args.passphrase_file, "Passphrase: ")
+    return lifecycle.unlock(Path(args.vault), secret)
+
+
+def _outcome(result: Any, lines: list[str]) -> Outcome:
+    from monitor_app.cli.commands import Outcome
+
+    return Outcome(result, lines)
+
+
+def _text(value: str | None) -> str:
+    return "-" if value is None else io.safe_text(value)
+
+
+def _fingerprint_arg(words: list[str]) -> str:
+    return fp.parse(" ".join(words))
+
+
+# --- identity -----------------------------------------------------------------------------
+
+
+def cmd_identity(args: argparse.Namespace) -> Outcome:
+    handlers = {
+        "show": _identity_show,
+        "card": _identity_card,
+        "export-age-identity": _identity_export_age,
+    }
+    return handlers[args.action](args)
+
+
+def _identity_show(args: argparse.Namespace) -> Outcome:
+    with _unlock(args) as vault:
+        keys = vault.identity.keys()
+        author = vault.author
+        signing_public = keys.signing_private.public_key()
+        result = {
+            "fingerprint": keys.fingerprint,
+            "fingerprint_display": fp.format_fingerprint(keys.fingerprint),
+            "age_recipient": age.X25519Recipient(keys.encryption_public).encode(),
+            "minisign_public_key": minisign.public_key_base64(signing_public),
+            "minisign_key_id": minisign.key_id_hex(minisign.key_id_for(signing_public)),
+            "name": author.name,
+            "organisation": author.organisation,
+            "created_at": keys.created_at,
+        }
+    lines = [
+        f"Name:                {_text(author.name)}",
+        f"Organisation:        {_text(author.organisation)}",
+        f"Fingerprint:         {result['fingerprint_display']}",
+        f"age recipient:       {result['age_recipient']}",
+        f"minisign public key: {result['minisign_public_key']}",
+        "",
+        "Read the fingerprint aloud to the people you give your card to.",
+    ]
+    return _outcome(result, lines)
+
+
+def _identity_card(args: argparse.Namespace) -> Outcome:
+    to_stdout = args.out == _STDIO
+    if to_stdout and args.json:
+        raise MonitorError("output_file_required")
+    target = None if to_stdout else io.check_output_path(Path(args.out))
+    if target is not None and target.exists() and not args.force:
+        raise MonitorError("output_exists", path=str(target))
+    with _unlock(args) as vault:
+        contact_card = vault.identity.contact_card(role=args.role)
+    data = contact_card.to_bytes()
+    if target is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return _outcome({"out": _STDIO}, [])
+    with atomic_writer(target) as handle:
+        handle.write(data)
+    display = fp.format_fingerprint(contact_card.fingerprint)
+    return _outcome(
+        {"out": str(target), "fingerprint": contact_card.fingerprint, "role": contact_card.role},
+        [
+            f"Wrote your contact card to {target}.",
+            f"Fingerprint: {display}",
+            "Give the card to your contacts and read this fingerprint aloud to them.",
+        ],
+    )
+
+
+def _identity_export_age(args: argparse.Namespace) -> Outcome:
+    # Every time, whatever follows, and on stderr so that --json output stays clean.
+    sys.stderr.write("monitorctl: " + _(EXPORT_WARNING).format(path=args.out) + "\n")
+    sys.stderr.flush()
+    if args.out == _STDIO:
+        raise MonitorError("secret_key_to_stdout")
+    target = io.check_output_path(Path(args.out))
+    if target.exists() or target.is_symlink():
+        raise MonitorError("output_exists", path=str(target))
+    _confirm_export(args, target)
+    with _unlock(args) as vault:
+        keys = vault.identity.keys()
+        identity = age.X25519Identity(keys.encryption_private)
+        recipient = identity.recipient.encode()
+        text = (
+            f"# created: {now().isoformat(timespec='seconds')}\n"
+            f"# public key: {recipient}\n"
+            f"{identity.encode()}\n"
+        )
+        actor = vault.author.author_id
+        created = False
+        try:
+            with vault.transaction() as conn:
+                # Committed only once the file is complete; no key material in the entry.
+                audit.append(
+                    conn, actor, AGE_IDENTITY_AUDIT_ACTION, None, {"fingerprint": keys.fingerprint}
+                )
+                _write_new_private_file(target, text.encode("ascii"))
+                created = True
+        except BaseException:
+            if created:  # the audit entry did not commit: take the key file back
+                with contextlib.suppress(OSError):
+                    target.unlink()
+            raise
+    return _outcome(
+        {"out": str(target), "age_recipient": recipient, "fingerprint": keys.fingerprint},
+        [
+            f"Wrote the age identity (secret key) to {target}.",
+            f"Its public key: {recipient}",
+            "Decrypt with: age -d -i FILE BUNDLE_FILE. Delete FILE when you are done.",
+        ],
+    )
+
+
+def _confirm_export(args: argparse.Namespace, target: Path) -> None:
+    if args.yes:
+        return
+    stdin = sys.stdin
+    if stdin is None or not stdin.isatty():
+        raise MonitorError("confirmation_required")
+    sys.stderr.write(_(CONFIRM_PROMPT).format(path=target))
+    sys.stderr.flush()
+    answer = stdin.readline(64)
+    if answer.strip().casefold() != "yes":
+        raise MonitorError("cancelled")
+
+
+def _write_new_private_file(target: Path, data: bytes) -> None:
+    """Write ``data`` to a new file ``target`` (0600); an existing file is never replaced.
+
+    The data goes to a temporary file in the same directory, is synced, and is then hard-linked
+    to ``target``: the link fails if ``target`` exists, so nothing is overwritten, and
+    ``target`` never exists incomplete. Where the file system has no hard links (FAT, exFAT),
+    ``target`` is created exclusively and written directly, and removed again on failure.
+    """
+    tmp = temp_name(target.parent)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except OSError as exc:
+        raise storage_error(exc, target) from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            target.hardlink_to(tmp)
+        except FileExistsError:
+            raise MonitorError("output_exists", path=str(target)) from None
+        except OSError as exc:
+            if exc.errno not in _NO_HARD_LINKS:
+                raise
+            _write_exclusive(target, data)
+        fsync_dir(target.parent)
+    except OSError as exc:
+        raise storage_error(exc, target) from None
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def _write_exclusive(target: Path, data: bytes) -> None:
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except FileExistsError:
+        raise MonitorError("output_exists", path=str(target)) from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            target.unlink()
+        raise
+
+
+# --- contacts -----------------------------------------------------------------------------
+
+
+def cmd_contact(args: argparse.Namespace) -> Outcome:
+    handlers = {
+        "add": _contact_add,
+        "verify": _contact_verify,
+        "list": _contact_list,
+        "show": _contact_show,
+        "recipient": _contact_recipient,
+        "remove": _contact_remove,
+    }
+    return handlers[args.action](args)
+
+
+def _read_card(source: str) -> bytes:
+    """The card file's bytes; one byte more than a card may hold, so parse_card says too_large."""
+    try:
+        if source == _STDIO:
+            return sys.stdin.buffer.read(MAX_CARD_BYTES + 1)
+        with open(source, "rb") as handle:
+            return handle.read(MAX_CARD_BYTES + 1)
+    except OSError:
+        raise MonitorError("file_unreadable", path=source) from None
+
+
+def _contact_json(contact: Contact) -> dict[str, Any]:
+    return {
+        **contact.to_json(),
+        "age_recipient": age.X25519Recipient(contact.encryption_public_key).encode(),
+    }
+
+
+def _contact_lines(contact: Contact, *, details: bool = False) -> list[str]:
+    status = "verified" if contact.verified else "UNVERIFIED"
+    verified = f"yes ({contact.verified_at})" if contact.verified else "no (UNVERIFIED)"
+    lines = [
+        f"{contact.fingerprint_display}  {_text(contact.name)}  {status}",
+        f"    name:              {_text(contact.name)}",
+        f"    organisation:      {_text(contact.organisation)}",
+        f"    role:              {_text(contact.role)}",
+        f"    verified:          {verified}",
+        f"    handoff recipient: {'yes' if contact.handoff_recipient else 'no'}",
+    ]
+    if details:
+        recipient = age.X25519Recipient(contact.encryption_public_key).encode()
+        lines += [
+            f"    age recipient:     {recipient}",
+            f"    card made:         {contact.card_created_at}",
+            f"    added:             {contact.added_at}",
+            f"    updated:           {contact.updated_at}",
+        ]
+    return lines
+
+
+def _verify_hint(contact: Contact) -> list[str]:
+    if contact.verified:
+        return []
+    return [
+        "",
+        "This contact is UNVERIFIED. Compare the fingerprint above aloud with "
+        f"{_text(contact.name)} (in person or on a call you trust), then run:",
+        f"    monitorctl contact verify {contact.fingerprint_display}",
+    ]
+
+
+def _contact_add(args: argparse.Namespace) -> Outcome:
+    with _unlock(args) as vault:
+        data = _read_card(args.card)
+        contact = vault.contacts.add(data, verified=args.verified)
+    return _outcome(
+        _contact_json(contact), ["Contact saved:", *_contact_lines(contact), *_verify_hint(contact)]
+    )
+
+
+def _contact_verify(args: argparse.Namespace) -> Outcome:
+    canonical = _fingerprint_arg(args.fingerprint)
+    with _unlock(args) as vault:
+        contact = vault.contacts.verify(canonical)
+    return _outcome(_contact_json(contact), ["Contact verified:", *_contact_lines(contact)])
+
+
+def _contact_list(args: argparse.Namespace) -> Outcome:
+    with _unlock(args) as vault:
+        contacts = vault.contacts.list()
+    if not contacts:
+        return _outcome({"contacts": []}, ["No contacts yet. Add a card with: contact add CARD"])
+    lines: list[str] = []
+    for contact in contacts:
+        lines += _contact_lines(contact)
+    if any(not c.verified for c in contacts):
+        lines += ["", UNVERIFIED_HINT]
+    return _outcome({"contacts": [_contact_json(c) for c in contacts]}, lines)
+
+
+def _contact_show(args: argparse.Namespace) -> Outcome:
+    with _unlock(args) as vault:
+        contact = vault.contacts.get(" ".join(args.who))
+    return _outcome(
+        _contact_json(contact), [*_contact_lines(contact, details=True), *_verify_hint(contact)]
+    )
+
+
+def _contact_recipient(args: argparse.Namespace) -> Outcome:
+    canonical = _fingerprint_arg(args.fingerprint)
+    with _unlock(args) as vault:
+        contact = vault.contacts.set_handoff_recipient(canonical, bool(args.recipient))
+    state = "now receives" if contact.handoff_recipient else "no longer receives"
+    return _outcome(
+        _contact_json(contact),
+        [f"{_text(contact.name)} ({contact.fingerprint_display}) {state} handoff bundles."],
+    )
+
+
+def _contact_remove(args: argparse.Namespace) -> Outcome:
+    canonical = _fingerprint_arg(args.fingerprint)
+    with _unlock(args) as vault:
+        contact = vault.contacts.get(canonical)
+        vault.contacts.remove(canonical)
+    return _outcome(
+        {"fingerprint": canonical, "removed": True},
+        [f"Removed contact {_text(contact.name)} ({contact.fingerprint_display})."],
+    )
