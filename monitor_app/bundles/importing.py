@@ -1,0 +1,386 @@
+"""Import: merge a verified bundle into the vault, in one transaction or not at all.
+
+``reading.open_bundle`` decrypts, checks and stages the bundle (encrypted, in the blob store).
+Here the signer decides: this vault itself or a bundle not addressed to it is refused; an
+unknown or unverified signer puts the bundle in quarantine (its summary is returned, nothing is
+merged; import again once the contact is verified). A verified signer's bundle is merged:
+
+- records and attachments keep their original ids;
+- the same bundle twice changes nothing (``already_imported``);
+- revisions are ordered by their number only, never by a device clock: an older revision is
+  stored but never replaces a newer current one;
+- a revision number already present with other content is kept aside in ``conflicts`` and
+  flagged, never overwritten;
+- the author's sequence numbers that a bundle says came before it, and that were never
+  imported, are reported as ``missing``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from monitor_app.bundles.errors import BundleError
+from monitor_app.bundles.reading import (
+    BundleRefused,
+    BundleSummary,
+    IncomingRevision,
+    Staging,
+    open_bundle,
+    verify_bundle,
+)
+from monitor_app.clock import now_iso
+from monitor_app.errors import MonitorError
+from monitor_app.jobs import CancelToken, Progress, check
+from monitor_app.records import audit
+from monitor_app.records.store import RecordStore
+from monitor_app.vault.database import Connection
+
+if TYPE_CHECKING:
+    from monitor_app.vault.session import UnlockedVault
+
+__all__ = ["ImportResult", "import_bundle", "verify_bundle"]
+
+IMPORTED = "imported"
+ALREADY_IMPORTED = "already_imported"
+QUARANTINED = "quarantined"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    status: str  # imported | already_imported | quarantined
+    summary: BundleSummary
+    records_added: int = 0  # records new to this vault
+    records_updated: int = 0  # existing records whose current revision moved forward
+    revisions_added: int = 0  # every revision stored, older ones included
+    attachments_added: int = 0
+    unchanged: int = 0  # revisions already held with the same content
+    conflicts: int = 0  # revisions kept aside: same number, other content
+    missing: tuple[int, ...] = ()  # the author's sequences announced but never imported
+
+    @property
+    def added(self) -> int:
+        return self.records_added
+
+    @property
+    def updated(self) -> int:
+        return self.records_updated
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "bundle": self.summary.to_json(),
+            "records_added": self.records_added,
+            "records_updated": self.records_updated,
+            "revisions_added": self.revisions_added,
+            "attachments_added": self.attachments_added,
+            "unchanged": self.unchanged,
+            "conflicts": self.conflicts,
+            "missing": list(self.missing),
+        }
+
+
+@dataclass
+class _Counts:
+    records_added: int = 0
+    records_updated: int = 0
+    revisions_added: int = 0
+    attachments_added: int = 0
+    unchanged: int = 0
+    conflicts: int = 0
+
+
+def _dumps(value: dict[str, Any]) -> str:
+    # The form RecordStore writes revisions in, so stored content compares as text.
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _missing(conn: Connection, author_fingerprint: str) -> tuple[int, ...]:
+    rows = conn.execute(
+        "SELECT sequence, follows FROM bundles_in WHERE author_fingerprint = ?",
+        (author_fingerprint,),
+    ).fetchall()
+    imported = {int(row[0]) for row in rows}
+    announced = {int(row[1]) for row in rows if row[1] is not None}
+    return tuple(sorted(announced - imported))
+
+
+def _audit(vault: UnlockedVault, action: str, details: dict[str, Any]) -> None:
+    with vault.transaction() as conn:
+        audit.append(conn, vault.author.author_id, action, None, details)
+
+
+def import_bundle(
+    vault: UnlockedVault,
+    path: Path,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> ImportResult:
+    """Verify the bundle at ``path`` and merge it (see the module notes).
+
+    Damaged, malformed or undecryptable bundles raise and leave the vault byte-identical. An
+    authentic bundle this vault refuses (``BundleRefused``) is recorded as ``bundle_refused``
+    with its reason code, then the error is raised.
+    """
+    try:
+        staging = open_bundle(vault, path, progress, cancel)
+    except BundleRefused as exc:
+        _audit(vault, "bundle_refused", _refusal(exc))
+        raise
+    keep: frozenset[str] = frozenset()
+    try:
+        summary = staging.summary
+        assert summary is not None
+        with vault.reading() as conn:
+            row = conn.execute(
+                "SELECT sums_sha256 FROM bundles_in WHERE bundle_id = ?", (summary.bundle_id,)
+            ).fetchone()
+            missing = _missing(conn, summary.author_fingerprint)
+        if row is not None:
+            if str(row[0]) != summary.sums_sha256:
+                raise BundleError(reason="bundle_id_reused")
+            return ImportResult(ALREADY_IMPORTED, summary, missing=missing)
+        if not summary.signer_verified:
+            _audit(
+                vault,
+                "bundle_quarantined",
+                {
+                    "bundle_id": summary.bundle_id,
+                    "author_fingerprint": summary.author_fingerprint,
+                    "signer_known": summary.signer_known,
+                    "sequence": summary.sequence,
+                    "revisions": summary.revisions,
+                    "attachments": summary.attachments,
+                },
+            )
+            return ImportResult(QUARANTINED, summary, missing=missing)
+        try:
+            counts, keep, missing = _merge(vault, staging, summary, cancel)
+        except BundleRefused as exc:
+            _audit(vault, "bundle_refused", _refusal(exc))
+            raise
+        return ImportResult(
+            IMPORTED,
+            summary,
+            records_added=counts.records_added,
+            records_updated=counts.records_updated,
+            revisions_added=counts.revisions_added,
+            attachments_added=counts.attachments_added,
+            unchanged=counts.unchanged,
+            conflicts=counts.conflicts,
+            missing=missing,
+        )
+    finally:
+        staging.discard(keep)
+
+
+def _refusal(error: MonitorError) -> dict[str, Any]:
+    """Audit details of a refusal: its code, and ids, field names and reason words only."""
+    details: dict[str, Any] = {"reason": error.code}
+    for key in ("bundle_id", "author_fingerprint", "field", "index"):
+        value = error.params.get(key)
+        if isinstance(value, str | int):
+            details[key] = value
+    detail = error.params.get("reason")
+    if isinstance(detail, str):
+        details["detail"] = detail
+    return details
+
+
+def _merge(
+    vault: UnlockedVault, staging: Staging, summary: BundleSummary, cancel: CancelToken | None
+) -> tuple[_Counts, frozenset[str], tuple[int, ...]]:
+    manifest = staging.manifest
+    assert manifest is not None
+    store = RecordStore(vault, staging.vocabularies)
+    counts = _Counts()
+    used: set[str] = set()
+    new_records: set[str] = set()
+    updated_records: set[str] = set()
+    actor = vault.author.author_id
+    with vault.transaction() as conn:
+        for incoming in staging.revisions(cancel):
+            check(cancel)
+            _merge_revision(conn, store, summary, incoming, counts, new_records, updated_records)
+        counts.records_added = len(new_records)
+        counts.records_updated = len(updated_records - new_records)
+        for entry in manifest.attachments:
+            check(cancel)
+            if conn.execute(
+                "SELECT 1 FROM attachments WHERE id = ?", (entry.attachment_id,)
+            ).fetchone():
+                continue
+            if not conn.execute(
+                "SELECT 1 FROM records WHERE id = ?", (entry.record_id,)
+            ).fetchone():
+                raise BundleRefused("bundle_record_invalid", reason="attachment_record_unknown")
+            blob = staging.attachment_blobs[entry.attachment_id]
+            conn.execute(
+                "INSERT INTO attachments (id, record_id, blob_name, blob_key, size, sha256,"
+                " original_name, media_type, caption, added_at, added_by)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+                (
+                    entry.attachment_id,
+                    entry.record_id,
+                    blob.name,
+                    blob.key,
+                    blob.size,
+                    blob.digest.hexdigest(),
+                    entry.original_name,
+                    entry.media_type,
+                    entry.added_at,
+                    summary.author_fingerprint,
+                ),
+            )
+            used.add(blob.name)
+            counts.attachments_added += 1
+        conn.execute(
+            "INSERT INTO bundles_in (bundle_id, author_fingerprint, sequence, follows,"
+            " sums_sha256, imported_at, status) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                summary.bundle_id,
+                summary.author_fingerprint,
+                summary.sequence,
+                summary.follows,
+                summary.sums_sha256,
+                now_iso(),
+                IMPORTED,
+            ),
+        )
+        missing = _missing(conn, summary.author_fingerprint)
+        audit.append(
+            conn,
+            actor,
+            "bundle_imported",
+            None,
+            {
+                "bundle_id": summary.bundle_id,
+                "author_fingerprint": summary.author_fingerprint,
+                "sequence": summary.sequence,
+                "records_added": counts.records_added,
+                "records_updated": counts.records_updated,
+                "revisions_added": counts.revisions_added,
+                "attachments_added": counts.attachments_added,
+                "conflicts": counts.conflicts,
+                "missing": list(missing),
+            },
+        )
+    return counts, frozenset(used), missing
+
+
+def _merge_revision(
+    conn: Connection,
+    store: RecordStore,
+    summary: BundleSummary,
+    incoming: IncomingRevision,
+    counts: _Counts,
+    new_records: set[str],
+    updated_records: set[str],
+) -> None:
+    record_type = incoming.record_type
+    valid = incoming.valid
+    row = conn.execute(
+        "SELECT type, current_revision, deleted_at FROM records WHERE id = ?",
+        (incoming.record_id,),
+    ).fetchone()
+    if row is None:
+        conn.execute(
+            "INSERT INTO records (id, type, current_revision, created_at, created_by,"
+            " modified_at, modified_by, display, sort_date, place_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                incoming.record_id,
+                record_type.name,
+                incoming.revision,
+                incoming.created_at,
+                incoming.author,
+                incoming.created_at,
+                incoming.author,
+                *store._list_columns(record_type, valid.public),
+            ),
+        )
+        store._write_revision(
+            conn,
+            record_type,
+            incoming.record_id,
+            incoming.revision,
+            incoming.created_at,
+            incoming.author,
+            valid,
+        )
+        new_records.add(incoming.record_id)
+        counts.revisions_added += 1
+        return
+    if row[0] != record_type.name:
+        raise BundleRefused("bundle_record_invalid", reason="type_mismatch")
+    current, deleted = int(row[1]), row[2] is not None
+    stored = conn.execute(
+        "SELECT fields, sensitive, created_at, author FROM revisions"
+        " WHERE record_id = ? AND revision = ?",
+        (incoming.record_id, incoming.revision),
+    ).fetchone()
+    public_json = _dumps(valid.public)
+    sensitive_json = _dumps(valid.sensitive) if valid.sensitive else None
+    if stored is not None:
+        same_public = (
+            json.loads(stored[0]) == valid.public
+            and stored[2] == incoming.created_at
+            and stored[3] == incoming.author
+        )
+        stored_sensitive = json.loads(stored[1]) if stored[1] else None
+        if same_public and (sensitive_json is None or stored_sensitive == valid.sensitive):
+            counts.unchanged += 1  # held already (or held with fields redacted from this one)
+        elif same_public and stored_sensitive is None:
+            # The same revision, now with the fields its person consented to share.
+            conn.execute(
+                "UPDATE revisions SET sensitive = ? WHERE record_id = ? AND revision = ?",
+                (sensitive_json, incoming.record_id, incoming.revision),
+            )
+            counts.unchanged += 1
+        else:
+            conn.execute(
+                "INSERT OR IGNORE INTO conflicts (record_id, revision, bundle_id, created_at,"
+                " author, fields, sensitive, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    incoming.record_id,
+                    incoming.revision,
+                    summary.bundle_id,
+                    incoming.created_at,
+                    incoming.author,
+                    public_json,
+                    sensitive_json,
+                    now_iso(),
+                ),
+            )
+            counts.conflicts += 1
+        return
+    newer = incoming.revision > current
+    store._write_revision(
+        conn,
+        record_type,
+        incoming.record_id,
+        incoming.revision,
+        incoming.created_at,
+        incoming.author,
+        valid,
+        index=newer and not deleted,
+    )
+    counts.revisions_added += 1
+    if newer:
+        display, sort_date, place_id = store._list_columns(record_type, valid.public)
+        conn.execute(
+            "UPDATE records SET current_revision = ?, modified_at = ?, modified_by = ?,"
+            " display = ?, sort_date = ?, place_id = ? WHERE id = ?",
+            (
+                incoming.revision,
+                incoming.created_at,
+                incoming.author,
+                display,
+                sort_date,
+                place_id,
+                incoming.record_id,
+            ),
+        )
+        updated_records.add(incoming.record_id)

@@ -1,0 +1,542 @@
+"""Reading a bundle: decrypt, check and stage it inside the vault, trusting nothing early.
+
+The age payload is decrypted chunk by chunk into the strict tar parser (docs/bundle-format.md,
+"Reading rules"). ``SHA256SUMS``, its signature and ``manifest.json`` are small and kept in
+memory under fixed caps; ``records.jsonl`` and the attachments are never held whole and never
+reach the disk in plaintext: each is encrypted again, as it arrives, into a blob of the vault's
+own blob store under a fresh key (the same STREAM format as ``BlobStore``). Every member is
+hashed while it is staged, and every size is bounded by the signed manifest before its data is
+read.
+
+Nothing staged is used before the STREAM final chunk has been authenticated, the tar has ended
+properly and every check passed. On any failure every staged blob is removed, and the vault's
+database is never written here: merging is ``importing``'s business.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from monitor_app.bundles import canonical, layout, sums
+from monitor_app.bundles.errors import BundleError
+from monitor_app.bundles.manifest import (
+    _AUTHOR_MAX,
+    Manifest,
+    RecordEntry,
+    _bad,
+    _is_int,
+    _timestamp,
+    parse_manifest,
+    strict_json,
+)
+from monitor_app.bundles.staging_blob import READ_BUFFER, BlobWriter
+from monitor_app.bundles.tarstream import InMember, MemberSink, TarParser
+from monitor_app.crypto import age, minisign, stream
+from monitor_app.errors import MonitorError, ValidationError
+from monitor_app.fsutil import fsync_dir, storage_error
+from monitor_app.jobs import CancelToken, Progress, check
+from monitor_app.records.schema import RECORD_TYPES, RecordType
+from monitor_app.records.validation import Validated, validate
+from monitor_app.records.vocabularies import Vocabularies, default_vocabularies
+
+if TYPE_CHECKING:
+    from monitor_app.vault.session import UnlockedVault
+
+MAX_SUMS = 16 << 20
+MAX_MANIFEST = 64 << 20
+_LINE_KEYS = frozenset({"id", "type", "revision", "created_at", "author", "fields"})
+_LINE_OPTIONAL = frozenset({"sensitive"})
+
+
+class BundleRefused(MonitorError):
+    """An authentic bundle (decrypted, signature verified) that this vault does not take:
+    not addressed to it, written by itself, or carrying a record that does not validate.
+    Importing records such a refusal in the audit log."""
+
+    code = "bundle_refused"
+
+
+# --- member sinks -------------------------------------------------------------------------
+
+
+class _MemorySink:
+    def __init__(self, cap: int) -> None:
+        self.data = bytearray()
+        self.cap = cap
+
+    def write(self, data: bytes) -> int:
+        if len(self.data) + len(data) > self.cap:
+            raise _bad("member_size")
+        self.data += data
+        return len(data)
+
+
+class _RecordsSink:
+    """records.jsonl: staged encrypted; each line's size and hash checked as it streams."""
+
+    def __init__(self, writer: BlobWriter, entries: tuple[RecordEntry, ...]) -> None:
+        self.writer = writer
+        self._entries = entries
+        self._index = 0
+        self._left = entries[0].size if entries else 0
+        self._line = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.writer.write(data)
+        view = memoryview(data)
+        while view:
+            if self._index >= len(self._entries):
+                raise _bad("records_size")
+            if self._left:
+                count = min(self._left, len(view))
+                self._line.update(view[:count])
+                self._left -= count
+                view = view[count:]
+                continue
+            entry = self._entries[self._index]
+            if view[0] != 0x0A or self._line.hexdigest() != entry.sha256:
+                raise _bad("record_hash", index=self._index)
+            view = view[1:]
+            self._index += 1
+            self._line = hashlib.sha256()
+            if self._index < len(self._entries):
+                self._left = self._entries[self._index].size
+        return len(data)
+
+    def finish(self) -> None:
+        if self._index != len(self._entries):
+            raise _bad("records_size")
+
+
+class _FanOutSink:
+    """One attachment member into one staged blob per attachment entry with that content
+    (blob names are unique per attachment row)."""
+
+    def __init__(self, writers: list[BlobWriter]) -> None:
+        self.writers = writers
+        self.digest = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        for writer in self.writers:
+            writer.write(data)
+        return len(data)
+
+
+class _PaddingSink:
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        if any(data):
+            raise _bad("padding")
+        self.digest.update(data)
+        return len(data)
+
+
+# --- the staging --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IncomingRevision:
+    """One line of records.jsonl, parsed and validated."""
+
+    record_id: str
+    record_type: RecordType
+    revision: int
+    created_at: str
+    author: str
+    valid: Validated
+
+
+@dataclass(frozen=True)
+class BundleSummary:
+    """What a verified bundle holds and who signed it; never record content."""
+
+    bundle_id: str
+    kind: str
+    created_at: str
+    author_fingerprint: str
+    author_name: str
+    author_organisation: str | None
+    signer_known: bool
+    signer_verified: bool
+    sequence: int
+    follows: int | None  # the author's previous bundle to this vault, by the author's count
+    revisions: int
+    records: int
+    attachments: int
+    sums_sha256: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "bundle_id": self.bundle_id,
+            "kind": self.kind,
+            "created_at": self.created_at,
+            "author_fingerprint": self.author_fingerprint,
+            "author_name": self.author_name,
+            "author_organisation": self.author_organisation,
+            "signer_known": self.signer_known,
+            "signer_verified": self.signer_verified,
+            "sequence": self.sequence,
+            "follows": self.follows,
+            "revisions": self.revisions,
+            "records": self.records,
+            "attachments": self.attachments,
+            "sums_sha256": self.sums_sha256,
+        }
+
+
+@dataclass
+class Staging:
+    """A verified bundle, staged encrypted in the vault's blob store. ``discard`` it."""
+
+    vault: UnlockedVault
+    manifest: Manifest | None = None
+    summary: BundleSummary | None = None
+    sums_sha256: str = ""
+    records_blob: BlobWriter | None = None
+    # attachment id -> its staged blob
+    attachment_blobs: dict[str, BlobWriter] = field(default_factory=dict)
+    writers: list[BlobWriter] = field(default_factory=list)
+    vocabularies: Vocabularies = field(default_factory=default_vocabularies)
+
+    def new_writer(self) -> BlobWriter:
+        self.vault.blobs.ensure()
+        writer = BlobWriter(self.vault.blobs.root)
+        self.writers.append(writer)
+        return writer
+
+    def discard(self, keep: frozenset[str] = frozenset()) -> None:
+        """Remove every staged blob but those in ``keep`` (now referenced by the vault)."""
+        for writer in self.writers:
+            if writer.name not in keep:
+                writer.abort()
+        with contextlib.suppress(OSError):
+            fsync_dir(self.vault.blobs.root)
+        self.writers = [w for w in self.writers if w.name in keep]
+
+    def revisions(self, cancel: CancelToken | None = None) -> Iterator[IncomingRevision]:
+        """Each line of the staged records.jsonl, decrypted back, parsed and validated."""
+        assert self.manifest is not None and self.records_blob is not None
+        entries = self.manifest.records
+        index = 0
+        buffer = bytearray()
+        try:
+            with open(self.vault.blobs.path_of(self.records_blob.name), "rb") as source:
+                for chunk in stream.iter_decrypted_chunks(
+                    self.records_blob.key, source, cancel=cancel
+                ):
+                    buffer += chunk
+                    while index < len(entries) and len(buffer) > entries[index].size:
+                        size = entries[index].size
+                        line = bytes(buffer[:size])
+                        if buffer[size] != 0x0A:
+                            raise _bad("record_hash", index=index)
+                        del buffer[: size + 1]
+                        yield self._parse_line(entries[index], line, index)
+                        index += 1
+        except OSError as exc:
+            raise storage_error(exc, None) from None
+        except stream.StreamError:
+            raise _bad("staging_damaged") from None
+        if index != len(entries) or buffer:
+            raise _bad("records_size")
+
+    def _parse_line(self, entry: RecordEntry, line: bytes, index: int) -> IncomingRevision:
+        if hashlib.sha256(line).hexdigest() != entry.sha256 or b"\n" in line:
+            raise _bad("record_hash", index=index)
+        obj = strict_json(line)
+        if not isinstance(obj, dict) or not _LINE_KEYS <= set(obj) <= _LINE_KEYS | _LINE_OPTIONAL:
+            raise _bad("record_keys", index=index)
+        if obj["id"] != entry.record_id or obj["revision"] != entry.revision:
+            raise _bad("record_entry", index=index)
+        if not _is_int(obj["revision"]):
+            raise _bad("record_entry", index=index)
+        record_type = RECORD_TYPES.get(obj["type"]) if isinstance(obj["type"], str) else None
+        if record_type is None:
+            raise _bad("record_type", index=index)
+        created_at = _timestamp(obj["created_at"], "record_created_at")
+        author = obj["author"]
+        if not isinstance(author, str) or not author or len(author) > _AUTHOR_MAX:
+            raise _bad("record_author", index=index)
+        public, sensitive = obj["fields"], obj.get("sensitive", {})
+        if not isinstance(public, dict) or not isinstance(sensitive, dict):
+            raise _bad("record_fields", index=index)
+        if set(public) & set(sensitive):
+            raise _bad("record_fields", index=index)
+        try:
+            valid = validate(record_type, {**public, **sensitive}, self.vocabularies)
+        except ValidationError as exc:
+            raise BundleRefused(
+                "bundle_record_invalid",
+                index=index,
+                field=exc.params.get("field"),
+                reason=exc.params.get("reason"),
+            ) from None
+        # Sensitive fields travel only in "sensitive": one sent as public would be indexed.
+        if valid.public != public or valid.sensitive != sensitive:
+            raise BundleRefused("bundle_record_invalid", index=index, reason="fields_not_split")
+        return IncomingRevision(
+            entry.record_id, record_type, entry.revision, created_at, author, valid
+        )
+
+
+class _Reader:
+    """The tar members, in the order and sizes the format and the manifest allow."""
+
+    def __init__(self, staging: Staging, own_fingerprint: str) -> None:
+        self.staging = staging
+        self.own_fingerprint = own_fingerprint
+        self.expected: list[str] = [layout.SUMS, layout.SIGNATURE, layout.MANIFEST]
+        self.sizes: dict[str, int] = {}
+        self.index = 0
+        self.current: InMember | None = None
+        self.sink: Any = None
+        self.sums: dict[str, str] = {}
+        self.sums_bytes = b""
+        self.signature = b""
+
+    def on_member(self, member: InMember) -> MemberSink:
+        self._finish_current()
+        if self.index >= len(self.expected) or member.name != self.expected[self.index]:
+            raise _bad("member_order", position=self.index)
+        name = member.name
+        self.index += 1
+        self.current = member
+        if name == layout.SUMS:
+            if member.size > MAX_SUMS:
+                raise _bad("member_size", member=name)
+            self.sink = _MemorySink(MAX_SUMS)
+        elif name == layout.SIGNATURE:
+            if member.size > minisign.MAX_SIGNATURE_FILE_BYTES:
+                raise _bad("member_size", member=name)
+            self.sink = _MemorySink(minisign.MAX_SIGNATURE_FILE_BYTES)
+        elif name == layout.MANIFEST:
+            if member.size > MAX_MANIFEST:
+                raise _bad("member_size", member=name)
+            self.sink = _MemorySink(MAX_MANIFEST)
+        else:
+            if member.size != self.sizes[name]:
+                raise _bad("member_size", member=name)
+            self.sink = self._streaming_sink(name)
+        return self.sink  # type: ignore[no-any-return]
+
+    def _streaming_sink(self, name: str) -> Any:
+        staging = self.staging
+        manifest = staging.manifest
+        assert manifest is not None
+        if name == layout.RECORDS:
+            staging.records_blob = staging.new_writer()
+            return _RecordsSink(staging.records_blob, manifest.records)
+        if name == layout.PADDING:
+            return _PaddingSink()
+        digest = name[len(layout.ATTACHMENT_PREFIX) :]
+        writers = []
+        for entry in manifest.attachments:
+            if entry.sha256 == digest:
+                writer = staging.new_writer()
+                staging.attachment_blobs[entry.attachment_id] = writer
+                writers.append(writer)
+        return _FanOutSink(writers)
+
+    def _finish_current(self) -> None:
+        member, sink = self.current, self.sink
+        if member is None:
+            return
+        self.current = self.sink = None
+        name = member.name
+        if name == layout.SUMS:
+            self.sums_bytes = bytes(sink.data)
+            self.sums = sums.parse_sums(self.sums_bytes)
+        elif name == layout.SIGNATURE:
+            self.signature = bytes(sink.data)
+        elif name == layout.MANIFEST:
+            data = bytes(sink.data)
+            self._check_digest(name, hashlib.sha256(data).hexdigest())
+            self._after_manifest(data)
+        elif name == layout.RECORDS:
+            sink.finish()
+            sink.writer.close()
+            self._check_digest(name, sink.writer.digest.hexdigest())
+        elif name == layout.PADDING:
+            self._check_digest(name, sink.digest.hexdigest())
+        else:
+            got = sink.digest.hexdigest()
+            if got != name[len(layout.ATTACHMENT_PREFIX) :]:
+                raise _bad("attachment_hash")
+            self._check_digest(name, got)
+            for writer in sink.writers:
+                writer.close()
+
+    def _check_digest(self, name: str, digest: str) -> None:
+        if self.sums.get(name) != digest:
+            raise _bad("sums_mismatch", member=name)
+
+    def _after_manifest(self, data: bytes) -> None:
+        manifest = parse_manifest(data)
+        card = manifest.author_card
+        try:
+            verified = minisign.verify(
+                Ed25519PublicKey.from_public_bytes(card.signing_public_key),
+                self.sums_bytes,
+                self.signature,
+            )
+        except minisign.SignatureError as exc:
+            raise BundleError("bundle_signature_invalid", reason=exc.code) from None
+        if verified.trusted_comment != canonical.trusted_comment(manifest.bundle_id, manifest.kind):
+            raise BundleError("bundle_signature_invalid", reason="trusted_comment")
+        self.staging.manifest = manifest
+        attachment_names = [
+            layout.attachment_member(d) for d in sorted({a.sha256 for a in manifest.attachments})
+        ]
+        rest = [layout.RECORDS, *attachment_names, layout.PADDING]
+        if list(self.sums) != [layout.MANIFEST, *rest]:
+            raise _bad("sums")
+        self.sizes[layout.RECORDS] = sum(e.size + 1 for e in manifest.records)
+        for entry in manifest.attachments:
+            self.sizes[layout.attachment_member(entry.sha256)] = entry.size
+        unpadded = sum(
+            layout.member_span(size)
+            for size in (len(self.sums_bytes), len(self.signature), len(data))
+        )
+        unpadded += sum(layout.member_span(self.sizes[name]) for name in rest[:-1])
+        self.sizes[layout.PADDING] = layout.padding_size(unpadded)
+        self.expected += rest
+
+    def finish(self) -> None:
+        self._finish_current()
+        if self.index != len(self.expected) or self.staging.manifest is None:
+            raise _bad("member_missing")
+
+
+def _decrypt_into(
+    vault: UnlockedVault,
+    path: Path,
+    parser: TarParser,
+    progress: Progress | None,
+    cancel: CancelToken | None,
+) -> None:
+    identity = age.X25519Identity(vault.identity.keys().encryption_private)
+    try:
+        source = open(path, "rb", buffering=READ_BUFFER)  # noqa: SIM115 - closed below
+    except OSError:
+        raise MonitorError("file_unreadable", path=str(path)) from None
+    with source:
+        try:
+            total = os.fstat(source.fileno()).st_size
+            header = age.read_header(source)
+            file_key = age.unwrap_file_key(header, [identity])
+        except age.AgeError as exc:
+            if exc.code == "age_no_identity":
+                raise MonitorError("bundle_not_for_this_vault") from None
+            if exc.code == "age_mac_invalid":
+                raise BundleError("bundle_damaged", reason="age_mac") from None
+            raise _bad("age_header", detail=exc.code) from None
+        nonce = source.read(stream.AGE_PAYLOAD_NONCE_SIZE)
+        if len(nonce) != stream.AGE_PAYLOAD_NONCE_SIZE:
+            raise BundleError("bundle_damaged", reason="truncated")
+        key = stream.derive_age_payload_key(file_key, nonce)
+        step = 1 << 20
+        next_report = step
+        try:
+            for chunk in stream.iter_decrypted_chunks(key, source, cancel=cancel):
+                parser.write(chunk)
+                if progress is not None:
+                    done = source.tell()
+                    if done >= next_report:
+                        progress(done, total)
+                        next_report = done + step
+        except stream.StreamError as exc:
+            raise BundleError("bundle_damaged", reason=exc.params.get("reason")) from None
+        except OSError as exc:
+            raise storage_error(exc, path) from None
+        if progress is not None:
+            progress(total, total)
+
+
+def open_bundle(
+    vault: UnlockedVault,
+    path: Path,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> Staging:
+    """Decrypt, check and stage the bundle at ``path``. The caller must ``discard`` the
+    result (keeping only the blobs it committed rows for). On any error nothing is left.
+
+    Raises ``bundle_not_for_this_vault``, ``bundle_damaged``, ``bundle_malformed``,
+    ``bundle_too_new``, ``bundle_signature_invalid``, and ``BundleRefused``
+    (``bundle_from_self``, ``bundle_not_addressed``, ``bundle_record_invalid``).
+    """
+    check(cancel)
+    own = vault.identity.keys()
+    staging = Staging(vault)
+    try:
+        reader = _Reader(staging, own.fingerprint)
+        parser = TarParser(reader.on_member)
+        _decrypt_into(vault, path, parser, progress, cancel)
+        # Only now, with the STREAM final chunk authenticated, is anything staged used.
+        parser.close()
+        reader.finish()
+        manifest = staging.manifest
+        assert manifest is not None
+        staging.sums_sha256 = hashlib.sha256(reader.sums_bytes).hexdigest()
+        card = manifest.author_card
+        if card.signing_public_key == own.signing_public or manifest.author_fingerprint == (
+            own.fingerprint
+        ):
+            raise BundleRefused("bundle_from_self")
+        if own.fingerprint not in manifest.recipients:
+            raise BundleRefused("bundle_not_addressed", reason="forwarded_or_misdirected")
+        for _ in staging.revisions(cancel):
+            check(cancel)
+        contact = vault.contacts.by_signing_key(card.signing_public_key)
+        staging.summary = BundleSummary(
+            bundle_id=manifest.bundle_id,
+            kind=manifest.kind,
+            created_at=manifest.created_at,
+            author_fingerprint=manifest.author_fingerprint,
+            author_name=card.name,
+            author_organisation=card.organisation,
+            signer_known=contact is not None,
+            signer_verified=contact is not None and contact.verified,
+            sequence=manifest.sequence,
+            follows=manifest.follows.get(own.fingerprint),
+            revisions=len(manifest.records),
+            records=len({e.record_id for e in manifest.records}),
+            attachments=len(manifest.attachments),
+            sums_sha256=staging.sums_sha256,
+        )
+    except BundleRefused as exc:
+        staging.discard()
+        if staging.manifest is not None:  # authentic: say whose bundle was refused
+            exc.params.setdefault("bundle_id", staging.manifest.bundle_id)
+            exc.params.setdefault("author_fingerprint", staging.manifest.author_fingerprint)
+        raise
+    except BaseException:
+        staging.discard()
+        raise
+    return staging
+
+
+def verify_bundle(
+    vault: UnlockedVault,
+    path: Path,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> BundleSummary:
+    """Decrypt and check the bundle at ``path`` without merging it; nothing stays behind."""
+    staging = open_bundle(vault, path, progress, cancel)
+    try:
+        assert staging.summary is not None
+        return staging.summary
+    finally:
+        staging.discard()
