@@ -551,3 +551,40 @@ def test_export_command_writes_a_bundle_the_recipient_can_open(
         "records.jsonl",
         "padding",
     ]
+
+
+def test_verify_and_import_commands(
+    cli: Any, vault_a: Vault, vault_b: Vault, tmp_path: Path
+) -> None:
+    card_a, card_b = tmp_path / "a.card", tmp_path / "b.card"
+    cli(*vault_a.base, "identity", "card", "--out", str(card_a))
+    cli(*vault_b.base, "identity", "card", "--out", str(card_b))
+    cli(*vault_b.base, "contact", "add", str(card_a), "--verified")
+    place = tmp_path / "place.json"
+    place.write_text(json.dumps({"name": "ИК-47", "place_type": "police_station"}))
+    record_id = cli(
+        "--json", *vault_b.base, "record", "add", "--type", "place", "--json", str(place)
+    ).json["result"]["id"]
+    bundle = tmp_path / "b.bin"
+    cli(*vault_b.base, "export", "--to", "Aida K.", "--out", str(bundle))
+
+    checked = cli("--json", *vault_a.base, "verify", str(bundle)).json["result"]
+    assert checked["signer_known"] is False
+    first = cli(*vault_a.base, "import", str(bundle))
+    assert "quarantined" in first.out and "UNKNOWN signer" in first.out
+    cli("--json", *vault_a.base, "record", "show", record_id, expect=1)
+
+    cli(*vault_a.base, "contact", "add", str(card_b), "--verified")
+    done = cli("--json", *vault_a.base, "import", str(bundle)).json["result"]
+    assert done["status"] == "imported"
+    shown = cli("--json", *vault_a.base, "record", "show", record_id).json["result"]
+    assert shown["fields"]["name"] == "ИК-47"
+    again = cli("--json", *vault_a.base, "import", str(bundle)).json["result"]
+    assert again["status"] == "already_imported"
+
+    damaged = tmp_path / "damaged.bin"
+    data = bytearray(bundle.read_bytes())
+    data[-100] ^= 1
+    damaged.write_bytes(bytes(data))
+    refused = cli("--json", *vault_a.base, "import", str(damaged), expect=1)
+    assert _error(refused)["code"] == "bundle_damaged"

@@ -1,8 +1,10 @@
-"""``monitorctl export``: write a handoff bundle for contacts and archive keys.
+"""``monitorctl export``, ``verify`` and ``import``: handoff bundles from the command line.
 
 ``--out`` names the file to write; its folder must exist. Without ``--out`` the bundle gets a
 random, neutral name in the current folder. Contacts are named by fingerprint or by name and
 must be verified. The bundle id, size and what went in are printed; nothing of the content.
+``verify`` decrypts and checks a bundle without merging it; ``import`` merges it (or puts it
+in quarantine when the signer is not a verified contact). Names from cards are untrusted text.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor_app.bundles.export import export_bundle
+from monitor_app.bundles.importing import import_bundle
+from monitor_app.bundles.reading import BundleSummary, verify_bundle
 from monitor_app.cli import io
 from monitor_app.vault import lifecycle
 
@@ -20,6 +24,8 @@ if TYPE_CHECKING:
     from monitor_app.cli.commands import Outcome
 
 EXPORT_HELP = "write a signed, encrypted bundle of what the recipients do not have yet"
+VERIFY_HELP = "decrypt and check a bundle without importing it; print its summary"
+IMPORT_HELP = "check a bundle and merge its records into the vault"
 
 
 def add_export_parser(
@@ -79,4 +85,58 @@ def cmd_export(args: argparse.Namespace) -> Outcome:
             f"identifying fields of {result.redacted_people} people left out (no consent to"
             " share with the coalition)"
         )
+    return Outcome(result.to_json(), lines)
+
+
+def add_bundle_file_parser(
+    parser: argparse.ArgumentParser, add_globals: Callable[[argparse.ArgumentParser], None]
+) -> None:
+    del add_globals
+    parser.add_argument("bundle", metavar="BUNDLE", help="the bundle file")
+
+
+def _summary_lines(summary: BundleSummary) -> list[str]:
+    signer = (
+        "verified contact"
+        if summary.signer_verified
+        else ("UNVERIFIED contact" if summary.signer_known else "UNKNOWN signer")
+    )
+    return [
+        f"bundle {summary.bundle_id} ({summary.kind}), sequence {summary.sequence}",
+        f"from {io.safe_text(summary.author_name)} [{signer}], fingerprint"
+        f" {summary.author_fingerprint}",
+        f"{summary.records} records, {summary.revisions} revisions,"
+        f" {summary.attachments} attachments",
+    ]
+
+
+def cmd_verify(args: argparse.Namespace) -> Outcome:
+    from monitor_app.cli.commands import Outcome
+
+    secret = io.read_secret_line(args.passphrase_file, "Passphrase: ")
+    with lifecycle.unlock(Path(args.vault), secret) as vault:
+        summary = verify_bundle(vault, Path(args.bundle), progress=io.terminal_progress())
+    return Outcome(
+        summary.to_json(), ["bundle is intact and correctly signed", *_summary_lines(summary)]
+    )
+
+
+def cmd_import(args: argparse.Namespace) -> Outcome:
+    from monitor_app.cli.commands import Outcome
+
+    secret = io.read_secret_line(args.passphrase_file, "Passphrase: ")
+    with lifecycle.unlock(Path(args.vault), secret) as vault:
+        result = import_bundle(vault, Path(args.bundle), progress=io.terminal_progress())
+    lines = [result.status.replace("_", " "), *_summary_lines(result.summary)]
+    if result.status == "quarantined":
+        lines.append(
+            "nothing was imported: compare the signer's fingerprint with them, run"
+            " 'contact verify', then import again"
+        )
+    elif result.status == "imported":
+        lines.append(
+            f"{result.records_added} records added, {result.records_updated} updated,"
+            f" {result.attachments_added} attachments, {result.conflicts} conflicts"
+        )
+    lines += [f"bundle {number} from this author is missing" for number in result.missing]
     return Outcome(result.to_json(), lines)

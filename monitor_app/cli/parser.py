@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 
 from monitor_app.cli.age_commands import AGE_HELP, add_age_parser
-from monitor_app.cli.bundle_commands import EXPORT_HELP, add_export_parser
+from monitor_app.cli.bundle_commands import (
+    EXPORT_HELP,
+    IMPORT_HELP,
+    VERIFY_HELP,
+    add_bundle_file_parser,
+    add_export_parser,
+)
 from monitor_app.cli.identity_commands import (
     CONTACT_HELP,
     IDENTITY_HELP,
@@ -150,4 +156,6 @@ def build_parser() -> argparse.ArgumentParser:
         command("contact", CONTACT_HELP), lambda sub: _add_globals(sub, suppress=True)
     )
     add_export_parser(command("export", EXPORT_HELP), lambda sub: _add_globals(sub, suppress=True))
+    add_bundle_file_parser(command("verify", VERIFY_HELP), lambda sub: None)
+    add_bundle_file_parser(command("import", IMPORT_HELP), lambda sub: None)
     return parser
