@@ -150,5 +150,9 @@ CODES: frozenset[str] = frozenset(
         "bundle_not_addressed",
         "bundle_from_self",
         "bundle_record_invalid",
+        "receipt_bundle_unknown",
+        "receipt_unknown_bundle",
+        "receipt_mismatch",
+        "receipt_not_recipient",
     }
 )

@@ -116,6 +116,15 @@ MESSAGES: dict[str, str] = {
     "bundle_record_invalid": "A record in this bundle does not pass this vault's checks "
     "({reason}). The bundle was refused and nothing was imported. Ask the sender to check "
     "the record and export again.",
+    "receipt_bundle_unknown": "No bundle with id {bundle_id} was imported into this vault, "
+    "so there is nothing to confirm. Run 'verify' or 'import' on the bundle first.",
+    "receipt_unknown_bundle": "This receipt confirms a bundle this vault never sent. It was "
+    "refused and nothing was changed.",
+    "receipt_mismatch": "This receipt names a bundle this vault sent, but with other content "
+    "than what was sent. It was refused and nothing was changed: the bundle may have been "
+    "altered on the way. Ask the recipient to check and import it again.",
+    "receipt_not_recipient": "This receipt was signed by someone the bundle was not sent to. "
+    "It was refused and nothing was changed.",
     "age_header_invalid": "This is not an age encrypted file, or its header is damaged "
     "({reason}). Nothing was decrypted. Check that you chose the right file, or ask the "
     "sender for a new copy.",

@@ -37,6 +37,7 @@ from monitor_app.jobs import CancelToken, Progress, check
 from monitor_app.records import audit
 
 if TYPE_CHECKING:
+    from monitor_app.vault.database import Connection
     from monitor_app.vault.session import UnlockedVault
 
 STANZA_MULTIPLE = 4  # the header always holds a multiple of this many recipient stanzas
@@ -159,6 +160,7 @@ class _Plan:
     members: list[OutMember]
     sums_bytes: bytes
     tar_size: int
+    kind: str = "records"
 
 
 def _plan(
@@ -167,6 +169,8 @@ def _plan(
     contacts: Sequence[Contact],
     archive: Sequence[str],
     cancel: CancelToken | None,
+    kind: str = "records",
+    receipt: dict[str, str] | None = None,
 ) -> _Plan:
     identity = vault.identity.keys()
     bundle_id = str(uuid.uuid4())
@@ -204,7 +208,7 @@ def _plan(
             "format": canonical.FORMAT,
             "version": canonical.VERSION,
             "bundle_id": bundle_id,
-            "kind": "records",
+            "kind": kind,
             "created_at": now_iso(),
             "author": {
                 "fingerprint": identity.fingerprint,
@@ -227,7 +231,7 @@ def _plan(
                 }
                 for a in chosen.attachments
             ],
-            "receipt": None,
+            "receipt": receipt,
         }
     )
     contents: dict[str, tuple[int, Callable[[], Iterable[bytes]]]] = {
@@ -244,7 +248,7 @@ def _plan(
         digests[name] = blob.sha256
     # Every line of SHA256SUMS has a fixed length, so the padding can be sized before its
     # hash is known; the signature's size is fixed by the format.
-    trusted = canonical.trusted_comment(bundle_id, "records")
+    trusted = canonical.trusted_comment(bundle_id, kind)
     names = [*contents, layout.PADDING]
     sums_size = len(sums.format_sums((name, "0" * 64) for name in names))
     signature_size = len(minisign.sign(identity.signing_private, b"", trusted))
@@ -262,7 +266,7 @@ def _plan(
     ]
     tar_size = sum(layout.member_span(m.size) for m in members) + layout.TAR_END
     tar_size += -tar_size % layout.TAR_RECORD
-    return _Plan(bundle_id, sequence, members, sums_bytes, tar_size)
+    return _Plan(bundle_id, sequence, members, sums_bytes, tar_size, kind)
 
 
 class _HashingSink:
@@ -324,7 +328,40 @@ def export_bundle(
     if chosen.empty:
         raise MonitorError("export_nothing_new")
     plan = _plan(vault, chosen, contacts, archive_recipients, cancel)
-    recipients = _recipients_for(contacts, archive_recipients)
+    size = _write_and_record(
+        target,
+        plan,
+        contacts,
+        archive_recipients,
+        lambda file_sha256, size: _record_handoff(
+            vault, plan, fingerprints, archive_recipients, chosen, file_sha256, size
+        ),
+        progress,
+        cancel,
+    )
+    return ExportResult(
+        plan.bundle_id,
+        target,
+        size,
+        plan.sequence,
+        len(chosen.revisions),
+        len(chosen.attachments),
+        len(chosen.redacted_people),
+    )
+
+
+def _write_and_record(
+    target: Path,
+    plan: _Plan,
+    contacts: Sequence[Contact],
+    archive: Sequence[str],
+    record: Callable[[str, int], None],
+    progress: Progress | None,
+    cancel: CancelToken | None,
+) -> int:
+    """Encrypt ``plan`` to ``target``, read it back, then ``record(file_sha256, size)`` the
+    handoff; on any failure after writing, the file is removed. Returns the file's size."""
+    recipients = _recipients_for(contacts, archive)
     with atomic_writer(target) as handle:
         sink = _HashingSink(handle)
         age.encrypt(
@@ -338,21 +375,45 @@ def export_bundle(
     file_sha256 = sink.digest.hexdigest()
     try:
         _read_back(target, file_sha256, sink.size)
-        _record_handoff(
-            vault, plan, fingerprints, archive_recipients, chosen, file_sha256, sink.size
-        )
+        record(file_sha256, sink.size)
     except BaseException:
         with contextlib.suppress(OSError):
             target.unlink()
         raise
-    return ExportResult(
-        plan.bundle_id,
-        target,
-        sink.size,
-        plan.sequence,
-        len(chosen.revisions),
-        len(chosen.attachments),
-        len(chosen.redacted_people),
+    return sink.size
+
+
+def _insert_bundle_out(
+    conn: Connection,
+    plan: _Plan,
+    fingerprints: Sequence[str],
+    archive: Sequence[str],
+    file_sha256: str,
+    size: int,
+) -> None:
+    """The bundles_out row and its recipients; refuses a sequence taken meanwhile."""
+    taken = conn.execute(
+        "SELECT 1 FROM bundles_out WHERE sequence = ?", (plan.sequence,)
+    ).fetchone()
+    if taken:  # another export finished meanwhile; this file's sequence is now wrong
+        raise BundleError("export_conflict")
+    conn.execute(
+        "INSERT INTO bundles_out (bundle_id, sequence, kind, created_at, archive_recipients,"
+        " sums_sha256, file_sha256, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            plan.bundle_id,
+            plan.sequence,
+            plan.kind,
+            now_iso(),
+            json.dumps(sorted(archive)),
+            hashlib.sha256(plan.sums_bytes).hexdigest(),
+            file_sha256,
+            size,
+        ),
+    )
+    conn.executemany(
+        "INSERT INTO bundle_recipients (bundle_id, recipient) VALUES (?, ?)",
+        [(plan.bundle_id, f) for f in fingerprints],
     )
 
 
@@ -366,28 +427,7 @@ def _record_handoff(
     size: int,
 ) -> None:
     with vault.transaction() as conn:
-        taken = conn.execute(
-            "SELECT 1 FROM bundles_out WHERE sequence = ?", (plan.sequence,)
-        ).fetchone()
-        if taken:  # another export finished meanwhile; this file's sequence is now wrong
-            raise BundleError("export_conflict")
-        conn.execute(
-            "INSERT INTO bundles_out (bundle_id, sequence, kind, created_at, archive_recipients,"
-            " sums_sha256, file_sha256, size) VALUES (?, ?, 'records', ?, ?, ?, ?, ?)",
-            (
-                plan.bundle_id,
-                plan.sequence,
-                now_iso(),
-                json.dumps(sorted(archive)),
-                hashlib.sha256(plan.sums_bytes).hexdigest(),
-                file_sha256,
-                size,
-            ),
-        )
-        conn.executemany(
-            "INSERT INTO bundle_recipients (bundle_id, recipient) VALUES (?, ?)",
-            [(plan.bundle_id, f) for f in fingerprints],
-        )
+        _insert_bundle_out(conn, plan, fingerprints, archive, file_sha256, size)
         conn.executemany(
             "INSERT INTO bundle_items (bundle_id, item, item_id, revision) VALUES (?, ?, ?, ?)",
             [(plan.bundle_id, "revision", r.record_id, r.revision) for r in chosen.revisions]

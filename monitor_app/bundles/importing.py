@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from monitor_app.bundles import receipts
 from monitor_app.bundles.errors import BundleError
 from monitor_app.bundles.reading import (
     BundleRefused,
@@ -156,6 +157,15 @@ def import_bundle(
                 },
             )
             return ImportResult(QUARANTINED, summary, missing=missing)
+        if summary.kind == receipts.KIND:
+            try:
+                receipts.apply_receipt(vault, summary)
+            except BundleRefused as exc:
+                _audit(vault, "bundle_refused", _refusal(exc))
+                raise
+            with vault.reading() as conn:
+                missing = _missing(conn, summary.author_fingerprint)
+            return ImportResult(IMPORTED, summary, missing=missing)
         try:
             counts, keep, missing = _merge(vault, staging, summary, cancel)
         except BundleRefused as exc:
@@ -179,7 +189,7 @@ def import_bundle(
 def _refusal(error: MonitorError) -> dict[str, Any]:
     """Audit details of a refusal: its code, and ids, field names and reason words only."""
     details: dict[str, Any] = {"reason": error.code}
-    for key in ("bundle_id", "author_fingerprint", "field", "index"):
+    for key in ("bundle_id", "author_fingerprint", "receipt_for", "field", "index"):
         value = error.params.get(key)
         if isinstance(value, str | int):
             details[key] = value

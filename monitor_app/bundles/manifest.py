@@ -70,6 +70,14 @@ class AttachmentEntry:
 
 
 @dataclass(frozen=True)
+class ReceiptRef:
+    """What a receipt confirms: a bundle, by id and the SHA-256 of its SHA256SUMS."""
+
+    bundle_id: str
+    sums_sha256: str
+
+
+@dataclass(frozen=True)
 class Manifest:
     bundle_id: str
     kind: str
@@ -82,6 +90,7 @@ class Manifest:
     follows: dict[str, int | None]
     records: tuple[RecordEntry, ...]
     attachments: tuple[AttachmentEntry, ...]
+    receipt: ReceiptRef | None = None  # for kind "receipt": the bundle it confirms
 
 
 def _bad(reason: str, **params: Any) -> BundleError:
@@ -159,9 +168,12 @@ def parse_manifest(data: bytes) -> Manifest:
     _exact_keys(obj, _MANIFEST_KEYS, "manifest_keys")
     bundle_id = _uuid(obj["bundle_id"], "manifest_bundle_id")
     kind = obj["kind"]
+    receipt: ReceiptRef | None = None
     if kind == "receipt":
-        raise _bad("receipt_unsupported")
-    if kind != "records" or obj["receipt"] is not None:
+        receipt = _receipt(obj["receipt"])
+        if obj["records"] != [] or obj["attachments"] != []:
+            raise _bad("manifest_kind")
+    elif kind != "records" or obj["receipt"] is not None:
         raise _bad("manifest_kind")
     created_at = _timestamp(obj["created_at"], "manifest_created_at")
     author = _exact_keys(obj["author"], frozenset({"fingerprint", "card"}), "manifest_author")
@@ -212,7 +224,16 @@ def parse_manifest(data: bytes) -> Manifest:
         follows=dict(follows),
         records=records,
         attachments=attachments,
+        receipt=receipt,
     )
+
+
+def _receipt(value: Any) -> ReceiptRef:
+    obj = _exact_keys(value, frozenset({"bundle_id", "sums_sha256"}), "manifest_receipt")
+    digest = obj["sums_sha256"]
+    if not isinstance(digest, str) or not _HEX64.match(digest):
+        raise _bad("manifest_receipt")
+    return ReceiptRef(_uuid(obj["bundle_id"], "manifest_receipt"), digest)
 
 
 def _record_entries(value: Any) -> tuple[RecordEntry, ...]:

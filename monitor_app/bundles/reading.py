@@ -30,6 +30,7 @@ from monitor_app.bundles.errors import BundleError
 from monitor_app.bundles.manifest import (
     _AUTHOR_MAX,
     Manifest,
+    ReceiptRef,
     RecordEntry,
     _bad,
     _is_int,
@@ -175,6 +176,7 @@ class BundleSummary:
     records: int
     attachments: int
     sums_sha256: str
+    receipt: ReceiptRef | None = None  # for kind "receipt": the bundle it confirms
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -192,6 +194,14 @@ class BundleSummary:
             "records": self.records,
             "attachments": self.attachments,
             "sums_sha256": self.sums_sha256,
+            "receipt": (
+                None
+                if self.receipt is None
+                else {
+                    "bundle_id": self.receipt.bundle_id,
+                    "sums_sha256": self.receipt.sums_sha256,
+                }
+            ),
         }
 
 
@@ -514,6 +524,7 @@ def open_bundle(
             records=len({e.record_id for e in manifest.records}),
             attachments=len(manifest.attachments),
             sums_sha256=staging.sums_sha256,
+            receipt=manifest.receipt,
         )
     except BundleRefused as exc:
         staging.discard()

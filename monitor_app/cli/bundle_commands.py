@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from monitor_app.bundles.export import export_bundle
 from monitor_app.bundles.importing import import_bundle
 from monitor_app.bundles.reading import BundleSummary, verify_bundle
+from monitor_app.bundles.receipts import export_receipt
 from monitor_app.cli import io
 from monitor_app.vault import lifecycle
 
@@ -25,7 +26,8 @@ if TYPE_CHECKING:
 
 EXPORT_HELP = "write a signed, encrypted bundle of what the recipients do not have yet"
 VERIFY_HELP = "decrypt and check a bundle without importing it; print its summary"
-IMPORT_HELP = "check a bundle and merge its records into the vault"
+IMPORT_HELP = "check a bundle and merge its records into the vault (or apply a receipt)"
+RECEIPT_HELP = "write a signed receipt, for its author, of a bundle imported here"
 
 
 def add_export_parser(
@@ -128,15 +130,53 @@ def cmd_import(args: argparse.Namespace) -> Outcome:
     with lifecycle.unlock(Path(args.vault), secret) as vault:
         result = import_bundle(vault, Path(args.bundle), progress=io.terminal_progress())
     lines = [result.status.replace("_", " "), *_summary_lines(result.summary)]
-    if result.status == "quarantined":
+    receipt = result.summary.receipt
+    if result.status == "imported" and receipt is not None:
+        lines.append(f"receipt confirms bundle {receipt.bundle_id} was received")
+    elif result.status == "quarantined":
         lines.append(
             "nothing was imported: compare the signer's fingerprint with them, run"
             " 'contact verify', then import again"
         )
-    elif result.status == "imported":
+    elif result.status == "imported" and receipt is None:
         lines.append(
             f"{result.records_added} records added, {result.records_updated} updated,"
             f" {result.attachments_added} attachments, {result.conflicts} conflicts"
         )
     lines += [f"bundle {number} from this author is missing" for number in result.missing]
     return Outcome(result.to_json(), lines)
+
+
+def add_receipt_parser(
+    parser: argparse.ArgumentParser, add_globals: Callable[[argparse.ArgumentParser], None]
+) -> None:
+    del add_globals
+    parser.add_argument("bundle_id", metavar="BUNDLE_ID", help="the id of an imported bundle")
+    parser.add_argument("--out", metavar="FILE", help="the receipt file to write")
+
+
+def cmd_receipt(args: argparse.Namespace) -> Outcome:
+    from monitor_app.cli.commands import Outcome
+
+    secret = io.read_secret_line(args.passphrase_file, "Passphrase: ")
+    with lifecycle.unlock(Path(args.vault), secret) as vault:
+        if args.out:
+            target = Path(args.out)
+            destination, file_name = target.parent, target.name
+        else:
+            destination, file_name = Path.cwd(), None
+        result = export_receipt(
+            vault,
+            args.bundle_id,
+            destination,
+            file_name=file_name,
+            progress=io.terminal_progress(),
+        )
+    return Outcome(
+        result.to_json(),
+        [
+            f"{result.path}",
+            f"receipt {result.bundle_id} for bundle {result.receipt_for},"
+            f" to {result.recipient}, {result.size} bytes",
+        ],
+    )

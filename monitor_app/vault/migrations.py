@@ -12,7 +12,7 @@ from collections.abc import Callable
 from monitor_app.errors import VaultError
 from monitor_app.vault.database import Connection
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _V1 = """
 CREATE TABLE meta (
@@ -183,11 +183,24 @@ CREATE TABLE conflicts (
 ) WITHOUT ROWID;
 """
 
+# Version 5: receipts (monitor_app/bundles/receipts.py). Which recipient confirmed which
+# outgoing bundle, with which receipt bundle; bundles_out.receipt_at holds the first receipt.
+_V5 = """
+CREATE TABLE bundle_receipts (
+    bundle_id         TEXT NOT NULL REFERENCES bundles_out (bundle_id),
+    recipient         TEXT NOT NULL,    -- contact fingerprint of the confirming recipient
+    receipt_bundle_id TEXT NOT NULL,    -- the receipt bundle's id (also in bundles_in)
+    received_at       TEXT NOT NULL,
+    PRIMARY KEY (bundle_id, recipient)
+) WITHOUT ROWID;
+"""
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _run_statements(_V1),
     2: _run_statements(_V2),
     3: _run_statements(_V3),
     4: _run_statements(_V4),
+    5: _run_statements(_V5),
 }
 
 
