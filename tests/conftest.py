@@ -59,3 +59,11 @@ def vault(created_vault: tuple[UnlockedVault, str]) -> UnlockedVault:
 @pytest.fixture
 def recovery_code(created_vault: tuple[UnlockedVault, str]) -> str:
     return created_vault[1]
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[UnlockedVault]:
+    """A second vault, the coalition hub that field vaults hand bundles to."""
+    vault, _ = lifecycle.create_vault(tmp_path / "hub", PASSPHRASE, name="Hub", organisation="C")
+    yield vault
+    vault.lock()

@@ -6,32 +6,24 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from monitor_app.bundles import layout
 from monitor_app.bundles.export import export_bundle
-from monitor_app.crypto import age, minisign
+from monitor_app.crypto import age
 from monitor_app.errors import Cancelled, MonitorError
 from monitor_app.jobs import CancelToken
 from monitor_app.records import audit
 from monitor_app.vault import lifecycle
 from monitor_app.vault.session import UnlockedVault
+from tests.bundle_tools import age_identity_file, check_signed_sums, unpack_with_standard_tools
 from tests.conftest import PASSPHRASE
 from tests.vault_checks import snapshot
 
 REAL_NAME = "Канарейка Реальное Имя 金丝雀"
 ATTACHMENT = b"\x89PNG fake photo " * 5000
-
-
-@pytest.fixture
-def hub(tmp_path: Path) -> Iterator[UnlockedVault]:
-    vault, _ = lifecycle.create_vault(tmp_path / "hub", PASSPHRASE, name="Hub", organisation="C")
-    yield vault
-    vault.lock()
 
 
 @pytest.fixture
@@ -68,22 +60,6 @@ def _reader(data: bytes) -> io.BytesIO:
     return io.BytesIO(data)
 
 
-def age_identity_file(vault: UnlockedVault, directory: Path) -> Path:
-    identity = age.X25519Identity(vault.identity.keys().encryption_private)
-    path = directory / "identity.txt"
-    path.write_text(identity.encode() + "\n")
-    return path
-
-
-def unpack_with_standard_tools(bundle: Path, identity: Path, work: Path) -> Path:
-    plain = work / "bundle.tar"
-    subprocess.run(["age", "-d", "-i", str(identity), "-o", str(plain), str(bundle)], check=True)
-    out = work / "unpacked"
-    out.mkdir()
-    subprocess.run(["tar", "-xf", str(plain), "-C", str(out)], check=True)
-    return out
-
-
 def test_standard_tools_check_the_bundle(
     field: UnlockedVault, hub: UnlockedVault, tmp_path: Path
 ) -> None:
@@ -108,16 +84,7 @@ def test_standard_tools_check_the_bundle(
             "padding",
         ]
     )
-    key = minisign.public_key_base64(field.identity.keys().signing_private.public_key())
-    verified = subprocess.run(
-        ["minisign", "-V", "-m", "SHA256SUMS", "-P", key],
-        cwd=out,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert f"monitor_app bundle {result.bundle_id} kind=records" in verified.stdout
-    subprocess.run(["sha256sum", "--strict", "-c", "SHA256SUMS"], cwd=out, check=True)
+    check_signed_sums(out, field, result.bundle_id, "records")
 
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["bundle_id"] == result.bundle_id

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,13 +25,6 @@ from tests.vault_checks import snapshot
 REAL_NAME = "Канарейка Реальное Имя 金丝雀"
 ATTACHMENT = b"\x89PNG fake photo " * 9000  # more than two STREAM chunks
 TABLES = ("records", "revisions", "attachments", "audit", "bundles_in", "conflicts")
-
-
-@pytest.fixture
-def hub(tmp_path: Path) -> Iterator[UnlockedVault]:
-    vault, _ = lifecycle.create_vault(tmp_path / "hub", PASSPHRASE, name="Hub", organisation="C")
-    yield vault
-    vault.lock()
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +16,11 @@ from monitor_app.bundles.export import export_bundle
 from monitor_app.bundles.importing import import_bundle, verify_bundle
 from monitor_app.bundles.manifest import parse_manifest
 from monitor_app.bundles.receipts import export_receipt
-from monitor_app.crypto import minisign
 from monitor_app.errors import MonitorError
 from monitor_app.records import audit
 from monitor_app.vault import lifecycle
 from monitor_app.vault.session import UnlockedVault
+from tests.bundle_tools import age_identity_file, check_signed_sums, unpack_with_standard_tools
 from tests.conftest import PASSPHRASE
 from tests.test_cli_identity import (  # noqa: F401 - fixtures
     Vault,
@@ -31,18 +29,10 @@ from tests.test_cli_identity import (  # noqa: F401 - fixtures
     vault_a,
     vault_b,
 )
-from tests.test_export import age_identity_file, unpack_with_standard_tools
 from tests.vault_checks import snapshot
 
 ATTACHMENT = b"\x89PNG fake photo " * 3000
 TABLES = ("bundles_out", "bundle_recipients", "bundle_receipts", "bundles_in", "audit")
-
-
-@pytest.fixture
-def hub(tmp_path: Path) -> Iterator[UnlockedVault]:
-    vault, _ = lifecycle.create_vault(tmp_path / "hub", PASSPHRASE, name="Hub", organisation="C")
-    yield vault
-    vault.lock()
 
 
 @pytest.fixture
@@ -144,16 +134,7 @@ def test_standard_tools_check_the_receipt(
     assert names == sorted(
         ["SHA256SUMS", "SHA256SUMS.minisig", "manifest.json", "records.jsonl", "padding"]
     )
-    key = minisign.public_key_base64(hub.identity.keys().signing_private.public_key())
-    verified = subprocess.run(
-        ["minisign", "-V", "-m", "SHA256SUMS", "-P", key],
-        cwd=out,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert f"monitor_app bundle {made.bundle_id} kind=receipt" in verified.stdout
-    subprocess.run(["sha256sum", "--strict", "-c", "SHA256SUMS"], cwd=out, check=True)
+    check_signed_sums(out, hub, made.bundle_id, "receipt")
     assert (out / "records.jsonl").read_bytes() == b""
     manifest = json.loads((out / "manifest.json").read_text())
     with field.reading() as conn:
