@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from monitor_app.bundles import canonical, layout, selection, sums
 from monitor_app.bundles.errors import BundleError
+from monitor_app.bundles.manifest import AttachmentEntry
 from monitor_app.bundles.tarstream import OutMember, TarReader, tar_chunks
 from monitor_app.clock import now_iso
 from monitor_app.crypto import age, minisign, stream
@@ -128,7 +129,7 @@ class _AttachmentSource:
     must still be the one taken at intake (which the signed checksums promise)."""
 
     def __init__(
-        self, vault: UnlockedVault, ref: selection.AttachmentRef, cancel: CancelToken | None
+        self, vault: UnlockedVault, ref: AttachmentEntry, cancel: CancelToken | None
     ) -> None:
         self._vault, self._ref, self._cancel = vault, ref, cancel
 

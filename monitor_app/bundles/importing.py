@@ -32,6 +32,7 @@ from monitor_app.bundles.reading import (
     open_bundle,
     verify_bundle,
 )
+from monitor_app.bundles.received import IMPORTED, record_received
 from monitor_app.clock import now_iso
 from monitor_app.errors import MonitorError
 from monitor_app.jobs import CancelToken, Progress, check
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ImportResult", "import_bundle", "verify_bundle"]
 
-IMPORTED = "imported"
 ALREADY_IMPORTED = "already_imported"
 QUARANTINED = "quarantined"
 
@@ -246,19 +246,7 @@ def _merge(
             )
             used.add(blob.name)
             counts.attachments_added += 1
-        conn.execute(
-            "INSERT INTO bundles_in (bundle_id, author_fingerprint, sequence, follows,"
-            " sums_sha256, imported_at, status) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                summary.bundle_id,
-                summary.author_fingerprint,
-                summary.sequence,
-                summary.follows,
-                summary.sums_sha256,
-                now_iso(),
-                IMPORTED,
-            ),
-        )
+        record_received(conn, summary, IMPORTED, now_iso())
         missing = _missing(conn, summary.author_fingerprint)
         audit.append(
             conn,

@@ -22,7 +22,7 @@ MAX_ATTACHMENT = 1 << 44  # 16 TiB: only a sanity bound, the manifest gives the 
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 _FINGERPRINT = re.compile(r"[0-9]{32}\Z")
 _HEX = re.compile(r"(?:[0-9a-f]{2})+\Z")
-_AUTHOR_MAX = 200
+AUTHOR_MAX = 200
 
 _MANIFEST_KEYS = frozenset(
     {
@@ -93,7 +93,7 @@ class Manifest:
     receipt: ReceiptRef | None = None  # for kind "receipt": the bundle it confirms
 
 
-def _bad(reason: str, **params: Any) -> BundleError:
+def bad(reason: str, **params: Any) -> BundleError:
     return BundleError(reason=reason, **params)
 
 
@@ -101,13 +101,13 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise _bad("duplicate_key")
+            raise bad("duplicate_key")
         result[key] = value
     return result
 
 
 def _refuse_constant(name: str) -> Any:
-    raise _bad("json")
+    raise bad("json")
 
 
 def strict_json(data: bytes) -> Any:
@@ -116,40 +116,40 @@ def strict_json(data: bytes) -> Any:
         text = data.decode("utf-8")
         return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise _bad("json") from None
+        raise bad("json") from None
 
 
-def _is_int(value: Any) -> bool:
+def is_int(value: Any) -> bool:
     return type(value) is int
 
 
 def _uuid(value: Any, reason: str) -> str:
     if not isinstance(value, str) or len(value) != 36:
-        raise _bad(reason)
+        raise bad(reason)
     try:
         parsed = uuid.UUID(value)
     except ValueError:
-        raise _bad(reason) from None
+        raise bad(reason) from None
     if str(parsed) != value:
-        raise _bad(reason)
+        raise bad(reason)
     return value
 
 
-def _timestamp(value: Any, reason: str) -> str:
+def timestamp(value: Any, reason: str) -> str:
     if not isinstance(value, str) or len(value) > 64:
-        raise _bad(reason)
+        raise bad(reason)
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise _bad(reason) from None
+        raise bad(reason) from None
     if parsed.tzinfo is None:
-        raise _bad(reason)
+        raise bad(reason)
     return value
 
 
 def _exact_keys(obj: Any, keys: frozenset[str], reason: str) -> dict[str, Any]:
     if not isinstance(obj, dict) or set(obj) != keys:
-        raise _bad(reason)
+        raise bad(reason)
     return obj
 
 
@@ -157,14 +157,14 @@ def parse_manifest(data: bytes) -> Manifest:
     """The manifest, strictly: exact keys, checked types. Raises BundleError."""
     obj = strict_json(data)
     if not isinstance(obj, dict) or obj.get("format") != canonical.FORMAT:
-        raise _bad("manifest_format")
+        raise bad("manifest_format")
     version = obj.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
-        raise _bad("manifest_version")
+        raise bad("manifest_version")
     if version > canonical.VERSION:
         raise BundleError("bundle_too_new", found=version, supported=canonical.VERSION)
     if version != canonical.VERSION:
-        raise _bad("manifest_version")
+        raise bad("manifest_version")
     _exact_keys(obj, _MANIFEST_KEYS, "manifest_keys")
     bundle_id = _uuid(obj["bundle_id"], "manifest_bundle_id")
     kind = obj["kind"]
@@ -172,44 +172,44 @@ def parse_manifest(data: bytes) -> Manifest:
     if kind == "receipt":
         receipt = _receipt(obj["receipt"])
         if obj["records"] != [] or obj["attachments"] != []:
-            raise _bad("manifest_kind")
+            raise bad("manifest_kind")
     elif kind != "records" or obj["receipt"] is not None:
-        raise _bad("manifest_kind")
-    created_at = _timestamp(obj["created_at"], "manifest_created_at")
+        raise bad("manifest_kind")
+    created_at = timestamp(obj["created_at"], "manifest_created_at")
     author = _exact_keys(obj["author"], frozenset({"fingerprint", "card"}), "manifest_author")
     fingerprint = author["fingerprint"]
     if not isinstance(fingerprint, str) or not _FINGERPRINT.match(fingerprint):
-        raise _bad("manifest_author")
+        raise bad("manifest_author")
     card_hex = author["card"]
     if not isinstance(card_hex, str) or not _HEX.match(card_hex) or len(card_hex) > 1 << 16:
-        raise _bad("manifest_author")
+        raise bad("manifest_author")
     try:
         card = parse_card(bytes.fromhex(card_hex))
     except ContactError:
-        raise _bad("author_card") from None
+        raise bad("author_card") from None
     if card.fingerprint != fingerprint:
-        raise _bad("author_fingerprint")
+        raise bad("author_fingerprint")
     recipients = obj["recipients"]
     if (
         not isinstance(recipients, list)
         or not all(isinstance(r, str) and _FINGERPRINT.match(r) for r in recipients)
         or len(set(recipients)) != len(recipients)
     ):
-        raise _bad("manifest_recipients")
+        raise bad("manifest_recipients")
     archive = obj["archive_recipients"]
     if not isinstance(archive, list) or not all(
         isinstance(a, str) and a.startswith("age1") and len(a) < 200 for a in archive
     ):
-        raise _bad("manifest_archive_recipients")
+        raise bad("manifest_archive_recipients")
     sequence = obj["sequence"]
-    if not _is_int(sequence) or sequence < 1:
-        raise _bad("manifest_sequence")
+    if not is_int(sequence) or sequence < 1:
+        raise bad("manifest_sequence")
     follows = obj["follows"]
     if not isinstance(follows, dict) or not all(
-        _FINGERPRINT.match(k) and (v is None or (_is_int(v) and 1 <= v < sequence))
+        _FINGERPRINT.match(k) and (v is None or (is_int(v) and 1 <= v < sequence))
         for k, v in follows.items()
     ):
-        raise _bad("manifest_follows")
+        raise bad("manifest_follows")
     records = _record_entries(obj["records"])
     attachments = _attachment_entries(obj["attachments"])
     return Manifest(
@@ -232,27 +232,27 @@ def _receipt(value: Any) -> ReceiptRef:
     obj = _exact_keys(value, frozenset({"bundle_id", "sums_sha256"}), "manifest_receipt")
     digest = obj["sums_sha256"]
     if not isinstance(digest, str) or not _HEX64.match(digest):
-        raise _bad("manifest_receipt")
+        raise bad("manifest_receipt")
     return ReceiptRef(_uuid(obj["bundle_id"], "manifest_receipt"), digest)
 
 
 def _record_entries(value: Any) -> tuple[RecordEntry, ...]:
     if not isinstance(value, list) or len(value) > MAX_ENTRIES:
-        raise _bad("manifest_records")
+        raise bad("manifest_records")
     entries = []
     seen: set[tuple[str, int]] = set()
     for item in value:
         obj = _exact_keys(item, _RECORD_ENTRY_KEYS, "manifest_records")
         record_id = _uuid(obj["id"], "manifest_records")
         revision, size, digest = obj["revision"], obj["size"], obj["sha256"]
-        if not _is_int(revision) or revision < 1:
-            raise _bad("manifest_records")
-        if not _is_int(size) or not 2 <= size <= MAX_RECORD_LINE:
-            raise _bad("manifest_records")
+        if not is_int(revision) or revision < 1:
+            raise bad("manifest_records")
+        if not is_int(size) or not 2 <= size <= MAX_RECORD_LINE:
+            raise bad("manifest_records")
         if not isinstance(digest, str) or not _HEX64.match(digest):
-            raise _bad("manifest_records")
+            raise bad("manifest_records")
         if (record_id, revision) in seen:
-            raise _bad("manifest_records")
+            raise bad("manifest_records")
         seen.add((record_id, revision))
         entries.append(RecordEntry(record_id, revision, size, digest))
     return tuple(entries)
@@ -260,27 +260,27 @@ def _record_entries(value: Any) -> tuple[RecordEntry, ...]:
 
 def _attachment_entries(value: Any) -> tuple[AttachmentEntry, ...]:
     if not isinstance(value, list) or len(value) > MAX_ENTRIES:
-        raise _bad("manifest_attachments")
+        raise bad("manifest_attachments")
     entries = []
     sizes: dict[str, int] = {}
     for item in value:
         obj = _exact_keys(item, _ATTACHMENT_ENTRY_KEYS, "manifest_attachments")
         digest, size = obj["sha256"], obj["size"]
         if not isinstance(digest, str) or not _HEX64.match(digest):
-            raise _bad("manifest_attachments")
-        if not _is_int(size) or not 0 <= size <= MAX_ATTACHMENT:
-            raise _bad("manifest_attachments")
+            raise bad("manifest_attachments")
+        if not is_int(size) or not 0 <= size <= MAX_ATTACHMENT:
+            raise bad("manifest_attachments")
         if sizes.setdefault(digest, size) != size:
-            raise _bad("manifest_attachments")
+            raise bad("manifest_attachments")
         name, media_type = obj["original_name"], obj["media_type"]
         try:
             if not isinstance(name, str) or clean_name(name) != name:
-                raise _bad("manifest_attachments")
+                raise bad("manifest_attachments")
             if not isinstance(media_type, str) or len(media_type) > NAME_MAX:
-                raise _bad("manifest_attachments")
+                raise bad("manifest_attachments")
             _text(media_type, "media_type", multiline=False)
         except ValidationError:
-            raise _bad("manifest_attachments") from None
+            raise bad("manifest_attachments") from None
         entries.append(
             AttachmentEntry(
                 attachment_id=_uuid(obj["id"], "manifest_attachments"),
@@ -289,9 +289,9 @@ def _attachment_entries(value: Any) -> tuple[AttachmentEntry, ...]:
                 size=size,
                 original_name=name,
                 media_type=media_type,
-                added_at=_timestamp(obj["added_at"], "manifest_attachments"),
+                added_at=timestamp(obj["added_at"], "manifest_attachments"),
             )
         )
     if len({e.attachment_id for e in entries}) != len(entries):
-        raise _bad("manifest_attachments")
+        raise bad("manifest_attachments")
     return tuple(entries)

@@ -28,15 +28,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from monitor_app.bundles import canonical, layout, sums
 from monitor_app.bundles.errors import BundleError
 from monitor_app.bundles.manifest import (
-    _AUTHOR_MAX,
+    AUTHOR_MAX,
     Manifest,
     ReceiptRef,
     RecordEntry,
-    _bad,
-    _is_int,
-    _timestamp,
+    bad,
+    is_int,
     parse_manifest,
     strict_json,
+    timestamp,
 )
 from monitor_app.bundles.staging_blob import READ_BUFFER, BlobWriter
 from monitor_app.bundles.tarstream import InMember, MemberSink, TarParser
@@ -75,7 +75,7 @@ class _MemorySink:
 
     def write(self, data: bytes) -> int:
         if len(self.data) + len(data) > self.cap:
-            raise _bad("member_size")
+            raise bad("member_size")
         self.data += data
         return len(data)
 
@@ -95,7 +95,7 @@ class _RecordsSink:
         view = memoryview(data)
         while view:
             if self._index >= len(self._entries):
-                raise _bad("records_size")
+                raise bad("records_size")
             if self._left:
                 count = min(self._left, len(view))
                 self._line.update(view[:count])
@@ -104,7 +104,7 @@ class _RecordsSink:
                 continue
             entry = self._entries[self._index]
             if view[0] != 0x0A or self._line.hexdigest() != entry.sha256:
-                raise _bad("record_hash", index=self._index)
+                raise bad("record_hash", index=self._index)
             view = view[1:]
             self._index += 1
             self._line = hashlib.sha256()
@@ -114,7 +114,7 @@ class _RecordsSink:
 
     def finish(self) -> None:
         if self._index != len(self._entries):
-            raise _bad("records_size")
+            raise bad("records_size")
 
 
 class _FanOutSink:
@@ -138,7 +138,7 @@ class _PaddingSink:
 
     def write(self, data: bytes) -> int:
         if any(data):
-            raise _bad("padding")
+            raise bad("padding")
         self.digest.update(data)
         return len(data)
 
@@ -250,39 +250,39 @@ class Staging:
                         size = entries[index].size
                         line = bytes(buffer[:size])
                         if buffer[size] != 0x0A:
-                            raise _bad("record_hash", index=index)
+                            raise bad("record_hash", index=index)
                         del buffer[: size + 1]
                         yield self._parse_line(entries[index], line, index)
                         index += 1
         except OSError as exc:
             raise storage_error(exc, None) from None
         except stream.StreamError:
-            raise _bad("staging_damaged") from None
+            raise bad("staging_damaged") from None
         if index != len(entries) or buffer:
-            raise _bad("records_size")
+            raise bad("records_size")
 
     def _parse_line(self, entry: RecordEntry, line: bytes, index: int) -> IncomingRevision:
         if hashlib.sha256(line).hexdigest() != entry.sha256 or b"\n" in line:
-            raise _bad("record_hash", index=index)
+            raise bad("record_hash", index=index)
         obj = strict_json(line)
         if not isinstance(obj, dict) or not _LINE_KEYS <= set(obj) <= _LINE_KEYS | _LINE_OPTIONAL:
-            raise _bad("record_keys", index=index)
+            raise bad("record_keys", index=index)
         if obj["id"] != entry.record_id or obj["revision"] != entry.revision:
-            raise _bad("record_entry", index=index)
-        if not _is_int(obj["revision"]):
-            raise _bad("record_entry", index=index)
+            raise bad("record_entry", index=index)
+        if not is_int(obj["revision"]):
+            raise bad("record_entry", index=index)
         record_type = RECORD_TYPES.get(obj["type"]) if isinstance(obj["type"], str) else None
         if record_type is None:
-            raise _bad("record_type", index=index)
-        created_at = _timestamp(obj["created_at"], "record_created_at")
+            raise bad("record_type", index=index)
+        created_at = timestamp(obj["created_at"], "record_created_at")
         author = obj["author"]
-        if not isinstance(author, str) or not author or len(author) > _AUTHOR_MAX:
-            raise _bad("record_author", index=index)
+        if not isinstance(author, str) or not author or len(author) > AUTHOR_MAX:
+            raise bad("record_author", index=index)
         public, sensitive = obj["fields"], obj.get("sensitive", {})
         if not isinstance(public, dict) or not isinstance(sensitive, dict):
-            raise _bad("record_fields", index=index)
+            raise bad("record_fields", index=index)
         if set(public) & set(sensitive):
-            raise _bad("record_fields", index=index)
+            raise bad("record_fields", index=index)
         try:
             valid = validate(record_type, {**public, **sensitive}, self.vocabularies)
         except ValidationError as exc:
@@ -318,25 +318,25 @@ class _Reader:
     def on_member(self, member: InMember) -> MemberSink:
         self._finish_current()
         if self.index >= len(self.expected) or member.name != self.expected[self.index]:
-            raise _bad("member_order", position=self.index)
+            raise bad("member_order", position=self.index)
         name = member.name
         self.index += 1
         self.current = member
         if name == layout.SUMS:
             if member.size > MAX_SUMS:
-                raise _bad("member_size", member=name)
+                raise bad("member_size", member=name)
             self.sink = _MemorySink(MAX_SUMS)
         elif name == layout.SIGNATURE:
             if member.size > minisign.MAX_SIGNATURE_FILE_BYTES:
-                raise _bad("member_size", member=name)
+                raise bad("member_size", member=name)
             self.sink = _MemorySink(minisign.MAX_SIGNATURE_FILE_BYTES)
         elif name == layout.MANIFEST:
             if member.size > MAX_MANIFEST:
-                raise _bad("member_size", member=name)
+                raise bad("member_size", member=name)
             self.sink = _MemorySink(MAX_MANIFEST)
         else:
             if member.size != self.sizes[name]:
-                raise _bad("member_size", member=name)
+                raise bad("member_size", member=name)
             self.sink = self._streaming_sink(name)
         return self.sink  # type: ignore[no-any-return]
 
@@ -382,14 +382,14 @@ class _Reader:
         else:
             got = sink.digest.hexdigest()
             if got != name[len(layout.ATTACHMENT_PREFIX) :]:
-                raise _bad("attachment_hash")
+                raise bad("attachment_hash")
             self._check_digest(name, got)
             for writer in sink.writers:
                 writer.close()
 
     def _check_digest(self, name: str, digest: str) -> None:
         if self.sums.get(name) != digest:
-            raise _bad("sums_mismatch", member=name)
+            raise bad("sums_mismatch", member=name)
 
     def _after_manifest(self, data: bytes) -> None:
         manifest = parse_manifest(data)
@@ -410,7 +410,7 @@ class _Reader:
         ]
         rest = [layout.RECORDS, *attachment_names, layout.PADDING]
         if list(self.sums) != [layout.MANIFEST, *rest]:
-            raise _bad("sums")
+            raise bad("sums")
         self.sizes[layout.RECORDS] = sum(e.size + 1 for e in manifest.records)
         for entry in manifest.attachments:
             self.sizes[layout.attachment_member(entry.sha256)] = entry.size
@@ -425,7 +425,7 @@ class _Reader:
     def finish(self) -> None:
         self._finish_current()
         if self.index != len(self.expected) or self.staging.manifest is None:
-            raise _bad("member_missing")
+            raise bad("member_missing")
 
 
 def _decrypt_into(
@@ -450,7 +450,7 @@ def _decrypt_into(
                 raise MonitorError("bundle_not_for_this_vault") from None
             if exc.code == "age_mac_invalid":
                 raise BundleError("bundle_damaged", reason="age_mac") from None
-            raise _bad("age_header", detail=exc.code) from None
+            raise bad("age_header", detail=exc.code) from None
         nonce = source.read(stream.AGE_PAYLOAD_NONCE_SIZE)
         if len(nonce) != stream.AGE_PAYLOAD_NONCE_SIZE:
             raise BundleError("bundle_damaged", reason="truncated")

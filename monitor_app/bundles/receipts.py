@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from monitor_app.bundles import export, selection
 from monitor_app.bundles.reading import BundleRefused, BundleSummary
+from monitor_app.bundles.received import IMPORTED, record_received
 from monitor_app.clock import now_iso
 from monitor_app.errors import MonitorError
 from monitor_app.jobs import CancelToken, Progress
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 
 KIND = "receipt"
 STATUS = "receipt"  # bundles_in.status of an applied receipt
-_IMPORTED = "imported"
 _NOTHING = selection.Selection((), (), ())
 
 
@@ -70,7 +70,7 @@ def export_receipt(
         row = conn.execute(
             "SELECT author_fingerprint, sums_sha256 FROM bundles_in"
             " WHERE bundle_id = ? AND status = ?",
-            (bundle_id, _IMPORTED),
+            (bundle_id, IMPORTED),
         ).fetchone()
     if row is None:
         raise MonitorError("receipt_bundle_unknown", bundle_id=bundle_id)
@@ -163,19 +163,7 @@ def apply_receipt(vault: UnlockedVault, summary: BundleSummary) -> None:
             "UPDATE bundles_out SET receipt_at = ? WHERE bundle_id = ? AND receipt_at IS NULL",
             (now, ref.bundle_id),
         )
-        conn.execute(
-            "INSERT INTO bundles_in (bundle_id, author_fingerprint, sequence, follows,"
-            " sums_sha256, imported_at, status) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                summary.bundle_id,
-                summary.author_fingerprint,
-                summary.sequence,
-                summary.follows,
-                summary.sums_sha256,
-                now,
-                STATUS,
-            ),
-        )
+        record_received(conn, summary, STATUS, now)
         audit.append(
             conn,
             vault.author.author_id,

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from monitor_app.bundles.manifest import AttachmentEntry
 from monitor_app.vault.database import Connection
 
 # The use a person must have consented to for identifying fields to leave the vault.
@@ -26,20 +27,9 @@ class RevisionRef:
 
 
 @dataclass(frozen=True)
-class AttachmentRef:
-    attachment_id: str
-    record_id: str
-    sha256: str
-    size: int
-    original_name: str
-    media_type: str
-    added_at: str
-
-
-@dataclass(frozen=True)
 class Selection:
     revisions: tuple[RevisionRef, ...]
-    attachments: tuple[AttachmentRef, ...]
+    attachments: tuple[AttachmentEntry, ...]
     redacted_people: tuple[str, ...]  # person ids whose identifying fields stay behind
 
     @property
@@ -86,7 +76,7 @@ def select(
     )
     sent_attachments = _handed_to_all(conn, "attachment", recipients)
     attachments = tuple(
-        AttachmentRef(*row)
+        AttachmentEntry(*row)
         for row in conn.execute(
             "SELECT a.id, a.record_id, a.sha256, a.size, a.original_name, a.media_type,"
             " a.added_at FROM attachments a JOIN records r ON r.id = a.record_id"
