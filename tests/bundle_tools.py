@@ -3,6 +3,7 @@ sha256sum (the Debian tools; missing tools fail the tests)."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 from pathlib import Path
 
@@ -39,3 +40,34 @@ def check_signed_sums(out: Path, signer: UnlockedVault, bundle_id: str, kind: st
     )
     assert f"monitor_app bundle {bundle_id} kind={kind}" in verified.stdout
     subprocess.run(["sha256sum", "--strict", "-c", "SHA256SUMS"], cwd=out, check=True)
+
+
+def add_sample_case(
+    vault: UnlockedVault, *, real_name: str, share_consent: str, attachment: bytes
+) -> None:
+    """A place, a person with a real name and a consent to share, an incident about them in
+    two revisions, and a photo of it."""
+    place = vault.records.add("place", {"name": "ИВС №1", "place_type": "police_station"})
+    person = vault.records.add(
+        "person",
+        {
+            "pseudonym": "KG-1",
+            "real_name": real_name,
+            "consent": {"share_with_coalition": share_consent},
+        },
+    )
+    incident = vault.records.add(
+        "incident",
+        {
+            "title": "Избиение при допросе",
+            "description": "他在审讯中遭受酷刑",
+            "incident_type": "torture",
+            "occurred_on": "2024-03-10",
+            "place_id": place.record_id,
+            "people": [{"person_id": person.record_id, "role": "victim"}],
+        },
+    )
+    vault.records.edit(incident.record_id, {"title": "Избиение при допросе (уточнено)"})
+    vault.attachments.add_stream(
+        incident.record_id, io.BytesIO(attachment), original_name="photo.png"
+    )

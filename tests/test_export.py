@@ -4,7 +4,6 @@ app, redacted by consent, sized into buckets, and recorded only once it read bac
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from pathlib import Path
 
@@ -18,7 +17,12 @@ from monitor_app.jobs import CancelToken
 from monitor_app.records import audit
 from monitor_app.vault import lifecycle
 from monitor_app.vault.session import UnlockedVault
-from tests.bundle_tools import age_identity_file, check_signed_sums, unpack_with_standard_tools
+from tests.bundle_tools import (
+    add_sample_case,
+    age_identity_file,
+    check_signed_sums,
+    unpack_with_standard_tools,
+)
 from tests.conftest import PASSPHRASE
 from tests.vault_checks import snapshot
 
@@ -31,33 +35,8 @@ def field(vault: UnlockedVault, hub: UnlockedVault) -> UnlockedVault:
     """A field vault that knows and has verified the hub, holding a few records."""
     contact = vault.contacts.add(hub.identity.card(), verified=True)
     assert contact.verified
-    place = vault.records.add("place", {"name": "ИВС №1", "place_type": "police_station"})
-    person = vault.records.add(
-        "person",
-        {
-            "pseudonym": "KG-1",
-            "real_name": REAL_NAME,
-            "consent": {"share_with_coalition": "refused"},
-        },
-    )
-    incident = vault.records.add(
-        "incident",
-        {
-            "title": "Избиение при допросе",
-            "description": "他在审讯中遭受酷刑",
-            "incident_type": "torture",
-            "occurred_on": "2024-03-10",
-            "place_id": place.record_id,
-            "people": [{"person_id": person.record_id, "role": "victim"}],
-        },
-    )
-    vault.records.edit(incident.record_id, {"title": "Избиение при допросе (уточнено)"})
-    vault.attachments.add_stream(incident.record_id, _reader(ATTACHMENT), original_name="photo.png")
+    add_sample_case(vault, real_name=REAL_NAME, share_consent="refused", attachment=ATTACHMENT)
     return vault
-
-
-def _reader(data: bytes) -> io.BytesIO:
-    return io.BytesIO(data)
 
 
 def test_standard_tools_check_the_bundle(

@@ -19,6 +19,7 @@ from monitor_app.jobs import CancelToken
 from monitor_app.records import audit
 from monitor_app.vault import lifecycle
 from monitor_app.vault.session import UnlockedVault
+from tests.bundle_tools import add_sample_case
 from tests.conftest import PASSPHRASE
 from tests.vault_checks import snapshot
 
@@ -31,30 +32,7 @@ TABLES = ("records", "revisions", "attachments", "audit", "bundles_in", "conflic
 def field(vault: UnlockedVault, hub: UnlockedVault) -> UnlockedVault:
     """A field vault that knows and has verified the hub, holding a few records."""
     vault.contacts.add(hub.identity.card(), verified=True)
-    place = vault.records.add("place", {"name": "ИВС №1", "place_type": "police_station"})
-    person = vault.records.add(
-        "person",
-        {
-            "pseudonym": "KG-1",
-            "real_name": REAL_NAME,
-            "consent": {"share_with_coalition": "given"},
-        },
-    )
-    incident = vault.records.add(
-        "incident",
-        {
-            "title": "Избиение при допросе",
-            "description": "他在审讯中遭受酷刑",
-            "incident_type": "torture",
-            "occurred_on": "2024-03-10",
-            "place_id": place.record_id,
-            "people": [{"person_id": person.record_id, "role": "victim"}],
-        },
-    )
-    vault.records.edit(incident.record_id, {"title": "Избиение при допросе (уточнено)"})
-    vault.attachments.add_stream(
-        incident.record_id, io.BytesIO(ATTACHMENT), original_name="photo.png"
-    )
+    add_sample_case(vault, real_name=REAL_NAME, share_consent="given", attachment=ATTACHMENT)
     return vault
 
 
