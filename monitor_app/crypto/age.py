@@ -143,6 +143,19 @@ def _new_private_key() -> X25519PrivateKey:
     return X25519PrivateKey.from_private_bytes(secrets.token_bytes(_X25519_KEY_SIZE))
 
 
+def _decode_key(text: str, hrp: str, code: str, wrong_kind: str) -> bytes:
+    """The 32 key bytes of a bech32 ``age1...`` or ``AGE-SECRET-KEY-1...`` string."""
+    try:
+        found, data = bech32.decode(text)
+    except bech32.Bech32Error as exc:
+        raise AgeError(code, reason=exc.reason) from None
+    if found != hrp:
+        raise AgeError(code, reason=wrong_kind)
+    if len(data) != _X25519_KEY_SIZE:
+        raise AgeError(code, reason="wrong_length")
+    return data
+
+
 @dataclass(frozen=True)
 class Stanza:
     """One recipient stanza: its arguments (the type first) and its decoded body."""
@@ -168,15 +181,9 @@ class X25519Recipient:
     @classmethod
     def parse(cls, text: str) -> X25519Recipient:
         """Parse ``age1...``; raises AgeError ``age_recipient_invalid``."""
-        try:
-            hrp, data = bech32.decode(text)
-        except bech32.Bech32Error as exc:
-            raise AgeError("age_recipient_invalid", reason=exc.reason) from None
-        if hrp != _RECIPIENT_HRP:
-            raise AgeError("age_recipient_invalid", reason="not_an_age_recipient")
-        if len(data) != _X25519_KEY_SIZE:
-            raise AgeError("age_recipient_invalid", reason="wrong_length")
-        return cls(data)
+        return cls(
+            _decode_key(text, _RECIPIENT_HRP, "age_recipient_invalid", "not_an_age_recipient")
+        )
 
     def encode(self) -> str:
         return bech32.encode(_RECIPIENT_HRP, self.public_key)
@@ -214,14 +221,7 @@ class X25519Identity:
     @classmethod
     def parse(cls, text: str) -> X25519Identity:
         """Parse ``AGE-SECRET-KEY-1...`` (uppercase); raises ``age_identity_invalid``."""
-        try:
-            hrp, data = bech32.decode(text)
-        except bech32.Bech32Error as exc:
-            raise AgeError("age_identity_invalid", reason=exc.reason) from None
-        if hrp != _IDENTITY_HRP:
-            raise AgeError("age_identity_invalid", reason="not_an_age_secret_key")
-        if len(data) != _X25519_KEY_SIZE:
-            raise AgeError("age_identity_invalid", reason="wrong_length")
+        data = _decode_key(text, _IDENTITY_HRP, "age_identity_invalid", "not_an_age_secret_key")
         return cls(X25519PrivateKey.from_private_bytes(data))
 
     def encode(self) -> str:
