@@ -83,10 +83,22 @@ def test_standard_tools_check_the_bundle(
     for path in out.rglob("*"):
         if path.is_file():
             assert REAL_NAME.encode() not in path.read_bytes()
-    # Nothing outside the encryption names author, recipients or content.
+    # Nothing outside the encryption names author, recipients or content. Every needle is long
+    # enough (9 bytes or more) that 1 MiB of ciphertext cannot hold it by chance: a 3-byte
+    # name such as "Hub" turns up in random bytes of that size about one time in sixteen.
     raw = result.path.read_bytes()
-    for secret in (b"Hub", b"Test Monitor", field.identity.fingerprint.encode(), b"photo"):
-        assert secret not in raw
+    needles = [
+        b"Test Monitor",
+        b"Test Org",
+        b"photo.png",
+        field.identity.fingerprint.encode(),
+        hub.identity.fingerprint.encode(),
+        hub.identity.encryption_public_key,
+        field.identity.signing_public_key,
+    ]
+    for needle in needles:
+        assert len(needle) >= 8
+        assert needle not in raw
     assert len(raw) >= layout.MIN_BUNDLE_SIZE
 
 
