@@ -154,5 +154,9 @@ CODES: frozenset[str] = frozenset(
         "receipt_unknown_bundle",
         "receipt_mismatch",
         "receipt_not_recipient",
+        "record_purged",
+        "database_busy",
+        "rekey_failed",
+        "rekey_slot_key_missing",
     }
 )

@@ -125,6 +125,14 @@ MESSAGES: dict[str, str] = {
     "altered on the way. Ask the recipient to check and import it again.",
     "receipt_not_recipient": "This receipt was signed by someone the bundle was not sent to. "
     "It was refused and nothing was changed.",
+    "record_purged": "This record was handed off and then removed from this vault; only a "
+    "stub is left. The recipient who confirmed it holds the content.",
+    "database_busy": "The vault is busy with other work. Wait for it to finish, then try again.",
+    "rekey_failed": "The vault could not be re-encrypted under a new key ({reason}). Nothing "
+    "was lost: it still opens as before. Check the free space on the disk, then try again.",
+    "rekey_slot_key_missing": "This vault was created by an older version of the app: before "
+    "its first purge, unlock it once with its recovery code (and set your passphrase again), "
+    "then purge. Nothing was changed.",
     "age_header_invalid": "This is not an age encrypted file, or its header is damaged "
     "({reason}). Nothing was decrypted. Check that you chose the right file, or ask the "
     "sender for a new copy.",

@@ -67,3 +67,11 @@ def hub(tmp_path: Path) -> Iterator[UnlockedVault]:
     vault, _ = lifecycle.create_vault(tmp_path / "hub", PASSPHRASE, name="Hub", organisation="C")
     yield vault
     vault.lock()
+
+
+@pytest.fixture
+def stick(tmp_path: Path) -> Path:
+    """A folder standing for a USB stick that bundles are written to."""
+    path = tmp_path / "stick"
+    path.mkdir()
+    return path

@@ -18,7 +18,7 @@ from monitor_app.identity import keys
 from monitor_app.identity.card import ContactCard, make_card, parse_card
 from monitor_app.messages import MESSAGES, describe
 from monitor_app.records import audit
-from monitor_app.vault import lifecycle, migrations
+from monitor_app.vault import lifecycle, migrations, slot_keys
 from monitor_app.vault.session import UnlockedVault
 from tests.conftest import PASSPHRASE
 
@@ -165,7 +165,8 @@ def downgrade_to_v1(vault: UnlockedVault) -> None:
         for kind, name in later:
             if name not in v1_names and kind == "table":
                 conn.execute(f'DROP TABLE "{name}"')
-        conn.execute("ALTER TABLE records DROP COLUMN search_rowid")
+        for column in ("search_rowid", "purged_at", "purged_receipt"):
+            conn.execute(f"ALTER TABLE records DROP COLUMN {column}")
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
         schema = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name")
         assert [tuple(r) for r in schema] == v1_schema()
@@ -213,6 +214,13 @@ def test_old_vault_gets_an_identity_at_unlock(vault: UnlockedVault) -> None:
         assert identity.fingerprint != old_fingerprint  # the dropped one is gone for good
         assert migrated.records.get(record.record_id).fields["name"] == "СИЗО-1"
         assert migrated.contacts.list() == []
+        # The passphrase slot's key is remembered for re-keying; the recovery slot's key
+        # only once the recovery code is used (purge asks for that, test_purge.py).
+        with migrated.reading() as conn:
+            remembered = set(slot_keys.known(conn))
+        assert remembered == {
+            s.slot_id for s in migrated.slots.slots if s.slot_type == "passphrase"
+        }
         assert actions(migrated)[-1] == "identity_created"
         with migrated.reading() as conn:
             assert audit.verify(conn).ok

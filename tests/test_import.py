@@ -36,13 +36,6 @@ def field(vault: UnlockedVault, hub: UnlockedVault) -> UnlockedVault:
     return vault
 
 
-@pytest.fixture
-def stick(tmp_path: Path) -> Path:
-    path = tmp_path / "stick"
-    path.mkdir()
-    return path
-
-
 def _export(field: UnlockedVault, stick: Path, **kwargs: object) -> Path:
     contacts = kwargs.pop("contacts", None) or [field.contacts.get("Hub")]
     return export_bundle(field, stick, contacts=contacts, **kwargs).path  # type: ignore[arg-type]

@@ -88,7 +88,7 @@ def test_change_passphrase_replaces_only_the_passphrase_slot(copied: tuple[Path,
 def _next_generation_file(path: Path) -> bytes:
     """What an interrupted change leaves: a verified next slot file with the new passphrase."""
     vault = lifecycle.unlock(path, PASSPHRASE)
-    new_slot = keyslots.make_slot(
+    new_slot, _ = keyslots.make_slot(
         "passphrase", vault.vault_id, NEW_PASSPHRASE.encode(), vault.data_key(), kdf.MINIMUM
     )
     raw = vault.slots.with_slot(new_slot).to_bytes()
@@ -284,7 +284,7 @@ def test_slot_file_round_trips_and_binds_its_secret() -> None:
     vault_id = "2d8f0a4c-1b6e-4f3a-9c7d-5e2b8a1f0c93"
     data_key = bytes(range(32))
     secret = recovery_code.parse(recovery_code.generate())
-    slot = keyslots.make_slot("recovery", vault_id, secret, data_key, kdf.MINIMUM)
+    slot, _ = keyslots.make_slot("recovery", vault_id, secret, data_key, kdf.MINIMUM)
     slot_file = keyslots.SlotFile(vault_id, 3, [slot])
     parsed = keyslots.parse(slot_file.to_bytes())
     assert parsed == slot_file

@@ -45,13 +45,6 @@ def field(vault: UnlockedVault, hub: UnlockedVault) -> UnlockedVault:
     return vault
 
 
-@pytest.fixture
-def stick(tmp_path: Path) -> Path:
-    path = tmp_path / "stick"
-    path.mkdir()
-    return path
-
-
 def _handed(field: UnlockedVault, hub: UnlockedVault, stick: Path) -> str:
     """Field exports to the hub, the hub imports; returns the bundle id."""
     result = export_bundle(field, stick, contacts=[field.contacts.get("Hub")])
@@ -331,3 +324,28 @@ def test_receipt_and_import_commands(
     assert f"receipt confirms bundle {bundle_id}" in text.out
     again = cli("--json", *vault_b.base, "import", str(receipt)).json["result"]
     assert again["status"] == "already_imported"
+
+    # The author can now purge what the receipt confirms; a dry run first changes nothing.
+    record_id = exported.json["result"]["bundle_id"] and _only_record(cli, vault_b)
+    dry = cli("--json", *vault_b.base, "purge", "--handed-off", "--dry-run").json["result"]
+    assert dry == {
+        "purged": [record_id], "kept_withheld": [], "attachments": 0, "rekeyed": False,
+        "dry_run": True,
+    }  # fmt: skip
+    assert _only_record(cli, vault_b) == record_id
+    done_text = cli(*vault_b.base, "purge", "--handed-off")
+    assert "1 records and 0 attachments purged" in done_text.out
+    assert "re-encrypted under a new key" in done_text.out
+    shown = cli("--json", *vault_b.base, "record", "show", record_id, expect=1)
+    assert _error(shown)["code"] == "record_purged"
+    assert "handed off" in cli(*vault_b.base, "record", "show", record_id, expect=1).err
+    nothing = cli("--json", *vault_b.base, "purge", "--handed-off").json["result"]
+    assert nothing["purged"] == [] and nothing["rekeyed"] is False
+    assert cli(*vault_b.base, "purge", expect=2).code == 2  # --handed-off is required
+
+
+def _only_record(cli: Any, vault: Vault) -> str:  # noqa: F811
+    listed = cli("--json", *vault.base, "record", "list").json["result"]
+    records = listed["records"] if isinstance(listed, dict) else listed
+    assert len(records) == 1
+    return str(records[0]["id"])

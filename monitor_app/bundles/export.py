@@ -429,10 +429,15 @@ def _record_handoff(
 ) -> None:
     with vault.transaction() as conn:
         _insert_bundle_out(conn, plan, fingerprints, archive, file_sha256, size)
+        withheld = selection.withheld_revisions(conn, chosen)
         conn.executemany(
-            "INSERT INTO bundle_items (bundle_id, item, item_id, revision) VALUES (?, ?, ?, ?)",
-            [(plan.bundle_id, "revision", r.record_id, r.revision) for r in chosen.revisions]
-            + [(plan.bundle_id, "attachment", a.attachment_id, 0) for a in chosen.attachments],
+            "INSERT INTO bundle_items (bundle_id, item, item_id, revision, redacted)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [
+                (plan.bundle_id, "revision", r.record_id, r.revision, int(r in withheld))
+                for r in chosen.revisions
+            ]
+            + [(plan.bundle_id, "attachment", a.attachment_id, 0, 0) for a in chosen.attachments],
         )
         audit.append(
             conn,

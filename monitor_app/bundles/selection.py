@@ -101,6 +101,22 @@ def _people_without_consent(conn: Connection) -> set[str]:
     return withheld
 
 
+def withheld_revisions(conn: Connection, chosen: Selection) -> set[RevisionRef]:
+    """The chosen revisions that went out without sensitive fields they hold (purge keeps
+    those records: what was withheld exists nowhere else)."""
+    people = set(chosen.redacted_people)
+    return {
+        ref
+        for ref in chosen.revisions
+        if ref.record_id in people
+        and conn.execute(
+            "SELECT 1 FROM revisions WHERE record_id = ? AND revision = ?"
+            " AND sensitive IS NOT NULL AND sensitive NOT IN ('', '{}')",
+            (ref.record_id, ref.revision),
+        ).fetchone()
+    }
+
+
 def record_lines(
     conn: Connection, revisions: Sequence[RevisionRef], redacted_people: Sequence[str]
 ) -> Iterator[dict[str, Any]]:

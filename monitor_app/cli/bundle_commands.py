@@ -5,6 +5,7 @@ random, neutral name in the current folder. Contacts are named by fingerprint or
 must be verified. The bundle id, size and what went in are printed; nothing of the content.
 ``verify`` decrypts and checks a bundle without merging it; ``import`` merges it (or puts it
 in quarantine when the signer is not a verified contact). Names from cards are untrusted text.
+``purge --handed-off`` removes what receipts confirm, then re-keys the vault.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from monitor_app.bundles import purge
 from monitor_app.bundles.export import export_bundle
 from monitor_app.bundles.importing import import_bundle
 from monitor_app.bundles.reading import BundleSummary, verify_bundle
@@ -28,6 +30,7 @@ EXPORT_HELP = "write a signed, encrypted bundle of what the recipients do not ha
 VERIFY_HELP = "decrypt and check a bundle without importing it; print its summary"
 IMPORT_HELP = "check a bundle and merge its records into the vault (or apply a receipt)"
 RECEIPT_HELP = "write a signed receipt, for its author, of a bundle imported here"
+PURGE_HELP = "remove from this vault the records that recipients confirmed with a receipt"
 
 
 def add_export_parser(
@@ -180,3 +183,45 @@ def cmd_receipt(args: argparse.Namespace) -> Outcome:
             f" to {result.recipient}, {result.size} bytes",
         ],
     )
+
+
+def add_purge_parser(
+    parser: argparse.ArgumentParser, add_globals: Callable[[argparse.ArgumentParser], None]
+) -> None:
+    del add_globals
+    parser.add_argument(
+        "--handed-off",
+        action="store_true",
+        required=True,
+        help="purge every record whose revisions and attachments a receipt confirms",
+    )
+    parser.add_argument(
+        "--include-withheld",
+        action="store_true",
+        help="also purge people whose identifying fields were withheld for lack of consent"
+        " (those fields exist nowhere else and are lost)",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="only show what would go")
+
+
+def cmd_purge(args: argparse.Namespace) -> Outcome:
+    from monitor_app.cli.commands import Outcome
+
+    secret = io.read_secret_line(args.passphrase_file, "Passphrase: ")
+    with lifecycle.unlock(Path(args.vault), secret) as vault:
+        result = purge.purge_handed_off(
+            vault,
+            include_withheld=args.include_withheld,
+            dry_run=args.dry_run,
+            progress=io.terminal_progress(),
+        )
+    verb = "would be purged" if result.dry_run else "purged"
+    lines = [f"{len(result.purged)} records and {result.attachments} attachments {verb}"]
+    if result.kept_withheld:
+        lines.append(
+            f"{len(result.kept_withheld)} people kept: their identifying fields were withheld"
+            " and exist only here (--include-withheld purges them too)"
+        )
+    if result.rekeyed:
+        lines.append("the vault was re-encrypted under a new key")
+    return Outcome(result.to_json(), lines)

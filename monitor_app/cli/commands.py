@@ -9,7 +9,13 @@ from typing import Any
 
 from monitor_app.cli import io
 from monitor_app.cli.age_commands import cmd_age
-from monitor_app.cli.bundle_commands import cmd_export, cmd_import, cmd_receipt, cmd_verify
+from monitor_app.cli.bundle_commands import (
+    cmd_export,
+    cmd_import,
+    cmd_purge,
+    cmd_receipt,
+    cmd_verify,
+)
 from monitor_app.cli.identity_commands import cmd_contact, cmd_identity
 from monitor_app.crypto import kdf
 from monitor_app.errors import MonitorError
@@ -272,4 +278,5 @@ HANDLERS = {
     "verify": cmd_verify,
     "import": cmd_import,
     "receipt": cmd_receipt,
+    "purge": cmd_purge,
 }

@@ -8,10 +8,12 @@ from monitor_app.cli.age_commands import AGE_HELP, add_age_parser
 from monitor_app.cli.bundle_commands import (
     EXPORT_HELP,
     IMPORT_HELP,
+    PURGE_HELP,
     RECEIPT_HELP,
     VERIFY_HELP,
     add_bundle_file_parser,
     add_export_parser,
+    add_purge_parser,
     add_receipt_parser,
 )
 from monitor_app.cli.identity_commands import (
@@ -161,4 +163,5 @@ def build_parser() -> argparse.ArgumentParser:
     add_bundle_file_parser(command("verify", VERIFY_HELP), lambda sub: None)
     add_bundle_file_parser(command("import", IMPORT_HELP), lambda sub: None)
     add_receipt_parser(command("receipt", RECEIPT_HELP), lambda sub: None)
+    add_purge_parser(command("purge", PURGE_HELP), lambda sub: None)
     return parser

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 NONCE_LENGTH = 12
+KEY_LENGTH = 32
 
 
 def canonical_json(value: Any) -> bytes:

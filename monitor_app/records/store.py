@@ -303,6 +303,7 @@ class RecordStore:
             params.append(type_name)
         if not include_deleted:
             clauses.append("deleted_at IS NULL")
+        clauses.append("purged_at IS NULL")  # stubs are listed by bundles/purge.py
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     @staticmethod
@@ -360,12 +361,15 @@ class RecordStore:
     @staticmethod
     def _row(conn: Connection, record_id: str) -> dict[str, Any]:
         row = conn.execute(
-            "SELECT type, current_revision, created_at, created_by, deleted_at, deleted_reason"
-            " FROM records WHERE id = ?",
+            "SELECT type, current_revision, created_at, created_by, deleted_at, deleted_reason,"
+            " purged_receipt FROM records WHERE id = ?",
             (record_id,),
         ).fetchone()
         if row is None:
             raise NotFoundError(record_id=record_id)
+        if row[6] is not None:
+            # A stub: the content went to the recipients and was removed (bundles/purge.py).
+            raise NotFoundError("record_purged", record_id=record_id, receipt=row[6])
         keys = (
             "type",
             "current_revision",
@@ -374,7 +378,7 @@ class RecordStore:
             "deleted_at",
             "deleted_reason",
         )
-        return dict(zip(keys, row, strict=True))
+        return dict(zip(keys, row[:6], strict=True))
 
     def _live_row(self, conn: Connection, record_id: str) -> dict[str, Any]:
         row = self._row(conn, record_id)

@@ -112,13 +112,27 @@ def make_slot(
     data_key: bytes,
     params: kdf.KdfParams,
     device_secret: bytes | None = None,
-) -> Slot:
+) -> tuple[Slot, bytes]:
+    """A new slot and its key-encryption key (kept in the vault for re-keying: slot_keys)."""
     salt = secrets.token_bytes(kdf.SALT_LENGTH)
     slot_id = str(uuid.uuid4())
     draft = Slot(slot_id, slot_type, params, salt, b"", b"", device_secret is not None)
     kek = slot_kek(secret, salt, params, device_secret)
-    nonce, wrapped = keywrap.wrap(kek, data_key, draft.associated_data(vault_id))
-    return Slot(slot_id, slot_type, params, salt, nonce, wrapped, device_secret is not None)
+    return rewrap(draft, vault_id, kek, data_key), kek
+
+
+def rewrap(slot: Slot, vault_id: str, kek: bytes, data_key: bytes) -> Slot:
+    """The same slot (id, type, KDF, salt: the same secret opens it) around another data key."""
+    nonce, wrapped = keywrap.wrap(kek, data_key, slot.associated_data(vault_id))
+    return Slot(
+        slot.slot_id,
+        slot.slot_type,
+        slot.kdf_params,
+        slot.salt,
+        nonce,
+        wrapped,
+        slot.device_secret,
+    )
 
 
 def slot_kek(
@@ -133,7 +147,22 @@ def slot_kek(
 def open_slot(
     slot: Slot, vault_id: str, secret: bytes, device_secret: bytes | None = None
 ) -> bytes | None:
+    opened = open_slot_with_kek(slot, vault_id, secret, device_secret)
+    return None if opened is None else opened[0]
+
+
+def open_slot_with_kek(
+    slot: Slot, vault_id: str, secret: bytes, device_secret: bytes | None = None
+) -> tuple[bytes, bytes] | None:
+    """The data key and the slot's key-encryption key, or None when the secret is wrong."""
     kek = slot_kek(secret, slot.salt, slot.kdf_params, device_secret)
+    data_key = unwrap_with_kek(slot, vault_id, kek)
+    return None if data_key is None else (data_key, kek)
+
+
+def unwrap_with_kek(slot: Slot, vault_id: str, kek: bytes) -> bytes | None:
+    if len(kek) != keywrap.KEY_LENGTH:
+        return None
     return keywrap.unwrap(kek, slot.nonce, slot.wrapped_key, slot.associated_data(vault_id))
 
 
@@ -176,7 +205,7 @@ def _parse_slot(data: Any) -> Slot:
     )
 
 
-def _read(path: Path) -> bytes:
+def read_file(path: Path) -> bytes:
     try:
         with open(path, "rb") as handle:
             raw = handle.read(MAX_FILE_SIZE + 1)
@@ -201,7 +230,7 @@ def load_candidates(vault_dir: Path) -> list[tuple[Path, SlotFile]]:
     first_error: MonitorError | None = None
     for path in present:
         try:
-            candidates.append((path, parse(_read(path))))
+            candidates.append((path, parse(read_file(path))))
         except MonitorError as exc:
             if exc.code == "vault_too_new":
                 raise
@@ -222,7 +251,7 @@ def replace(vault_dir: Path, new: SlotFile, verify: Any) -> None:
     main_path = vault_dir / FILE_NAME
     prev_path = vault_dir / PREV_NAME
     atomic_write_bytes(next_path, new.to_bytes())
-    if not verify(parse(_read(next_path))):
+    if not verify(parse(read_file(next_path))):
         next_path.unlink(missing_ok=True)
         raise VaultError("keyslots_damaged", reason="verification_failed")
     try:
@@ -241,7 +270,7 @@ def settle(vault_dir: Path, unlocked_from: Path) -> None:
     main_path = vault_dir / FILE_NAME
     try:
         if unlocked_from != main_path:
-            atomic_write_bytes(main_path, _read(unlocked_from))
+            atomic_write_bytes(main_path, read_file(unlocked_from))
         for name in (NEXT_NAME, PREV_NAME):
             (vault_dir / name).unlink(missing_ok=True)
     except OSError as exc:

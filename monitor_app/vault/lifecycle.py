@@ -12,6 +12,7 @@ import contextlib
 import resource
 import secrets
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from monitor_app.clock import now_iso
@@ -20,7 +21,7 @@ from monitor_app.errors import MonitorError, VaultError
 from monitor_app.fsutil import make_private_dir, restrict_umask, storage_error
 from monitor_app.identity import keys as identity_keys
 from monitor_app.records import audit
-from monitor_app.vault import database, keyslots, migrations
+from monitor_app.vault import database, keyslots, migrations, rekey, slot_keys
 from monitor_app.vault.blobstore import BlobStore
 from monitor_app.vault.device_secret import DeviceSecretStore, default_store
 from monitor_app.vault.session import UnlockedVault
@@ -73,6 +74,12 @@ def create_vault(
     except OSError as exc:
         raise storage_error(exc, path) from None
     migrations.migrate(conn)
+    passphrase_slot, passphrase_kek = keyslots.make_slot(
+        "passphrase", vault_id, secret, data_key, params, device_secret
+    )
+    recovery_slot, recovery_kek = keyslots.make_slot(
+        "recovery", vault_id, recovery_code.parse(code), data_key, RECOVERY_KDF
+    )
     author_id = str(uuid.uuid4())
     conn.execute("BEGIN IMMEDIATE")
     meta = {
@@ -87,17 +94,10 @@ def create_vault(
     conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", list(meta.items()))
     audit.append(conn, author_id, "vault_created", None, {"kdf": params.to_json()})
     identity_keys.store(conn, identity_keys.Identity.generate(), author_id)
+    slot_keys.remember(conn, passphrase_slot.slot_id, passphrase_kek)
+    slot_keys.remember(conn, recovery_slot.slot_id, recovery_kek)
     conn.execute("COMMIT")
-    slots = keyslots.SlotFile(
-        vault_id,
-        1,
-        [
-            keyslots.make_slot("passphrase", vault_id, secret, data_key, params, device_secret),
-            keyslots.make_slot(
-                "recovery", vault_id, recovery_code.parse(code), data_key, RECOVERY_KDF
-            ),
-        ],
-    )
+    slots = keyslots.SlotFile(vault_id, 1, [passphrase_slot, recovery_slot])
     # The slot file is written last: until it exists, the directory is not a vault.
     keyslots.write_initial(path, slots)
     return UnlockedVault(path, vault_id, data_key, conn, slots), code
@@ -118,23 +118,29 @@ def unlock(
     _require_vault_dir(path)
     candidates = keyslots.load_candidates(path)
     secret = passphrase.encode("utf-8")
-    device_problem: MonitorError | None = None
-    for source, slot_file in candidates:
-        slot = slot_file.slot_of_type("passphrase")
-        if slot is None:
-            continue
-        device_secret = None
-        if slot.device_secret:
-            try:
-                device_secret = (device_store or default_store()).load(slot_file.vault_id)
-            except MonitorError as exc:
-                device_problem = device_problem or exc
+    device_problems: list[MonitorError] = []
+
+    def opened() -> Iterator[_Opened]:
+        for source, slot_file in candidates:
+            slot = slot_file.slot_of_type("passphrase")
+            if slot is None:
                 continue
-        data_key = keyslots.open_slot(slot, slot_file.vault_id, secret, device_secret)
-        if data_key is not None:
-            return _open(path, source, slot_file, data_key)
-    if device_problem is not None:
-        raise device_problem
+            device_secret = None
+            if slot.device_secret:
+                try:
+                    device_secret = (device_store or default_store()).load(slot_file.vault_id)
+                except MonitorError as exc:
+                    device_problems.append(exc)
+                    continue
+            keys = keyslots.open_slot_with_kek(slot, slot_file.vault_id, secret, device_secret)
+            if keys is not None:
+                yield source, slot_file, slot, *keys
+
+    vault = _open_first(path, opened())
+    if vault is not None:
+        return vault
+    if device_problems:
+        raise device_problems[0]
     raise VaultError("wrong_passphrase")
 
 
@@ -143,18 +149,52 @@ def unlock_with_recovery_code(path: Path, code: str) -> UnlockedVault:
     path = path.expanduser()
     _require_vault_dir(path)
     secret = recovery_code.parse(code)
-    for source, slot_file in keyslots.load_candidates(path):
-        slot = slot_file.slot_of_type("recovery")
-        if slot is None:
-            continue
-        data_key = keyslots.open_slot(slot, slot_file.vault_id, secret)
-        if data_key is not None:
-            return _open(path, source, slot_file, data_key)
-    raise VaultError("wrong_recovery_code")
+
+    def opened() -> Iterator[_Opened]:
+        for source, slot_file in keyslots.load_candidates(path):
+            slot = slot_file.slot_of_type("recovery")
+            if slot is None:
+                continue
+            keys = keyslots.open_slot_with_kek(slot, slot_file.vault_id, secret)
+            if keys is not None:
+                yield source, slot_file, slot, *keys
+
+    vault = _open_first(path, opened())
+    if vault is None:
+        raise VaultError("wrong_recovery_code")
+    return vault
+
+
+# A slot file whose slot the secret opened: where it came from, the file, the slot, the data
+# key and the slot's key-encryption key.
+_Opened = tuple[Path, keyslots.SlotFile, keyslots.Slot, bytes, bytes]
+
+
+def _open_first(path: Path, opened: Iterator[_Opened]) -> UnlockedVault | None:
+    """Open the database with the first data key that fits it, or None if no slot opened.
+
+    Two slot files open only after a re-key was interrupted (see rekey.py); the database then
+    matches exactly one of them, the old generation or the new one.
+    """
+    first_error: VaultError | None = None
+    for source, slot_file, slot, data_key, kek in opened:
+        try:
+            return _open(path, source, slot_file, data_key, (slot.slot_id, kek))
+        except VaultError as exc:
+            if exc.code != "database_damaged" or exc.params.get("reason") is not None:
+                raise
+            first_error = first_error or exc
+    if first_error is not None:
+        raise first_error
+    return None
 
 
 def _open(
-    path: Path, slot_source: Path, slots: keyslots.SlotFile, data_key: bytes
+    path: Path,
+    slot_source: Path,
+    slots: keyslots.SlotFile,
+    data_key: bytes,
+    slot_key: tuple[str, bytes] | None = None,
 ) -> UnlockedVault:
     _harden_process()
     db_path = path / database.DB_NAME
@@ -180,14 +220,25 @@ def _open(
         # A vault from before schema version 2 gets its identity now, recorded in its audit log.
         author = conn.execute("SELECT value FROM meta WHERE key = 'author_id'").fetchone()
         identity_keys.ensure(conn, str(author[0]) if author else "")
+        if slot_key is not None and slot_keys.known(conn).get(slot_key[0]) != slot_key[1]:
+            slot_keys.remember(conn, *slot_key)
     except BaseException:
         conn.close()
         raise
     keyslots.settle(path, slot_source)
+    _remove_rekey_leftover(path)
     vault = UnlockedVault(path, slots.vault_id, data_key, conn, slots)
     referenced = {r[0] for r in conn.execute("SELECT blob_name FROM attachments")}
     vault.blobs.sweep(referenced)
     return vault
+
+
+def _remove_rekey_leftover(path: Path) -> None:
+    """A copy from an interrupted re-key (vault/rekey.py): its key was in a slot file that
+    settle has just removed, so it holds nothing anyone can open; it only takes space."""
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        with contextlib.suppress(OSError):
+            (path / (rekey.COPY_NAME + suffix)).unlink(missing_ok=True)
 
 
 def change_passphrase(
@@ -210,7 +261,7 @@ def change_passphrase(
         device_secret = store.load(vault.vault_id) if keep_device else store.create(vault.vault_id)
     params = kdf_params or (old_slot.kdf_params if old_slot else kdf.calibrate())
     data_key = vault.data_key()
-    new_slot = keyslots.make_slot(
+    new_slot, new_kek = keyslots.make_slot(
         "passphrase", vault.vault_id, secret, data_key, params, device_secret
     )
     new_file = current.with_slot(new_slot)
@@ -231,6 +282,8 @@ def change_passphrase(
             None,
             {"kdf": params.to_json(), "device_secret": device_secret is not None},
         )
+        slot_keys.remember(conn, new_slot.slot_id, new_kek)
+        slot_keys.keep_only(conn, [s.slot_id for s in new_file.slots])
         keyslots.replace(vault.path, new_file, verify)
     vault.replace_slots(new_file)
     if keep_device and not want_device:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from monitor_app.errors import VaultError
 from monitor_app.vault.database import Connection
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _V1 = """
 CREATE TABLE meta (
@@ -195,12 +195,30 @@ CREATE TABLE bundle_receipts (
 ) WITHOUT ROWID;
 """
 
+# Version 6: purge and re-keying (monitor_app/bundles/purge.py, monitor_app/vault/rekey.py).
+# A purged record keeps a stub row (id, type, date, the receipt that allowed the purge); its
+# content, history, attachments and index entries are gone. Each key slot's key-encryption key
+# is kept here, inside the encrypted database, so that a new data key can be wrapped for every
+# slot without asking for the recovery code: whoever can read this table already holds the data
+# key these slots unwrap. Which outgoing revisions went out redacted is kept, so that purge
+# leaves a record alone when its withheld fields exist nowhere else.
+_V6 = """
+ALTER TABLE records ADD COLUMN purged_at TEXT;
+ALTER TABLE records ADD COLUMN purged_receipt TEXT;
+ALTER TABLE bundle_items ADD COLUMN redacted INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE slot_keys (
+    slot_id TEXT PRIMARY KEY,
+    kek     BLOB NOT NULL CHECK (length(kek) = 32)
+)
+"""
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _run_statements(_V1),
     2: _run_statements(_V2),
     3: _run_statements(_V3),
     4: _run_statements(_V4),
     5: _run_statements(_V5),
+    6: _run_statements(_V6),
 }
 
 

@@ -74,6 +74,16 @@ class UnlockedVault:
     def replace_slots(self, slots: SlotFile) -> None:
         self._slots = slots
 
+    def replace_database(self, data_key: bytes, conn: Connection, slots: SlotFile) -> None:
+        """After a re-key (vault/rekey.py): the database reopened under its new key."""
+        with self._lock:
+            if self._data_key is not None:
+                for index in range(len(self._data_key)):
+                    self._data_key[index] = 0
+            self._data_key = bytearray(data_key)
+            self._conn = conn
+            self._slots = slots
+
     def lock(self) -> None:
         with self._lock:
             if self._conn is not None:
