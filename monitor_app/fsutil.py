@@ -79,6 +79,62 @@ def atomic_write_bytes(target: Path, data: bytes) -> None:
         handle.write(data)
 
 
+# errno values of file systems without hard links (FAT, exFAT) or across devices.
+_NO_HARD_LINKS = frozenset(
+    {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
+)
+
+
+def write_new_file(target: Path, data: bytes) -> None:
+    """Write ``data`` to a new file ``target`` (0600); an existing file is never replaced.
+
+    The data goes to a temporary file in the same directory, is synced, and is then hard-linked
+    to ``target``: the link fails if ``target`` exists, so nothing is overwritten, and
+    ``target`` never exists incomplete. Where the file system has no hard links (FAT, exFAT),
+    ``target`` is created exclusively and written directly, and removed again on failure.
+    """
+    tmp = temp_name(target.parent)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except OSError as exc:
+        raise storage_error(exc, target) from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            target.hardlink_to(tmp)
+        except FileExistsError:
+            raise StorageError("output_exists", path=str(target)) from None
+        except OSError as exc:
+            if exc.errno not in _NO_HARD_LINKS:
+                raise
+            _write_exclusive(target, data)
+        fsync_dir(target.parent)
+    except OSError as exc:
+        raise storage_error(exc, target) from None
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def _write_exclusive(target: Path, data: bytes) -> None:
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except FileExistsError:
+        raise StorageError("output_exists", path=str(target)) from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            target.unlink()
+        raise
+
+
 def _unlink_quietly(path: Path) -> None:
     with contextlib.suppress(OSError):
         path.unlink()

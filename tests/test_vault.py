@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from monitor_app.crypto import recovery_code as rc
-from monitor_app.errors import VaultError
+from monitor_app.errors import MonitorError, VaultError
 from monitor_app.vault import database, keyslots, lifecycle, migrations
 from monitor_app.vault.session import UnlockedVault
 from tests.conftest import PASSPHRASE
@@ -401,3 +401,33 @@ def _audit_entries(vault: UnlockedVault) -> list:  # type: ignore[type-arg]
 
     with vault.reading() as conn:
         return audit.entries(conn)
+
+
+@pytest.mark.parametrize(
+    ("name", "organisation", "field", "reason"),
+    [
+        ("", None, "name", "required"),
+        ("   ", None, "name", "required"),
+        ("Aida\x1b[31m", None, "name", "control_characters"),
+        ("Aida\u202eK", None, "name", "control_characters"),
+        ("Aida", "Org\nline", "organisation", "control_characters"),
+        ("A" * 1000, None, "name", "too_long"),
+    ],
+)
+def test_create_refuses_author_text_a_card_could_not_carry(
+    tmp_path: Path, name: str, organisation: str | None, field: str, reason: str
+) -> None:
+    with pytest.raises(MonitorError) as caught:
+        lifecycle.create_vault(tmp_path / "v", PASSPHRASE, name=name, organisation=organisation)
+    assert caught.value.code == "validation_failed"
+    assert (caught.value.params["field"], caught.value.params["reason"]) == (field, reason)
+    assert not (tmp_path / "v").exists()
+
+
+def test_create_trims_the_author_name(tmp_path: Path) -> None:
+    vault, _ = lifecycle.create_vault(
+        tmp_path / "v", PASSPHRASE, name="  Aida K. ", organisation=""
+    )
+    with vault:
+        assert vault.author.name == "Aida K." and vault.author.organisation is None
+        assert vault.identity.contact_card().name == "Aida K."

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import errno
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -30,7 +28,7 @@ from monitor_app.cli import io
 from monitor_app.clock import now
 from monitor_app.crypto import age, minisign
 from monitor_app.errors import MonitorError
-from monitor_app.fsutil import FILE_MODE, atomic_writer, fsync_dir, storage_error, temp_name
+from monitor_app.fsutil import atomic_writer, write_new_file
 from monitor_app.i18n import _
 from monitor_app.identity import fingerprint as fp
 from monitor_app.identity.card import MAX_CARD_BYTES
@@ -67,9 +65,6 @@ UNVERIFIED_HINT = (
 )
 
 _STDIO = "-"
-_NO_HARD_LINKS = frozenset(
-    {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
-)
 
 AddGlobals = Callable[[argparse.ArgumentParser], None]
 
@@ -267,7 +262,7 @@ def _identity_export_age(args: argparse.Namespace) -> Outcome:
                 audit.append(
                     conn, actor, AGE_IDENTITY_AUDIT_ACTION, None, {"fingerprint": keys.fingerprint}
                 )
-                _write_new_private_file(target, text.encode("ascii"))
+                write_new_file(target, text.encode("ascii"))
                 created = True
         except BaseException:
             if created:  # the audit entry did not commit: take the key file back
@@ -295,56 +290,6 @@ def _confirm_export(args: argparse.Namespace, target: Path) -> None:
     answer = stdin.readline(64)
     if answer.strip().casefold() != "yes":
         raise MonitorError("cancelled")
-
-
-def _write_new_private_file(target: Path, data: bytes) -> None:
-    """Write ``data`` to a new file ``target`` (0600); an existing file is never replaced.
-
-    The data goes to a temporary file in the same directory, is synced, and is then hard-linked
-    to ``target``: the link fails if ``target`` exists, so nothing is overwritten, and
-    ``target`` never exists incomplete. Where the file system has no hard links (FAT, exFAT),
-    ``target`` is created exclusively and written directly, and removed again on failure.
-    """
-    tmp = temp_name(target.parent)
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    except OSError as exc:
-        raise storage_error(exc, target) from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            target.hardlink_to(tmp)
-        except FileExistsError:
-            raise MonitorError("output_exists", path=str(target)) from None
-        except OSError as exc:
-            if exc.errno not in _NO_HARD_LINKS:
-                raise
-            _write_exclusive(target, data)
-        fsync_dir(target.parent)
-    except OSError as exc:
-        raise storage_error(exc, target) from None
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-
-
-def _write_exclusive(target: Path, data: bytes) -> None:
-    try:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    except FileExistsError:
-        raise MonitorError("output_exists", path=str(target)) from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        with contextlib.suppress(OSError):
-            target.unlink()
-        raise
 
 
 # --- contacts -----------------------------------------------------------------------------

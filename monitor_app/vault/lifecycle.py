@@ -17,8 +17,9 @@ from pathlib import Path
 
 from monitor_app.clock import now_iso
 from monitor_app.crypto import kdf, recovery_code
-from monitor_app.errors import MonitorError, VaultError
+from monitor_app.errors import MonitorError, ValidationError, VaultError
 from monitor_app.fsutil import make_private_dir, restrict_umask, storage_error
+from monitor_app.identity import card
 from monitor_app.identity import keys as identity_keys
 from monitor_app.records import audit
 from monitor_app.vault import database, keyslots, migrations, rekey, slot_keys
@@ -56,6 +57,8 @@ def create_vault(
 ) -> tuple[UnlockedVault, str]:
     """Make a new vault; returns it unlocked and the recovery code (to show once)."""
     secret = check_passphrase(passphrase)
+    name = _author_text(name, "name", required=True) or ""
+    organisation = _author_text(organisation, "organisation", required=False)
     _harden_process()
     path = path.expanduser()
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
@@ -101,6 +104,29 @@ def create_vault(
     # The slot file is written last: until it exists, the directory is not a vault.
     keyslots.write_initial(path, slots)
     return UnlockedVault(path, vault_id, data_key, conn, slots), code
+
+
+def _author_text(value: str | None, field: str, *, required: bool) -> str | None:
+    """The author's name or organisation: what goes on the contact card, so held to its rules
+    now rather than refused when the first card is made (leading and trailing space is
+    trimmed)."""
+    value = value.strip() if isinstance(value, str) else value
+    try:
+        return card.check_text(value or None, field, required=required)
+    except MonitorError as exc:
+        reason = _CARD_REASONS.get(str(exc.params.get("reason")), "not_allowed")
+        raise ValidationError(
+            field=field, reason=reason, maximum=exc.params.get("maximum")
+        ) from None
+
+
+_CARD_REASONS = {
+    "missing": "required",
+    "empty": "required",
+    "too_long": "too_long",
+    "control_characters": "control_characters",
+    "wrong_type": "wrong_type",
+}
 
 
 def _require_vault_dir(path: Path) -> None:
