@@ -51,19 +51,30 @@ def storage_error(exc: OSError, path: Path | None = None) -> StorageError:
     return StorageError(code, path=str(path) if path else None, errno=exc.errno)
 
 
+def _private_temp(target: Path) -> tuple[int, Path]:
+    """A new private temporary file beside ``target``: its descriptor and its path."""
+    tmp = temp_name(target.parent)
+    try:
+        return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), tmp
+    except OSError as exc:
+        raise storage_error(exc, target) from None
+
+
+@contextlib.contextmanager
+def _synced(fd: int) -> Iterator[BinaryIO]:
+    with os.fdopen(fd, "wb") as handle:
+        yield handle
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
 @contextlib.contextmanager
 def atomic_writer(target: Path) -> Iterator[BinaryIO]:
     """Yield a private temporary file that replaces ``target`` only if the block succeeds."""
-    tmp = temp_name(target.parent)
+    fd, tmp = _private_temp(target)
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    except OSError as exc:
-        raise storage_error(exc, target) from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
+        with _synced(fd) as handle:
             yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
         os.replace(tmp, target)
         fsync_dir(target.parent)
     except OSError as exc:
@@ -93,16 +104,10 @@ def write_new_file(target: Path, data: bytes) -> None:
     ``target`` never exists incomplete. Where the file system has no hard links (FAT, exFAT),
     ``target`` is created exclusively and written directly, and removed again on failure.
     """
-    tmp = temp_name(target.parent)
+    fd, tmp = _private_temp(target)
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    except OSError as exc:
-        raise storage_error(exc, target) from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
+        with _synced(fd) as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
         try:
             target.hardlink_to(tmp)
         except FileExistsError:
@@ -125,10 +130,8 @@ def _write_exclusive(target: Path, data: bytes) -> None:
     except FileExistsError:
         raise StorageError("output_exists", path=str(target)) from None
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with _synced(fd) as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
     except BaseException:
         with contextlib.suppress(OSError):
             target.unlink()
