@@ -165,7 +165,7 @@ def downgrade_to_v1(vault: UnlockedVault) -> None:
         for kind, name in later:
             if name not in v1_names and kind == "table":
                 conn.execute(f'DROP TABLE "{name}"')
-        for column in ("search_rowid", "purged_at", "purged_receipt"):
+        for column in ("search_rowid", "purged_at", "purged_receipt"):  # later columns
             conn.execute(f"ALTER TABLE records DROP COLUMN {column}")
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
         schema = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name")

@@ -119,7 +119,10 @@ def test_end_to_end_export_receipt_purge(
     blobs_before = set(os.listdir(field.blobs.root))
 
     receipt_id = _hand_off(field, hub, stick)
+    # An abandoned draft of a handed-off record goes with it.
+    field.drafts.save("place", {"name": canaries.make("draft")}, record_id=ids["place"])
     result = purge.purge_handed_off(field)
+    assert field.drafts.list() == []
 
     assert set(result.purged) == {ids["place"], ids["person"], ids["incident"]}
     assert result.attachments == 1 and result.rekeyed and result.kept_withheld == ()

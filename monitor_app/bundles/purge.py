@@ -193,6 +193,7 @@ def _purge_record(
     conn.execute("DELETE FROM attachments WHERE record_id = ?", (record_id,))
     conn.execute("DELETE FROM revisions WHERE record_id = ?", (record_id,))
     conn.execute("DELETE FROM conflicts WHERE record_id = ?", (record_id,))
+    conn.execute("DELETE FROM drafts WHERE record_id = ?", (record_id,))
     conn.execute(
         "UPDATE records SET display = '', place_id = NULL, purged_at = ?, purged_receipt = ?"
         " WHERE id = ?",

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from monitor_app.errors import VaultError
 from monitor_app.vault.database import Connection
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 _V1 = """
 CREATE TABLE meta (
@@ -212,6 +212,20 @@ CREATE TABLE slot_keys (
 )
 """
 
+# Version 7: drafts (monitor_app/records/drafts.py). Unsaved editor content, kept inside the
+# encrypted database so that a lock or a crash loses nothing and nothing reaches disk in
+# plaintext. At most one draft per existing record; a new record's draft has no record id.
+_V7 = """
+CREATE TABLE drafts (
+    draft_id      TEXT PRIMARY KEY,
+    record_type   TEXT NOT NULL,
+    record_id     TEXT UNIQUE,        -- NULL for a record not created yet
+    base_revision INTEGER,            -- the revision the edit started from
+    data          TEXT NOT NULL,      -- JSON of the editor's values, valid or not yet
+    updated_at    TEXT NOT NULL
+)
+"""
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _run_statements(_V1),
     2: _run_statements(_V2),
@@ -219,6 +233,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     4: _run_statements(_V4),
     5: _run_statements(_V5),
     6: _run_statements(_V6),
+    7: _run_statements(_V7),
 }
 
 

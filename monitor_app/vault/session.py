@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from monitor_app.identity.contacts import ContactStore
     from monitor_app.identity.own import OwnIdentity
     from monitor_app.records.attachments import AttachmentStore
+    from monitor_app.records.drafts import DraftStore
     from monitor_app.records.store import RecordStore
 
 
@@ -154,6 +155,12 @@ class UnlockedVault:
         from monitor_app.records.attachments import AttachmentStore
 
         return AttachmentStore(self)
+
+    @property
+    def drafts(self) -> DraftStore:
+        from monitor_app.records.drafts import DraftStore
+
+        return DraftStore(self)
 
     @property
     def identity(self) -> OwnIdentity:

@@ -1,0 +1,58 @@
+"""Drafts: unsaved editor content kept in the encrypted vault, one per record, any shape."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor_app.errors import MonitorError
+from monitor_app.records.drafts import MAX_DRAFT_BYTES
+from monitor_app.vault import lifecycle
+from monitor_app.vault.session import UnlockedVault
+from tests.conftest import PASSPHRASE
+
+
+def test_a_new_record_draft_survives_lock_and_unlock(vault: UnlockedVault) -> None:
+    # Incomplete and invalid on purpose: a draft is what the user typed so far.
+    data = {"title": "Допрос без адвоката", "occurred_on": "2024-1", "unknown": [1, 2]}
+    draft_id = vault.drafts.save("incident", data)
+    path = vault.path
+    vault.lock()
+    with lifecycle.unlock(path, PASSPHRASE) as again:
+        (draft,) = again.drafts.list()
+        assert (draft.draft_id, draft.record_type, draft.record_id) == (draft_id, "incident", None)
+        assert draft.data == data
+        again.drafts.discard(draft_id)
+        assert again.drafts.list() == []
+        with pytest.raises(MonitorError) as caught:
+            again.drafts.get(draft_id)
+        assert caught.value.code == "not_found"
+
+
+def test_one_draft_per_record_and_saving_replaces_it(vault: UnlockedVault) -> None:
+    place = vault.records.add("place", {"name": "ИВС", "place_type": "police_station"})
+    first = vault.drafts.save("place", {"name": "ИВС-1"}, record_id=place.record_id,
+                              base_revision=1)  # fmt: skip
+    second = vault.drafts.save("place", {"name": "ИВС-2"}, record_id=place.record_id,
+                               base_revision=1)  # fmt: skip
+    assert first == second
+    draft = vault.drafts.for_record(place.record_id)
+    assert draft is not None and draft.data == {"name": "ИВС-2"} and draft.base_revision == 1
+    assert len(vault.drafts.list()) == 1
+    assert vault.drafts.for_record("00000000-0000-4000-8000-000000000000") is None
+
+
+@pytest.mark.parametrize(
+    ("record_type", "data", "field", "reason"),
+    [
+        ("prison", {}, "type", "unknown_code"),
+        ("place", ["not", "an", "object"], "draft", "wrong_type"),
+        ("place", {"notes": "x" * (MAX_DRAFT_BYTES + 1)}, "draft", "too_long"),
+    ],
+)
+def test_refused_drafts_change_nothing(
+    vault: UnlockedVault, record_type: str, data: object, field: str, reason: str
+) -> None:
+    with pytest.raises(MonitorError) as caught:
+        vault.drafts.save(record_type, data)  # type: ignore[arg-type]
+    assert caught.value.params["field"] == field and caught.value.params["reason"] == reason
+    assert vault.drafts.list() == []
