@@ -1,0 +1,162 @@
+"""Translation catalogs: collect every user-visible string, update the .po files, compile .mo.
+
+    python packaging/catalogs.py update    # after changing strings: refresh every .po file
+    python packaging/catalogs.py compile   # after translating: write the .mo files
+    python packaging/catalogs.py check     # what is missing or stale (exit 1 if anything)
+
+One gettext domain serves the core, the CLI and the GUI (monitor_app/i18n.py). Strings are
+collected from calls of ``_``, ``gettext`` and ``N_`` in monitor_app/ and ui/ (Babel's
+extractor), plus the error sentences of monitor_app/messages.py, which are kept in tables and
+translated when shown. Translators edit resources/locale/<lang>/LC_MESSAGES/monitor_app.po;
+the compiled .mo files are committed beside them, and tests/test_translations.py fails when a
+shipped language lacks a string, a placeholder differs, or a .mo file is older than its .po.
+
+Babel is a development dependency only: the app reads .mo files with the standard library.
+"""
+
+from __future__ import annotations
+
+import io
+import string
+import sys
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from babel.messages.catalog import Catalog, Message
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from monitor_app import i18n, messages  # noqa: E402
+
+LOCALE_DIR = ROOT / "resources" / "locale"
+SOURCE_DIRS = ("monitor_app", "ui")
+KEYWORDS = {"_": None, "gettext": None, "N_": None}
+# Fixed dates: the header would otherwise change at every update and hide the real changes.
+CATALOG_DATE = datetime(2026, 1, 1, tzinfo=UTC)
+HEADER = """\
+# monitor_app: {language}.
+# Translate each msgstr; keep {{placeholders}} as they are (their order may change).
+# Strings come from monitor_app/ and ui/: packaging/catalogs.py update, then compile.
+#"""
+TRANSLATED = tuple(lang for lang in i18n.SHIPPED_LANGUAGES if lang != i18n.SOURCE_LANGUAGE)
+
+
+def collect() -> dict[str, list[tuple[str, int]]]:
+    """Every msgid and where it appears (path relative to the project, line)."""
+    found: dict[str, list[tuple[str, int]]] = {}
+    for directory in SOURCE_DIRS:
+        method_map = [("**.py", "python")]
+        for filename, lineno, message, _comments, _context in extract_from_dir(
+            ROOT / directory, method_map, keywords=KEYWORDS
+        ):
+            if isinstance(message, str) and message:
+                found.setdefault(message, []).append((f"{directory}/{filename}", lineno))
+    tables = {"MESSAGES": messages.MESSAGES, "VALIDATION_REASONS": messages.VALIDATION_REASONS}
+    for table, entries in tables.items():
+        for key, text in entries.items():
+            found.setdefault(text, []).append((f"monitor_app/messages.py:{table}[{key}]", 0))
+    return found
+
+
+def po_path(lang: str) -> Path:
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
+
+
+def mo_path(lang: str) -> Path:
+    return po_path(lang).with_suffix(".mo")
+
+
+def read_catalog(lang: str) -> Catalog:
+    path = po_path(lang)
+    if not path.is_file():
+        return Catalog(locale=lang, domain=i18n.DOMAIN)
+    with open(path, "rb") as handle:
+        return read_po(handle, locale=lang, domain=i18n.DOMAIN)
+
+
+def updated(old: Catalog, lang: str, strings: dict[str, list[tuple[str, int]]]) -> Catalog:
+    """A catalog with exactly ``strings``, keeping the translations ``old`` has for them."""
+    new = Catalog(
+        locale=lang,
+        domain=i18n.DOMAIN,
+        header_comment=HEADER.format(language=i18n.LANGUAGE_NAMES.get(lang, lang)),
+        project="monitor_app",
+        version="1",
+        msgid_bugs_address="-",
+        last_translator="monitor_app translators",
+        language_team=i18n.LANGUAGE_NAMES.get(lang, lang),
+        charset="utf-8",
+        fuzzy=False,
+        creation_date=CATALOG_DATE,
+        revision_date=CATALOG_DATE,
+    )
+    for msgid in sorted(strings):
+        previous = old.get(msgid)
+        translation = previous.string if previous is not None and previous.string else ""
+        flags = previous.flags if previous is not None else ()
+        new.add(msgid, translation, locations=sorted(set(strings[msgid])), flags=flags)
+    return new
+
+
+def write_catalog(catalog: Catalog, path: Path) -> None:
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=100, omit_header=False, sort_output=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(buffer.getvalue())
+
+
+def compiled(catalog: Catalog) -> bytes:
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    return buffer.getvalue()
+
+
+def placeholders(text: str) -> list[str]:
+    """The str.format fields of ``text``, sorted (translations may reorder them)."""
+    return sorted(name for _, name, _, _ in string.Formatter().parse(text) if name is not None)
+
+
+def problems(lang: str, strings: Iterable[str]) -> Iterator[str]:
+    """What keeps ``lang`` from being complete: missing, fuzzy, wrong placeholders, stale .mo."""
+    catalog = read_catalog(lang)
+    for msgid in sorted(strings):
+        message: Message | None = catalog.get(msgid)
+        if message is None or not message.string:
+            yield f"{lang}: untranslated: {msgid!r}"
+        elif message.fuzzy:
+            yield f"{lang}: fuzzy: {msgid!r}"
+        elif placeholders(str(message.string)) != placeholders(msgid):
+            yield f"{lang}: placeholders differ: {msgid!r}"
+    path = mo_path(lang)
+    if not path.is_file() or path.read_bytes() != compiled(catalog):
+        yield f"{lang}: {path.relative_to(ROOT)} is missing or older than its .po (compile)"
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "check"
+    strings = collect()
+    if command == "update":
+        for lang in TRANSLATED:
+            write_catalog(updated(read_catalog(lang), lang, strings), po_path(lang))
+        print(f"{len(strings)} strings; updated {', '.join(TRANSLATED)}")
+        return 0
+    if command == "compile":
+        for lang in TRANSLATED:
+            mo_path(lang).write_bytes(compiled(read_catalog(lang)))
+        print(f"compiled {', '.join(TRANSLATED)}")
+        return 0
+    if command == "check":
+        found = [p for lang in TRANSLATED for p in problems(lang, strings)]
+        print("\n".join(found) or f"{len(strings)} strings, all translated")
+        return 1 if found else 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
