@@ -1,28 +1,31 @@
 """Entry point of the desktop app (``monitor-app``).
 
-    monitor-app [--vault DIR] [--demo] [--screenshot FILE]
+    monitor-app [--vault DIR] [--demo] [--portable] [--screenshot FILE]
 
 ``--demo`` opens a throwaway vault of invented sample data in a private temporary directory
 that is removed on exit. ``--screenshot FILE`` renders the window to a PNG and exits (it works
-with ``QT_QPA_PLATFORM=offscreen``).
+with ``QT_QPA_PLATFORM=offscreen``). ``--portable`` (or a ``monitor_app.portable`` file beside
+the app) keeps everything beside the app, for a USB stick (monitor_app/locations.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 
+from monitor_app import locations
 from monitor_app.demo import DEMO_PASSPHRASE, create_demo_vault
-from monitor_app.errors import MonitorError
-from monitor_app.fsutil import restrict_umask
+from monitor_app.errors import MonitorError, StorageError
+from monitor_app.fsutil import make_private_dir, restrict_umask, storage_error
 from monitor_app.i18n import _
 from monitor_app.messages import describe
 from ui.style import apply_style
@@ -33,9 +36,7 @@ SIGNAL_POLL_MS = 250
 
 
 def default_vault_dir() -> Path:
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("monitor_app", appauthor=False)) / "vault"
+    return locations.current().vault_dir
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,9 +50,46 @@ def build_parser() -> argparse.ArgumentParser:
         help=_("open a throwaway vault of invented sample data, deleted on exit"),
     )
     parser.add_argument(
+        "--portable",
+        nargs="?",
+        const="",
+        metavar="DIR",
+        help=_(
+            "keep the vault, settings and logs beside the app (or in DIR) and write nothing "
+            "to this computer"
+        ),
+    )
+    parser.add_argument(
         "--screenshot", metavar="FILE", type=Path, help=_("save the window as PNG and exit")
     )
     return parser
+
+
+def prepare_locations(portable: str | None) -> locations.Locations:
+    """Activate where data lives and check that it can be written, before Qt starts (Qt
+    reads the environment that portable mode redirects). ``portable`` is None (installed
+    unless a marker says otherwise), "" (beside the app) or a folder. Raises a StorageError."""
+    chosen = locations.resolve(
+        portable=portable is not None, base=Path(portable).expanduser() if portable else None
+    )
+    try:
+        locations.activate(chosen)
+        make_private_dir(chosen.settings_dir)
+        probe = chosen.settings_dir / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise storage_error(exc, chosen.settings_dir) from None
+    return chosen
+
+
+def contain_qt_settings(chosen: locations.Locations) -> None:
+    """Qt's own settings (file dialogs remember folders visited, which can name a case) go to
+    the app's settings folder, never to the user's general Qt settings."""
+    qt_dir = str(chosen.settings_dir / "qt")
+    for settings_format in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(settings_format, QSettings.Scope.UserScope, qt_dir)
+        QSettings.setPath(settings_format, QSettings.Scope.SystemScope, qt_dir)
 
 
 def demo_banner() -> str:
@@ -59,6 +97,16 @@ def demo_banner() -> str:
         "DEMO — invented sample data in a throwaway vault, deleted when the app closes. "
         "Never enter real cases here. Passphrase: {passphrase}"
     ).format(passphrase=DEMO_PASSPHRASE)
+
+
+def _startup_failure(message: str) -> None:
+    """Say why the app cannot start: on stderr, and in a dialog where there is a screen."""
+    sys.stderr.write(f"monitor-app: {message}\n")
+    if os.environ.get("QT_QPA_PLATFORM", "") in ("offscreen", "minimal"):
+        return
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    QMessageBox.critical(None, APP_TITLE, message)
+    del app
 
 
 def _quit_on_signals(app: QApplication) -> QTimer:
@@ -86,6 +134,17 @@ def _schedule_screenshot(app: QApplication, window: VaultWindow, target: Path) -
 def main(argv: Sequence[str] | None = None) -> int:
     restrict_umask()  # every file this process creates is private to its user
     args = build_parser().parse_args(argv)
+    try:
+        chosen = prepare_locations(args.portable)
+    except StorageError as exc:
+        problem = describe(exc)
+        _startup_failure(
+            _("The app's data folder cannot be written, so it cannot start. {problem}").format(
+                problem=problem
+            )
+        )
+        return 1
+    contain_qt_settings(chosen)
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_TITLE)

@@ -37,6 +37,11 @@ def keyring_explanation(reason: str) -> str:
             "Not available: this computer has no system keyring the app can trust (the only "
             "one found keeps secrets in a plain file). The vault works well without it."
         )
+    if reason == "portable_mode":
+        return _(
+            "Not available in portable mode: the app leaves nothing on the computer it runs "
+            "on, not even in its keyring."
+        )
     return _("Not available: this computer has no usable system keyring.")
 
 

@@ -10,23 +10,30 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from monitor_app import locations
 from monitor_app.cli import io
 from monitor_app.cli.commands import HANDLERS
 from monitor_app.cli.parser import build_parser
 from monitor_app.errors import MonitorError
-from monitor_app.fsutil import restrict_umask
+from monitor_app.fsutil import restrict_umask, storage_error
 from monitor_app.messages import describe
 
 
 def default_vault_dir() -> Path:
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("monitor_app", appauthor=False)) / "vault"
+    return locations.current().vault_dir
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     restrict_umask()
     args = build_parser().parse_args(argv)
+    try:
+        # Beside a portable app (a marker file there), monitorctl keeps to the stick as well.
+        portable = args.portable
+        base = Path(portable).expanduser() if portable else None
+        locations.activate(locations.resolve(portable=portable is not None, base=base))
+    except OSError as exc:
+        sys.stderr.write(f"monitorctl: {describe(storage_error(exc))}\n")
+        return 1
     if args.vault is None:
         args.vault = str(default_vault_dir())
     try:

@@ -57,6 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Encrypted records of detention-monitoring visits and incidents.",
     )
     _add_globals(parser, suppress=False)
+    parser.add_argument(
+        "--portable",
+        nargs="?",
+        const="",
+        metavar="DIR",
+        help="keep the default vault beside the app (or in DIR) and write nothing to this"
+        " computer's home or keyring (a portable app on a USB stick does this by itself)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:

@@ -167,9 +167,9 @@ class Vocabularies:
 
 def user_vocabulary_dir() -> Path:
     """Where a coalition's additions to the vocabularies are installed for this user."""
-    from platformdirs import user_config_dir
+    from monitor_app import locations
 
-    return Path(user_config_dir("monitor_app", appauthor=False)) / "vocabularies"
+    return locations.current().settings_dir / "vocabularies"
 
 
 @functools.cache

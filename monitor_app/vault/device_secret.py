@@ -104,5 +104,18 @@ class OsKeyringStore:
             self._backend().delete_password(SERVICE, vault_id)
 
 
+class NoKeyringStore(OsKeyringStore):
+    """Portable mode (monitor_app/locations.py): the computer's keyring is never touched, so
+    a vault on a USB stick leaves no trace in it and never depends on one computer."""
+
+    def available(self) -> tuple[bool, str]:
+        return False, "portable_mode"
+
+    def delete(self, vault_id: str) -> None:
+        return None
+
+
 def default_store() -> DeviceSecretStore:
-    return OsKeyringStore()
+    from monitor_app import locations
+
+    return NoKeyringStore() if locations.is_portable() else OsKeyringStore()
