@@ -62,7 +62,40 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--screenshot", metavar="FILE", type=Path, help=_("save the window as PNG and exit")
     )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help=_("check that this copy of the app works (Qt, vaults, bundles), then exit"),
+    )
     return parser
+
+
+def self_test() -> int:
+    """Load Qt offscreen and draw the window, then run the core's end-to-end check."""
+    from PySide6 import __version__ as pyside_version
+
+    from monitor_app import selftest
+
+    def report(line: str) -> None:
+        print(line, flush=True)
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    try:
+        app = QApplication.instance() or QApplication([sys.argv[0]])
+        with tempfile.TemporaryDirectory(prefix="monitor_app-selftest-") as folder:
+            window = VaultWindow(Path(folder) / "vault")
+            image = window.grab().toImage()
+            window.shutdown()
+        if image.isNull():
+            raise selftest.SelfTestFailed("draw the window", "empty image")
+        report(f"ok  load Qt {pyside_version} ({QApplication.platformName()}) and draw the window")
+        del app
+        selftest.run(report)
+    except selftest.SelfTestFailed as exc:
+        print(f"FAILED  {exc}", flush=True)
+        return 1
+    print("self-test passed", flush=True)
+    return 0
 
 
 def prepare_locations(portable: str | None) -> locations.Locations:
@@ -145,6 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     contain_qt_settings(chosen)
+    if args.self_test:
+        return self_test()
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_TITLE)
