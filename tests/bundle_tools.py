@@ -1,14 +1,24 @@
 """Checking bundles the way a coalition member without this app would: age, tar, minisign and
-sha256sum (the Debian tools; missing tools fail the tests)."""
+sha256sum (the Debian tools; missing tools fail the tests). Also crafting hostile bundles the
+way an attacker with a recipient's key, or an author's signing key, could."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import io
+import json
 import subprocess
+import tarfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from monitor_app.bundles import canonical, layout, sums
 from monitor_app.crypto import age, minisign
 from monitor_app.vault.session import UnlockedVault
+from tests.vault_checks import snapshot
 
 
 def age_identity_file(vault: UnlockedVault, directory: Path) -> Path:
@@ -71,3 +81,158 @@ def add_sample_case(
     vault.attachments.add_stream(
         incident.record_id, io.BytesIO(attachment), original_name="photo.png"
     )
+
+
+# --- crafting bundles: what an attacker holding a recipient's key (or a signing key) can do ---
+
+
+@dataclass(frozen=True)
+class TarEntry:
+    """One tar member as the attacker writes it. ``size`` overrides the size the header
+    announces (the data written stays ``data``); ``type`` and ``linkname`` make links,
+    devices and the like."""
+
+    name: str
+    data: bytes = b""
+    type: bytes = tarfile.REGTYPE
+    linkname: str = ""
+    size: int | None = None
+
+
+def decrypt_bundle(bundle: Path, recipient: UnlockedVault) -> bytes:
+    """The plaintext tar of ``bundle``, decrypted with ``recipient``'s age identity."""
+    identity = age.X25519Identity(recipient.identity.keys().encryption_private)
+    plain = io.BytesIO()
+    with open(bundle, "rb") as source:
+        age.decrypt([identity], source, plain)
+    return plain.getvalue()
+
+
+def encrypt_bundle(plain: bytes, recipient: UnlockedVault, out: Path) -> Path:
+    """``plain`` encrypted with age to ``recipient`` alone, written to ``out``."""
+    target = age.X25519Identity(recipient.identity.keys().encryption_private).recipient
+    with open(out, "wb") as sink:
+        age.encrypt([target], io.BytesIO(plain), sink)
+    return out
+
+
+def read_tar(plain: bytes) -> list[TarEntry]:
+    with tarfile.open(fileobj=io.BytesIO(plain), mode="r:") as tar:
+        entries = []
+        for member in tar.getmembers():
+            handle = tar.extractfile(member)
+            assert handle is not None
+            entries.append(TarEntry(member.name, handle.read()))
+    return entries
+
+
+def write_tar(entries: list[TarEntry]) -> bytes:
+    """A ustar archive of ``entries``, closed and padded to 10 KiB records as GNU tar does."""
+    out = bytearray()
+    for entry in entries:
+        info = tarfile.TarInfo(entry.name)
+        info.size = len(entry.data) if entry.size is None else entry.size
+        info.type = entry.type
+        info.linkname = entry.linkname
+        info.mode, info.mtime, info.uid, info.gid = 0o600, 0, 0, 0
+        out += info.tobuf(tarfile.USTAR_FORMAT, "ascii", "strict")
+        out += entry.data + bytes(-len(entry.data) % layout.TAR_BLOCK)
+    out += bytes(layout.TAR_END)
+    out += bytes(-len(out) % layout.TAR_RECORD)
+    return bytes(out)
+
+
+def manifest_of(entries: list[TarEntry]) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads(member_data(entries, layout.MANIFEST))
+    return value
+
+
+def member_data(entries: list[TarEntry], name: str) -> bytes:
+    """The data of the first member called ``name``."""
+    return next(e.data for e in entries if e.name == name)
+
+
+def authored_by(manifest: dict[str, Any], vault: UnlockedVault) -> dict[str, Any]:
+    """``manifest`` claiming ``vault`` as its author (its fingerprint and signed card)."""
+    card = vault.identity.card().hex()
+    return {**manifest, "author": {"fingerprint": vault.identity.fingerprint, "card": card}}
+
+
+def with_member(entries: list[TarEntry], name: str, data: bytes) -> list[TarEntry]:
+    """``entries`` with the data of every member called ``name`` replaced."""
+    return [dataclasses.replace(e, data=data) if e.name == name else e for e in entries]
+
+
+def with_manifest(entries: list[TarEntry], manifest: dict[str, Any]) -> list[TarEntry]:
+    return with_member(entries, layout.MANIFEST, canonical.dumps(manifest))
+
+
+def repadded(entries: list[TarEntry]) -> list[TarEntry]:
+    """The padding member resized to what the members before it now require."""
+    unpadded = sum(layout.member_span(len(e.data)) for e in entries if e.name != layout.PADDING)
+    return with_member(entries, layout.PADDING, bytes(layout.padding_size(unpadded)))
+
+
+def signed(
+    entries: list[TarEntry], signer: UnlockedVault, manifest: dict[str, Any] | None = None
+) -> list[TarEntry]:
+    """SHA256SUMS written for what the manifest lists (manifest, records, its attachments,
+    padding; each digest from the first member of that name, an attachment's from its name)
+    and signed again with ``signer``'s key for the manifest's bundle id and kind: what an
+    author, or a thief of the author's key, can produce. Members planted beside these are
+    left out, so that the reader's own checks meet them. ``manifest`` stands in for the one
+    in ``entries`` when that one is not fit to read."""
+    if manifest is None:
+        manifest = manifest_of(entries)
+    digests = {e.name: hashlib.sha256(e.data).hexdigest() for e in reversed(entries)}
+    attachments = sorted({a["sha256"] for a in manifest["attachments"]})
+    listed = [
+        (layout.MANIFEST, digests[layout.MANIFEST]),
+        (layout.RECORDS, digests[layout.RECORDS]),
+    ]
+    listed += [(layout.attachment_member(d), d) for d in attachments]
+    listed.append((layout.PADDING, digests[layout.PADDING]))
+    sums_bytes = sums.format_sums(listed)
+    trusted = canonical.trusted_comment(manifest["bundle_id"], manifest["kind"])
+    key = signer.identity.keys().signing_private
+    signature = minisign.sign(key, sums_bytes, trusted)
+    return with_member(with_member(entries, layout.SUMS, sums_bytes), layout.SIGNATURE, signature)
+
+
+def craft(
+    bundle: Path,
+    recipient: UnlockedVault,
+    edit: Callable[[list[TarEntry]], list[TarEntry]],
+    out: Path,
+) -> Path:
+    """Decrypt ``bundle`` for ``recipient``, rewrite its tar with ``edit``, encrypt it again to
+    ``recipient`` at ``out``."""
+    entries = edit(read_tar(decrypt_bundle(bundle, recipient)))
+    return encrypt_bundle(write_tar(entries), recipient, out)
+
+
+# --- what "unchanged" means for a vault that refused a bundle ---------------------------------
+
+
+def vault_rows(vault: UnlockedVault) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table (the search index included) but the audit log and its head,
+    which ``meta`` keeps: what a refusal must leave as it was."""
+    names = [
+        str(r[0])
+        for r in vault.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'audit'"
+        )
+    ]
+    rows = {name: vault.conn.execute(f'SELECT * FROM "{name}"').fetchall() for name in names}
+    rows["meta"] = [row for row in rows["meta"] if row[0] != "audit_head"]
+    return rows
+
+
+def vault_files(vault: UnlockedVault) -> dict[str, str]:
+    """The vault's files by content, but the database and its journals (compared through
+    their rows): a staged blob left behind shows here."""
+    return {
+        name: digest
+        for name, digest in snapshot(vault.path).items()
+        if not name.startswith("vault.db")
+    }

@@ -226,7 +226,8 @@ def _merge(
                 "SELECT 1 FROM records WHERE id = ?", (entry.record_id,)
             ).fetchone():
                 raise BundleRefused("bundle_record_invalid", reason="attachment_record_unknown")
-            blob = staging.attachment_blobs[entry.attachment_id]
+            # A second attachment of one content gets its copy here: for a verified signer.
+            blob = staging.blob_for(entry.sha256, cancel)
             conn.execute(
                 "INSERT INTO attachments (id, record_id, blob_name, blob_key, size, sha256,"
                 " original_name, media_type, caption, added_at, added_by)"

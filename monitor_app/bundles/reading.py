@@ -117,18 +117,19 @@ class _RecordsSink:
             raise bad("records_size")
 
 
-class _FanOutSink:
-    """One attachment member into one staged blob per attachment entry with that content
-    (blob names are unique per attachment row)."""
+class _AttachmentSink:
+    """One attachment member into one staged blob, however many attachment entries share
+    its content: a manifest listing one content many times must not make the vault write it
+    many times before anyone decided to trust the bundle. ``Staging.blob_for`` makes the
+    other entries' copies, when merging."""
 
-    def __init__(self, writers: list[BlobWriter]) -> None:
-        self.writers = writers
+    def __init__(self, writer: BlobWriter) -> None:
+        self.writer = writer
         self.digest = hashlib.sha256()
 
     def write(self, data: bytes) -> int:
         self.digest.update(data)
-        for writer in self.writers:
-            writer.write(data)
+        self.writer.write(data)
         return len(data)
 
 
@@ -214,9 +215,10 @@ class Staging:
     summary: BundleSummary | None = None
     sums_sha256: str = ""
     records_blob: BlobWriter | None = None
-    # attachment id -> its staged blob
-    attachment_blobs: dict[str, BlobWriter] = field(default_factory=dict)
+    # attachment content (SHA-256) -> its staged blob
+    content_blobs: dict[str, BlobWriter] = field(default_factory=dict)
     writers: list[BlobWriter] = field(default_factory=list)
+    _handed_out: set[str] = field(default_factory=set, init=False, repr=False)
     vocabularies: Vocabularies = field(default_factory=default_vocabularies)
 
     def new_writer(self) -> BlobWriter:
@@ -233,6 +235,28 @@ class Staging:
         with contextlib.suppress(OSError):
             fsync_dir(self.vault.blobs.root)
         self.writers = [w for w in self.writers if w.name in keep]
+
+    def blob_for(self, sha256: str, cancel: CancelToken | None = None) -> BlobWriter:
+        """A staged blob of this content for one attachment row: the blob staged while
+        reading the first time, then a copy under a fresh key each time (blob names and keys
+        are one per attachment row)."""
+        staged = self.content_blobs[sha256]
+        if sha256 not in self._handed_out:
+            self._handed_out.add(sha256)
+            return staged
+        copy = self.new_writer()
+        try:
+            with open(self.vault.blobs.path_of(staged.name), "rb") as source:
+                for chunk in stream.iter_decrypted_chunks(staged.key, source, cancel=cancel):
+                    copy.write(chunk)
+        except OSError as exc:
+            raise storage_error(exc, None) from None
+        except stream.StreamError:
+            raise bad("staging_damaged") from None
+        copy.close()
+        if copy.digest.hexdigest() != sha256:
+            raise bad("staging_damaged")
+        return copy
 
     def revisions(self, cancel: CancelToken | None = None) -> Iterator[IncomingRevision]:
         """Each line of the staged records.jsonl, decrypted back, parsed and validated."""
@@ -317,9 +341,9 @@ class _Reader:
 
     def on_member(self, member: InMember) -> MemberSink:
         self._finish_current()
-        if self.index >= len(self.expected) or member.name != self.expected[self.index]:
-            raise bad("member_order", position=self.index)
         name = member.name
+        if self.index >= len(self.expected) or name != self.expected[self.index]:
+            raise bad(self._misplaced(name), position=self.index)
         self.index += 1
         self.current = member
         if name == layout.SUMS:
@@ -340,6 +364,21 @@ class _Reader:
             self.sink = self._streaming_sink(name)
         return self.sink  # type: ignore[no-any-return]
 
+    def _misplaced(self, name: str) -> str:
+        """Why a member that is not the one expected next is refused: each kind of planted
+        member gets its own reason, so a refusal says what was found."""
+        if name in self.expected[: self.index]:
+            return "member_duplicate"
+        if _unsafe_path(name):
+            return "member_path_unsafe"
+        if name in self.expected:
+            return "member_order"
+        if self.staging.manifest is None and (
+            name in layout.LEADING or name == layout.PADDING or layout.is_attachment_member(name)
+        ):
+            return "member_order"  # a bundle's member, before the manifest that lists it
+        return "member_unexpected"
+
     def _streaming_sink(self, name: str) -> Any:
         staging = self.staging
         manifest = staging.manifest
@@ -349,14 +388,8 @@ class _Reader:
             return _RecordsSink(staging.records_blob, manifest.records)
         if name == layout.PADDING:
             return _PaddingSink()
-        digest = name[len(layout.ATTACHMENT_PREFIX) :]
-        writers = []
-        for entry in manifest.attachments:
-            if entry.sha256 == digest:
-                writer = staging.new_writer()
-                staging.attachment_blobs[entry.attachment_id] = writer
-                writers.append(writer)
-        return _FanOutSink(writers)
+        writer = staging.content_blobs[name[len(layout.ATTACHMENT_PREFIX) :]] = staging.new_writer()
+        return _AttachmentSink(writer)
 
     def _finish_current(self) -> None:
         member, sink = self.current, self.sink
@@ -384,8 +417,7 @@ class _Reader:
             if got != name[len(layout.ATTACHMENT_PREFIX) :]:
                 raise bad("attachment_hash")
             self._check_digest(name, got)
-            for writer in sink.writers:
-                writer.close()
+            sink.writer.close()
 
     def _check_digest(self, name: str, digest: str) -> None:
         if self.sums.get(name) != digest:
@@ -401,7 +433,8 @@ class _Reader:
                 self.signature,
             )
         except minisign.SignatureError as exc:
-            raise BundleError("bundle_signature_invalid", reason=exc.code) from None
+            detail = {"detail": exc.params["reason"]} if "reason" in exc.params else {}
+            raise BundleError("bundle_signature_invalid", reason=exc.code, **detail) from None
         if verified.trusted_comment != canonical.trusted_comment(manifest.bundle_id, manifest.kind):
             raise BundleError("bundle_signature_invalid", reason="trusted_comment")
         self.staging.manifest = manifest
@@ -410,7 +443,7 @@ class _Reader:
         ]
         rest = [layout.RECORDS, *attachment_names, layout.PADDING]
         if list(self.sums) != [layout.MANIFEST, *rest]:
-            raise bad("sums")
+            raise bad("sums_listing")  # signed, but not the members this manifest implies
         self.sizes[layout.RECORDS] = sum(e.size + 1 for e in manifest.records)
         for entry in manifest.attachments:
             self.sizes[layout.attachment_member(entry.sha256)] = entry.size
@@ -426,6 +459,27 @@ class _Reader:
         self._finish_current()
         if self.index != len(self.expected) or self.staging.manifest is None:
             raise bad("member_missing")
+
+
+def _unsafe_path(name: str) -> bool:
+    """A name that would escape the folder a tool extracts into, or that is not a relative
+    POSIX path (nothing here writes members to disk, but such a name is an attack)."""
+    parts = name.split("/")
+    return name.startswith("/") or "\\" in name or ".." in parts or "" in parts[:-1]
+
+
+def _age_refusal(exc: age.AgeError) -> MonitorError:
+    """The bundle error for a refused age header: not for this vault (no stanza opens with
+    this vault's key, which a damaged stanza of ours also gives), damaged (the header MAC
+    fails, or the file ends inside the header), or not a bundle at all."""
+    if exc.code == "age_no_identity":
+        return MonitorError("bundle_not_for_this_vault")
+    if exc.code == "age_mac_invalid":
+        return BundleError("bundle_damaged", reason="age_mac")
+    detail = exc.params.get("reason", exc.code)
+    if detail == "truncated":
+        return BundleError("bundle_damaged", reason="truncated")
+    return bad("age_header", detail=detail)
 
 
 def _decrypt_into(
@@ -446,11 +500,7 @@ def _decrypt_into(
             header = age.read_header(source)
             file_key = age.unwrap_file_key(header, [identity])
         except age.AgeError as exc:
-            if exc.code == "age_no_identity":
-                raise MonitorError("bundle_not_for_this_vault") from None
-            if exc.code == "age_mac_invalid":
-                raise BundleError("bundle_damaged", reason="age_mac") from None
-            raise bad("age_header", detail=exc.code) from None
+            raise _age_refusal(exc) from None
         nonce = source.read(stream.AGE_PAYLOAD_NONCE_SIZE)
         if len(nonce) != stream.AGE_PAYLOAD_NONCE_SIZE:
             raise BundleError("bundle_damaged", reason="truncated")

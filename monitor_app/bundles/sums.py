@@ -22,20 +22,24 @@ def format_sums(entries: Iterable[tuple[str, str]]) -> bytes:
 
 
 def parse_sums(data: bytes) -> dict[str, str]:
-    """name -> hex digest, in file order. Raises BundleError(reason="sums")."""
+    """name -> hex digest, in file order. Raises BundleError with reason ``sums_format`` (not
+    the lines this app writes), ``sums_name`` (a name no bundle member has) or
+    ``sums_duplicate``."""
     if not data.endswith(b"\n"):
-        raise BundleError(reason="sums")
+        raise BundleError(reason="sums_format")
     entries: dict[str, str] = {}
     lines = data[:-1].split(b"\n")
     if len(lines) > MAX_LINES:
-        raise BundleError(reason="sums")
+        raise BundleError(reason="sums_format")
     for line in lines:
         match = _LINE.match(line)
         if match is None:
-            raise BundleError(reason="sums")
+            raise BundleError(reason="sums_format")
         name = match.group(2).decode("ascii")
         allowed = name in (layout.MANIFEST, layout.RECORDS, layout.PADDING)
-        if not (allowed or layout.is_attachment_member(name)) or name in entries:
-            raise BundleError(reason="sums")
+        if not (allowed or layout.is_attachment_member(name)):
+            raise BundleError(reason="sums_name")
+        if name in entries:
+            raise BundleError(reason="sums_duplicate")
         entries[name] = match.group(1).decode("ascii")
     return entries

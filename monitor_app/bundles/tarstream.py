@@ -24,6 +24,24 @@ from monitor_app.bundles.errors import BundleError
 
 _ZERO_BLOCK = bytes(layout.TAR_BLOCK)
 
+# Member types a bundle never holds, by tar type flag, named in the refusal so that a link or
+# device planted in a bundle is reported as such rather than as generic damage.
+_MEMBER_TYPES = {
+    tarfile.AREGTYPE: "old_regular_file",
+    tarfile.LNKTYPE: "hard_link",
+    tarfile.SYMTYPE: "symlink",
+    tarfile.CHRTYPE: "character_device",
+    tarfile.BLKTYPE: "block_device",
+    tarfile.DIRTYPE: "directory",
+    tarfile.FIFOTYPE: "fifo",
+    tarfile.CONTTYPE: "contiguous_file",
+    tarfile.XHDTYPE: "pax_header",
+    tarfile.XGLTYPE: "pax_global_header",
+    tarfile.GNUTYPE_LONGNAME: "gnu_long_name",
+    tarfile.GNUTYPE_LONGLINK: "gnu_long_link",
+    tarfile.GNUTYPE_SPARSE: "gnu_sparse",
+}
+
 
 @dataclass(frozen=True)
 class OutMember:
@@ -130,7 +148,7 @@ class TarParser:
             if self._pad:
                 count = min(self._pad, len(view))
                 if any(view[:count]):
-                    raise BundleError(reason="tar")
+                    raise BundleError(reason="tar_padding")
                 self._pad -= count
                 view = view[count:]
                 continue
@@ -147,20 +165,20 @@ class TarParser:
         if self._zero_blocks or block == _ZERO_BLOCK:
             # The end of the archive: only zero blocks may follow.
             if block != _ZERO_BLOCK:
-                raise BundleError(reason="tar")
+                raise BundleError(reason="tar_trailing_data")
             self._zero_blocks += 1
             return
         try:
             info = tarfile.TarInfo.frombuf(block, "ascii", "strict")
         except (tarfile.HeaderError, UnicodeDecodeError, ValueError):
-            raise BundleError(reason="tar") from None
-        if (
-            info.type != tarfile.REGTYPE
-            or not block[257:263] == b"ustar\x00"
-            or info.linkname
-            or info.size < 0
-        ):
-            raise BundleError(reason="tar")
+            raise BundleError(reason="tar_header") from None
+        if info.type != tarfile.REGTYPE:
+            kind = _MEMBER_TYPES.get(info.type, "other")
+            raise BundleError(reason="tar_member_type", member_type=kind)
+        if block[257:263] != b"ustar\x00":
+            raise BundleError(reason="tar_format")
+        if info.linkname or info.size < 0:
+            raise BundleError(reason="tar_header")
         self._sink = self._on_member(InMember(info.name, info.size))
         self._remaining = info.size
         self._pad = -info.size % layout.TAR_BLOCK
@@ -168,5 +186,7 @@ class TarParser:
     def close(self) -> None:
         """The archive ended properly: no member cut short, two zero blocks at least, and
         the whole a number of tar blocks."""
-        if self._remaining or self._pad or self._buffer or self._zero_blocks < 2:
-            raise BundleError(reason="tar")
+        if self._remaining or self._pad or self._buffer:
+            raise BundleError(reason="tar_truncated")
+        if self._zero_blocks < 2:
+            raise BundleError(reason="tar_end_missing")

@@ -319,12 +319,13 @@ class _LineReader:
     def __init__(self, source: BinaryIO) -> None:
         self._source = source
         self.consumed = 0
+        self.last = b""  # the last line read, complete or not
 
     def line(self) -> bytes:
         limit = min(MAX_LINE_SIZE, MAX_HEADER_SIZE - self.consumed)
         if limit <= 0:
             raise _header_error("header_too_large")
-        data = self._source.readline(limit)
+        data = self.last = self._source.readline(limit)
         self.consumed += len(data)
         if not data.endswith(b"\n"):
             if len(data) < limit:
@@ -346,7 +347,11 @@ def read_header(source: BinaryIO) -> Header:
     reader = _LineReader(source)
     try:
         first = reader.line()
-    except AgeError:
+    except AgeError as exc:
+        # A file that ends inside the version line (an empty one too) is an age file cut
+        # short, typically by an interrupted copy, rather than some other kind of file.
+        if exc.params.get("reason") == "truncated" and VERSION_LINE.startswith(reader.last):
+            raise
         raise _header_error("not_an_age_file") from None
     if first != VERSION_LINE:
         if first.startswith(_INTRO) and _is_vchars(first[len(_INTRO) : -1]):
