@@ -3,6 +3,7 @@
 #   ./dev.sh run [--demo] [app options]   set up, then start the desktop app
 #   ./dev.sh test [pytest options]        set up, then run the whole test suite
 #   ./dev.sh lint                         ruff and mypy
+#   ./dev.sh package                      build the standalone app and run its self-test
 # Setup is idempotent: a virtual environment in .venv with the project installed in editable
 # mode, plus (as root on Debian, when missing) the system tools the tests and the app use.
 set -euo pipefail
@@ -60,6 +61,9 @@ case "$command" in
         export QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-offscreen}
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
+    package)
+        exec packaging/build.sh --self-test
+        ;;
     lint)
         python_env
         "$VENV/bin/ruff" check .
@@ -67,7 +71,7 @@ case "$command" in
         "$VENV/bin/mypy"
         ;;
     *)
-        echo "usage: ./dev.sh run [--demo] | test [pytest options] | lint" >&2
+        echo "usage: ./dev.sh run [--demo] | test [pytest options] | lint | package" >&2
         exit 2
         ;;
 esac

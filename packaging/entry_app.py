@@ -1,0 +1,7 @@
+"""Entry point of the built desktop app (PyInstaller runs this file)."""
+
+import sys
+
+from ui.app import main
+
+sys.exit(main())
