@@ -243,6 +243,11 @@ def test_wrong_passphrase_and_missing_passphrase(cli_vault: tuple[list[str], Pat
     # No terminal and no passphrase file: a clear error, not a hang.
     result = run("--json", "--vault", base[1], "info", check=False)
     assert as_json(result)["error"]["code"] == "passphrase_required"
+    # The sentence follows the user's language; the code and JSON keys do not change.
+    russian = run("--json", "--vault", base[1], "--passphrase-file", str(wrong), "info",
+                  check=False, env={"LANGUAGE": "ru"})  # fmt: skip
+    assert as_json(russian)["error"]["code"] == "wrong_passphrase"
+    assert "парольная фраза" in russian.stderr.decode().lower()
 
 
 def test_passwd_and_recover(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from monitor_app import locations
+from monitor_app import i18n, locations
 from monitor_app.cli import io
 from monitor_app.cli.commands import HANDLERS
 from monitor_app.cli.parser import build_parser
@@ -25,6 +25,9 @@ def default_vault_dir() -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     restrict_umask()
+    # Error sentences in the user's language (LANGUAGE, LC_ALL, LC_MESSAGES, LANG); the
+    # informational lines and --json output stay in English for scripts.
+    i18n.set_language(None)
     args = build_parser().parse_args(argv)
     try:
         # Beside a portable app (a marker file there), monitorctl keeps to the stick as well.
