@@ -125,10 +125,9 @@ class _AttachmentSink:
 
     def __init__(self, writer: BlobWriter) -> None:
         self.writer = writer
-        self.digest = hashlib.sha256()
+        self.digest = writer.digest  # the writer hashes what it stages: once is enough
 
     def write(self, data: bytes) -> int:
-        self.digest.update(data)
         self.writer.write(data)
         return len(data)
 
@@ -138,7 +137,7 @@ class _PaddingSink:
         self.digest = hashlib.sha256()
 
     def write(self, data: bytes) -> int:
-        if any(data):
+        if data != bytes(len(data)):  # compared in C; any() looks at one byte at a time
             raise bad("padding")
         self.digest.update(data)
         return len(data)

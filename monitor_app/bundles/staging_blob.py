@@ -36,7 +36,11 @@ class BlobWriter:
         self.size = 0
         self.digest = hashlib.sha256()
         self._aead = ChaCha20Poly1305(self.key)
-        self._buffer = bytearray()
+        # The chunk being filled and its sealed form, both reused: staging a large member
+        # allocates and copies nothing per chunk beyond filling the chunk.
+        self._chunk = memoryview(bytearray(stream.CHUNK_SIZE))
+        self._filled = 0
+        self._sealed = stream.new_sealed_buffer()
         self._index = 0
         self._tmp = temp_name(root)
         self._closed = False
@@ -46,28 +50,42 @@ class BlobWriter:
         except OSError as exc:
             raise storage_error(exc, None) from None
 
-    def _seal(self, plain: bytes | bytearray | memoryview, last: bool) -> None:
-        nonce = ((self._index << 8) | int(last)).to_bytes(12, "big")
+    def _seal(self, plain: memoryview, last: bool) -> None:
         assert self._file is not None
+        sealed = stream.seal_chunk(self._aead, self._index, plain, self._sealed, last=last)
         try:
-            self._file.write(self._aead.encrypt(nonce, bytes(plain), None))
+            self._file.write(sealed)  # copied into the file's buffer: ``sealed`` is reused
         except OSError as exc:
             raise storage_error(exc, None) from None
         self._index += 1
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: bytes | bytearray | memoryview) -> int:
         self.digest.update(data)
-        self.size += len(data)
-        self._buffer += data
-        # A full chunk is sealed only once more data follows: the final chunk may be full.
-        while len(self._buffer) > stream.CHUNK_SIZE:
-            self._seal(memoryview(self._buffer)[: stream.CHUNK_SIZE], last=False)
-            del self._buffer[: stream.CHUNK_SIZE]
-        return len(data)
+        view = memoryview(data).cast("B")
+        count = len(view)
+        self.size += count
+        chunk = self._chunk
+        while view:
+            # A full chunk is sealed only once more data follows: the final chunk may be full.
+            if self._filled == stream.CHUNK_SIZE:
+                self._seal(chunk, last=False)
+                self._filled = 0
+            take = min(stream.CHUNK_SIZE - self._filled, len(view))
+            chunk[self._filled : self._filled + take] = view[:take]
+            self._filled += take
+            view = view[take:]
+        return count
+
+    def _release(self) -> None:
+        # A staging keeps every writer until the import ends (one per attachment): let the
+        # buffers go with the file, so memory does not grow with the number of attachments.
+        self._chunk = memoryview(bytearray())
+        self._sealed = None
+        self._filled = 0
 
     def close(self) -> None:
-        self._seal(self._buffer, last=True)
-        self._buffer = bytearray()
+        self._seal(self._chunk[: self._filled], last=True)
+        self._release()
         assert self._file is not None
         try:
             self._file.flush()
@@ -85,7 +103,7 @@ class BlobWriter:
             with contextlib.suppress(OSError):
                 self._file.close()
             self._file = None
-        self._buffer = bytearray()
+        self._release()
         with contextlib.suppress(OSError):
             self._tmp.unlink(missing_ok=True)
         with contextlib.suppress(OSError):

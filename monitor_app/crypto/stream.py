@@ -45,6 +45,8 @@ __all__ = [
     "encrypt_stream",
     "encrypted_size",
     "iter_decrypted_chunks",
+    "new_sealed_buffer",
+    "seal_chunk",
 ]
 
 CHUNK_SIZE = 65536
@@ -112,6 +114,35 @@ def _aead(key: bytes) -> ChaCha20Poly1305:
     if len(key) != KEY_SIZE:
         raise ValueError(f"payload key must be {KEY_SIZE} bytes")
     return ChaCha20Poly1305(key)
+
+
+def seal_chunk(
+    aead: ChaCha20Poly1305,
+    index: int,
+    plain: memoryview,
+    out: memoryview | None,
+    *,
+    last: bool,
+) -> memoryview:
+    """The sealed chunk ``index`` of a STREAM: ``plain`` encrypted and tagged.
+
+    With ``out`` (at least ``len(plain) + TAG_SIZE`` bytes, reused from chunk to chunk) the
+    result is a view of it, valid until ``out`` is reused: a large stream then allocates
+    nothing per chunk. Without it (pyca/cryptography too old for ``encrypt_into``; see
+    ``new_sealed_buffer``) the result is new bytes.
+    """
+    nonce = _nonce(index, _LAST if last else _NOT_LAST)
+    if out is None:
+        return memoryview(aead.encrypt(nonce, plain, None))
+    # encrypt_into wants an output buffer of exactly plaintext + tag.
+    sealed = out[: len(plain) + TAG_SIZE]
+    aead.encrypt_into(nonce, plain, None, sealed)
+    return sealed
+
+
+def new_sealed_buffer() -> memoryview | None:
+    """A reusable output buffer for ``seal_chunk``, or None where encrypt_into is missing."""
+    return memoryview(bytearray(_CT_CHUNK_SIZE)) if _HAS_INTO else None
 
 
 _ReadInto = Callable[[memoryview], int]
@@ -215,7 +246,7 @@ def encrypt_stream(
     # Two plaintext buffers: the current chunk and the one read ahead to know whether the
     # current chunk is the final one.
     bufs = (memoryview(bytearray(CHUNK_SIZE)), memoryview(bytearray(CHUNK_SIZE)))
-    out = memoryview(bytearray(_CT_CHUNK_SIZE)) if _HAS_INTO else None
+    out = new_sealed_buffer()
 
     check(cancel)
     cur = 0
@@ -235,14 +266,7 @@ def encrypt_stream(
         plain = bufs[cur][:n]
         if digest is not None:
             digest.update(plain)
-        nonce = _nonce(index, last)
-        if out is not None:
-            # The output buffer must be exactly plaintext + tag long.
-            sealed = out[: n + TAG_SIZE]
-            aead.encrypt_into(nonce, plain, None, sealed)
-            _write_all(sink, sealed)
-        else:
-            _write_all(sink, memoryview(aead.encrypt(nonce, plain, None)))
+        _write_all(sink, seal_chunk(aead, index, plain, out, last=last == _LAST))
         done += n
         reporter.update(done)
         if last:
