@@ -1,4 +1,4 @@
-"""The vault window end to end: create, recovery code, lock, unlock, overview, search."""
+"""The vault window end to end: create, recovery code, lock, unlock, main view, search."""
 
 from __future__ import annotations
 
@@ -62,10 +62,23 @@ class Keyring:
         self.secrets.pop(vault_id, None)
 
 
+# qtbot holds widgets by weak reference: a window that went out of scope mid-test would be
+# destroyed with its background reads still running, which aborts the process (QThread).
+KEPT: list[VaultWindow] = []
+
+
+@pytest.fixture(autouse=True)
+def keep_windows() -> Iterator[None]:
+    yield
+    while KEPT:
+        KEPT.pop().close()  # closing waits for the window's background reads
+
+
 def open_window(qtbot: QtBot, path: Path, **kwargs: Any) -> VaultWindow:
     kwargs.setdefault("device_store", Keyring(usable=False))
     window = VaultWindow(path, **kwargs)
     qtbot.addWidget(window)  # closed (and so locked) at the end of the test
+    KEPT.append(window)
     window.show()
     qtbot.waitExposed(window)
     window.activateWindow()
@@ -126,7 +139,7 @@ def create_through_window(qtbot: QtBot, window: VaultWindow) -> str:
     tick(qtbot, page.confirm_box)
     assert page.continue_button.isEnabled()
     qtbot.mouseClick(page.continue_button, Qt.MouseButton.LeftButton)
-    assert window.current_page is window.overview_page
+    assert window.current_page is window.main_view
     assert page.code_label.text() == "", "the recovery code is shown once only"
     return code
 
@@ -143,35 +156,44 @@ def type_text(qtbot: QtBot, edit: QLineEdit, text: str) -> None:
 
 
 def search(qtbot: QtBot, window: VaultWindow, query: str) -> list[str]:
-    page = window.overview_page
-    page.search_edit.clear()
-    type_text(qtbot, page.search_edit, query)
-    assert page.search_edit.text() == query
-    qtbot.keyClick(page.search_edit, Qt.Key.Key_Return)
+    """Type ``query`` into the global search box, press Enter, wait for the results."""
+    edit, page = window.main_view.search_edit, window.main_view.overview_page
+    edit.clear()
+    type_text(qtbot, edit, query)
+    assert edit.text() == query
+    with qtbot.waitSignal(page.results_ready, timeout=TIMEOUT_MS):
+        qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert window.main_view.current_section == "overview"
     return [page.results_list.item(row).text() for row in range(page.results_list.count())]
 
 
 def counts(window: VaultWindow) -> dict[str, str]:
-    return {name: label.text() for name, label in window.overview_page.count_labels.items()}
+    labels = window.main_view.overview_page.count_labels
+    return {name: label.text() for name, label in labels.items()}
+
+
+def wait_for_counts(qtbot: QtBot, window: VaultWindow, expected: dict[str, str]) -> None:
+    """The counts are read off the GUI thread; wait until they show ``expected``."""
+    qtbot.waitUntil(lambda: counts(window) == expected, timeout=TIMEOUT_MS)
 
 
 def test_create_lock_unlock_search(qtbot: QtBot, window: VaultWindow, vault_dir: Path) -> None:
     create_through_window(qtbot, window)
     vault = window.vault
     assert vault is not None and not vault.is_locked
-    assert window.overview_page.name_label.text() == "Aida K."
-    assert window.overview_page.organisation_label.text() == "Coalition member"
-    assert counts(window) == {"place": "0", "visit": "0", "incident": "0", "person": "0"}
+    assert window.main_view.name_label.text() == "Aida K."
+    assert window.main_view.organisation_label.text() == "Coalition member"
+    wait_for_counts(qtbot, window, {"place": "0", "visit": "0", "incident": "0", "person": "0"})
 
     populate_demo(vault)
-    window.overview_page.refresh_counts()
+    window.main_view.overview_page.refresh_counts()
     hits = search(qtbot, window, "избиение")
     assert any("Избиение при допросе" in hit for hit in hits)
 
     # Ctrl+L locks at once: widgets blanked, vault locked, unlock page shown.
     with qtbot.waitSignal(window.vault_locked, timeout=TIMEOUT_MS):
         qtbot.keyClick(
-            window.overview_page.search_edit, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier
+            window.main_view.search_edit, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier
         )
     assert vault.is_locked
     assert window.vault is None
@@ -193,12 +215,12 @@ def test_create_lock_unlock_search(qtbot: QtBot, window: VaultWindow, vault_dir:
     qtbot.keyClicks(unlock.passphrase_edit, PASSPHRASE)
     with qtbot.waitSignal(window.vault_opened, timeout=TIMEOUT_MS):
         qtbot.keyClick(unlock.passphrase_edit, Qt.Key.Key_Return)
-    assert window.current_page is window.overview_page
+    assert window.current_page is window.main_view
     assert not unlock.error_label.isVisible()
     reopened = window.vault
     assert reopened is not None
     expected = {name: str(reopened.records.count(name)) for name in counts(window)}
-    assert counts(window) == expected
+    wait_for_counts(qtbot, window, expected)
     assert expected["incident"] != "0"
     hits = search(qtbot, window, "酷刑")
     assert any("审讯期间遭受酷刑的指控" in hit for hit in hits)
@@ -209,7 +231,9 @@ def test_lock_button_locks(qtbot: QtBot, window: VaultWindow) -> None:
     create_through_window(qtbot, window)
     vault = window.vault
     assert vault is not None
-    qtbot.mouseClick(window.overview_page.lock_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(window.vault_locked, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(window.main_view.lock_button, Qt.MouseButton.LeftButton)
+        assert window.vault is None  # forgotten at once; closed in the background
     assert vault.is_locked
     assert window.current_page is window.unlock_page
 
@@ -280,7 +304,7 @@ def test_hostile_record_text_is_shown_as_plain_text(
     window = open_window(qtbot, vault_dir, vault=vault)
     hits = search(qtbot, window, "bold")
     assert len(hits) == 1 and "<b>bold</b>" in hits[0]
-    for label in window.overview_page.findChildren(QLabel):
+    for label in window.main_view.findChildren(QLabel):
         assert label.textFormat() == Qt.TextFormat.PlainText
     assert search(qtbot, window, "酷刑")
 

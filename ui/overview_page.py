@@ -1,31 +1,40 @@
-"""What an unlocked vault holds: its name, counts per record type, and a search box."""
+"""What an unlocked vault holds: counts per record type, and the results of the global search.
+
+The search box itself sits in the main view's header (ui/main_view.py), above every page, and
+hands its text to ``search``. Every read runs off the GUI thread: on a large vault the counts,
+the "recently changed" list (no index on the modification time) and a search for a common word
+each take from a tenth of a second to most of a second.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
-    QHBoxLayout,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from monitor_app.errors import MonitorError
 from monitor_app.i18n import _
+from monitor_app.jobs import CancelToken, Progress
 from monitor_app.messages import describe
 from monitor_app.vault.session import UnlockedVault
+from ui.record_table_model import cancellable_read
 from ui.widgets import ErrorLabel, PlainTextLabel, isolate, one_line
+from ui.workers import JobRunner
 
 RECORD_TYPES = ("place", "visit", "incident", "person")
-SEARCH_DELAY_MS = 250
 SEARCH_LIMIT = 100
 RECENT_LIMIT = 20
 RECORD_ID_ROLE = Qt.ItemDataRole.UserRole
+
+ResultRow = tuple[str, str, str, str | None]  # record id, type, display, date
 
 
 def type_label(type_name: str) -> str:
@@ -49,23 +58,16 @@ def count_caption(type_name: str) -> str:
 
 
 class OverviewPage(QWidget):
-    lock_requested = Signal()
+    record_activated = Signal(str)
+    counts_ready = Signal()
+    results_ready = Signal()  # the results list shows the latest search (or its error)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._vault: UnlockedVault | None = None
-
-        self.name_label = PlainTextLabel(role="heading")
-        self.organisation_label = PlainTextLabel(role="muted")
-        self.lock_button = QPushButton(_("Lock"))
-        self.lock_button.setToolTip(_("Lock the vault now (Ctrl+L)"))
-        self.lock_button.clicked.connect(self.lock_requested)
-        titles = QVBoxLayout()
-        titles.addWidget(self.name_label)
-        titles.addWidget(self.organisation_label)
-        header = QHBoxLayout()
-        header.addLayout(titles, 1)
-        header.addWidget(self.lock_button, 0, Qt.AlignmentFlag.AlignTop)
+        self._counts_runner = JobRunner(self)
+        self._search_runner = JobRunner(self)
+        self._query = ""
 
         self.count_labels: dict[str, PlainTextLabel] = {}
         counts = QGridLayout()
@@ -80,97 +82,90 @@ class OverviewPage(QWidget):
             counts.addWidget(card, 0, column)
             self.count_labels[type_name] = number
 
-        self.search_edit = QLineEdit()
-        self.search_edit.setPlaceholderText(
-            _("Search all records: any language, e.g. пытки, кыйноо, torture, 酷刑")
-        )
-        self.search_edit.setClearButtonEnabled(True)
-        self.search_edit.returnPressed.connect(self.run_search)
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(SEARCH_DELAY_MS)
-        self._search_timer.timeout.connect(self.run_search)
-        self.search_edit.textChanged.connect(self._search_timer.start)
-
         self.results_label = PlainTextLabel(role="muted")
         self.results_list = QListWidget()
         self.results_list.setUniformItemSizes(True)
         self.results_list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.results_list.itemActivated.connect(self._activated)
         self.error_label = ErrorLabel()
 
         layout = QVBoxLayout(self)
-        layout.addLayout(header)
-        layout.addSpacing(8)
         layout.addLayout(counts)
         layout.addSpacing(12)
-        layout.addWidget(self.search_edit)
         layout.addWidget(self.results_label)
         layout.addWidget(self.results_list, 1)
         layout.addWidget(self.error_label)
 
     # -- showing and forgetting a vault ----------------------------------------------------
     def show_vault(self, vault: UnlockedVault) -> None:
+        self.clear()
         self._vault = vault
-        self.error_label.clear()
-        try:
-            author = vault.author
-            self.name_label.setText(one_line(vault.meta("name") or author.name))
-            self.organisation_label.setText(one_line(author.organisation or ""))
-            self.refresh_counts()
-        except MonitorError as exc:
-            self.error_label.show_message(describe(exc))
-        self.search_edit.clear()
-        self.run_search()
+        self.refresh_counts()
+        self.search("")
 
     def refresh_counts(self) -> None:
-        if self._vault is None:
+        vault = self._vault
+        if vault is None:
             return
-        records = self._vault.records
-        for type_name, label in self.count_labels.items():
-            label.setText(str(records.count(type_name)))
+
+        def count(cancel: CancelToken, progress: Progress) -> dict[str, int]:
+            with cancellable_read(vault, cancel):
+                return {name: vault.records.count(name) for name in RECORD_TYPES}
+
+        self._counts_runner.cancel()
+        self._counts_runner.start(count, on_success=self._counted, on_failure=self._count_failed)
 
     def clear(self) -> None:
         """Forget the vault and blank every widget that showed anything from it."""
-        self._search_timer.stop()
+        self._counts_runner.cancel()
+        self._search_runner.cancel()
         self._vault = None
-        self.name_label.clear()
-        self.organisation_label.clear()
+        self._query = ""
         for label in self.count_labels.values():
             label.setText("–")
-        self.search_edit.clear()
-        self._search_timer.stop()  # clearing the box restarted it
         self.results_list.clear()
         self.results_label.clear()
         self.error_label.clear()
 
+    def shutdown(self) -> None:
+        self.clear()
+        self._counts_runner.shutdown()
+        self._search_runner.shutdown()
+
+    @property
+    def searching(self) -> bool:
+        return self._search_runner.busy
+
     # -- search ----------------------------------------------------------------------------
-    @Slot()
-    def run_search(self) -> None:
-        """Search for the text in the box; with an empty box, list recently changed records."""
-        self._search_timer.stop()
-        self.results_list.clear()
-        self.results_label.clear()
+    @Slot(str)
+    def search(self, query: str) -> None:
+        """Search every record for ``query``; an empty query lists recently changed records.
+        The results replace the list when they arrive (``results_ready``)."""
+        self._search_runner.cancel()
+        self._query = query
+        vault = self._vault
+        if vault is None:
+            return
+        self.results_label.setText(_("Searching…") if query.strip() else "")
+
+        def find(cancel: CancelToken, progress: Progress) -> list[ResultRow]:
+            with cancellable_read(vault, cancel):
+                if query.strip():
+                    hits = vault.records.search(query, limit=SEARCH_LIMIT)
+                    return [(h.record_id, h.type, h.display, h.sort_date) for h in hits]
+                rows = vault.records.list(order_by="modified", limit=RECENT_LIMIT)
+                return [(r.record_id, r.type, r.display, r.sort_date) for r in rows]
+
+        self._search_runner.start(find, on_success=self._found, on_failure=self._search_failed)
+
+    def _found(self, result: Any) -> None:
+        rows: list[ResultRow] = result
+        query = self._query.strip()
         self.error_label.clear()
-        if self._vault is None:
-            return
-        query = self.search_edit.text()
-        try:
-            if query.strip():
-                rows = [
-                    (hit.record_id, hit.type, hit.display, hit.sort_date)
-                    for hit in self._vault.records.search(query, limit=SEARCH_LIMIT)
-                ]
-            else:
-                rows = [
-                    (row.record_id, row.type, row.display, row.sort_date)
-                    for row in self._vault.records.list(order_by="modified", limit=RECENT_LIMIT)
-                ]
-        except MonitorError as exc:
-            self.error_label.show_message(describe(exc))
-            return
+        self.results_list.clear()
         for record_id, type_name, display, sort_date in rows:
             self.results_list.addItem(result_item(record_id, type_name, display, sort_date))
-        if not query.strip():
+        if not query:
             self.results_label.setText(_("Recently changed") if rows else _("No records yet."))
         elif not rows:
             self.results_label.setText(_("Nothing found."))
@@ -180,6 +175,29 @@ class OverviewPage(QWidget):
             )
         else:
             self.results_label.setText(_("{n} found").format(n=len(rows)))
+        self.results_ready.emit()
+
+    def _search_failed(self, error: MonitorError) -> None:
+        self.results_list.clear()
+        self.results_label.clear()
+        self.error_label.show_message(describe(error))
+        self.results_ready.emit()
+
+    def _counted(self, result: Any) -> None:
+        counts: dict[str, int] = result
+        for type_name, label in self.count_labels.items():
+            label.setText(str(counts.get(type_name, "–")))
+        self.counts_ready.emit()
+
+    def _count_failed(self, error: MonitorError) -> None:
+        self.error_label.show_message(describe(error))
+        self.counts_ready.emit()
+
+    @Slot(QListWidgetItem)
+    def _activated(self, item: QListWidgetItem) -> None:
+        record_id = item.data(RECORD_ID_ROLE)
+        if isinstance(record_id, str):
+            self.record_activated.emit(record_id)
 
 
 def result_item(

@@ -33,6 +33,18 @@ QLineEdit:focus, QListWidget:focus { border-color: #4a6f96; }
 QLineEdit:disabled { background: #eef1f4; color: #7b8794; }
 QListWidget::item { padding: 4px 2px; }
 QListWidget::item:selected { background: #dce6f0; color: #102a43; }
+QListWidget[role="nav"] { background: transparent; border: none; padding: 0; }
+QListWidget[role="nav"]::item { padding: 7px 10px; border-radius: 4px; color: #243b53; }
+QListWidget[role="nav"]::item:selected { background: #dce6f0; color: #102a43; font-weight: 600; }
+QTableView {
+    background: #ffffff; alternate-background-color: #f5f7fa; border: 1px solid #bcc8d4;
+    border-radius: 4px; selection-background-color: #dce6f0; selection-color: #102a43;
+}
+QTableView:focus { border-color: #4a6f96; }
+QHeaderView::section {
+    background: #eef2f6; color: #243b53; border: none; border-bottom: 1px solid #d5dde6;
+    border-right: 1px solid #d5dde6; padding: 5px 6px;
+}
 QPushButton {
     background: #ffffff; border: 1px solid #aab7c4; border-radius: 4px; padding: 6px 16px;
     color: #1f2933;

@@ -1,8 +1,10 @@
-"""The main window: one screen at a time (create, recovery code, unlock, overview) and Lock.
+"""The main window: one screen at a time (create, recovery code, unlock, the main view) and Lock.
 
 The window holds the one ``UnlockedVault`` reference of the app. Locking (the Lock button,
-Ctrl+L, or closing the window) first blanks every widget that showed vault content, then
-locks the vault, then shows the unlock screen.
+Ctrl+L, or closing the window) first blanks every widget and model that showed vault content
+and abandons every background read, then shows the unlock screen and locks the vault in the
+background: closing the database wipes SQLCipher's page cache, which takes a third of a second
+once the lists have read a large vault, and the blank screen must not wait for it.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ from monitor_app.errors import MonitorError
 from monitor_app.i18n import _
 from monitor_app.jobs import CancelToken, Progress
 from monitor_app.vault import database, keyslots, lifecycle
-from monitor_app.vault.device_secret import DeviceSecretStore, OsKeyringStore
+from monitor_app.vault.device_secret import DeviceSecretStore, default_store
 from monitor_app.vault.session import UnlockedVault
 from ui.create_page import CreatePage, CreateRequest
-from ui.overview_page import OverviewPage
+from ui.main_view import MainView
 from ui.recovery_page import RecoveryCodePage
 from ui.unlock_page import UnlockPage
 from ui.widgets import PlainTextLabel
@@ -62,11 +64,12 @@ class VaultWindow(QMainWindow):
         super().__init__(parent)
         self.vault_path = vault_path
         self._vault: UnlockedVault | None = None
-        self._device_store = device_store or OsKeyringStore()
+        self._device_store = device_store or default_store()
         self._runner = JobRunner(self)
+        self._closer = JobRunner(self)  # locks (closes) vaults off the GUI thread
         title = APP_TITLE + (" — DEMO" if demo_banner else "")
         self.setWindowTitle(title)
-        self.resize(900, 640)
+        self.resize(1100, 720)
 
         self.banner = PlainTextLabel(demo_banner, role="banner")
         self.banner.setWordWrap(True)
@@ -76,9 +79,9 @@ class VaultWindow(QMainWindow):
         self.recovery_page = RecoveryCodePage()
         self.unlock_page = UnlockPage(vault_path)
         self.unlock_page.set_hint(unlock_hint)
-        self.overview_page = OverviewPage()
+        self.main_view = MainView()
         self.stack = QStackedWidget()
-        for page in (self.create_page, self.recovery_page, self.unlock_page, self.overview_page):
+        for page in (self.create_page, self.recovery_page, self.unlock_page, self.main_view):
             page.setProperty("role", "page")
             page_layout = page.layout()
             if page_layout is not None:
@@ -101,7 +104,7 @@ class VaultWindow(QMainWindow):
         self.create_page.create_requested.connect(self._create)
         self.recovery_page.continued.connect(self._show_overview)
         self.unlock_page.unlock_requested.connect(self._unlock)
-        self.overview_page.lock_requested.connect(self.lock_now)
+        self.main_view.lock_requested.connect(self.lock_now)
 
         if vault is not None:
             self._vault = vault
@@ -125,7 +128,7 @@ class VaultWindow(QMainWindow):
         focus = {
             self.create_page: self.create_page.name_edit,
             self.unlock_page: self.unlock_page.passphrase_edit,
-            self.overview_page: self.overview_page.search_edit,
+            self.main_view: self.main_view.search_edit,
         }.get(page)
         if focus is not None:
             focus.setFocus()
@@ -191,36 +194,58 @@ class VaultWindow(QMainWindow):
         self.unlock_page.set_busy(False)
         self.unlock_page.show_error(error)
 
-    # -- overview and lock -----------------------------------------------------------------
+    # -- main view and lock ----------------------------------------------------------------
     @Slot()
     def _show_overview(self) -> None:
         if self._vault is None or self._vault.is_locked:
             self.lock_now()
             return
-        self.overview_page.show_vault(self._vault)
-        self._show(self.overview_page)
+        self.main_view.show_vault(self._vault)
+        self._show(self.main_view)
 
     @Slot()
     def lock_now(self) -> None:
-        """Blank every screen, lock the vault, and show the unlock screen. Never asks."""
+        """Blank every screen, show the unlock screen, and lock the vault. Never asks.
+
+        The window forgets the vault at once; the vault itself is locked in the background,
+        and ``vault_locked`` is emitted when its database is closed and its key wiped."""
         # A create or unlock still running is cancelled: its vault is locked when it arrives.
         self._runner.cancel()
         self.create_page.set_busy(False)
         self.unlock_page.set_busy(False)
-        self.overview_page.clear()
+        # Every page, model and box that showed the vault; background reads are abandoned
+        # mid-statement, so locking below does not wait for them.
+        self.main_view.clear()
         self.recovery_page.clear()
         self.unlock_page.clear()
         vault, self._vault = self._vault, None
-        if vault is not None:
-            vault.lock()
         self._show(self.unlock_page if is_vault_dir(self.vault_path) else self.create_page)
         if vault is not None:
+            self._close(vault)
+
+    def _close(self, vault: UnlockedVault) -> None:
+        if self._closer.busy:
+            # Locked again while the previous vault is still closing (an unlock takes a
+            # second, so hardly ever): this one closes here.
+            vault.lock()
             self.vault_locked.emit()
+            return
+
+        def close(cancel: CancelToken, progress: Progress) -> None:
+            vault.lock()
+
+        self._closer.start(close, on_success=self._closed, on_failure=self._closed)
+
+    def _closed(self, _result: object) -> None:
+        self.vault_locked.emit()
 
     def shutdown(self) -> None:
-        """Stop any running job (waiting for it) and lock. Safe to call more than once."""
+        """Stop any running job (waiting for it) and lock, waiting until the vault is closed.
+        Safe to call more than once."""
         self._runner.shutdown()
         self.lock_now()
+        self._closer.shutdown()  # the vault is locked when this returns
+        self.main_view.shutdown()  # waits for the abandoned reads' threads to end
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()

@@ -1,4 +1,4 @@
-"""Small widgets shared by the screens.
+"""Small widgets and text helpers shared by the screens.
 
 Anything that may show text from a record or a vault goes through ``PlainTextLabel``: Qt would
 otherwise guess "rich text" from the content and render markup (and fetch nothing, but still
@@ -6,6 +6,8 @@ lay out links and images) from untrusted input.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
@@ -24,6 +26,31 @@ def isolate(text: str) -> str:
 def one_line(text: str) -> str:
     """Line breaks and tabs folded to spaces, for list rows and titles."""
     return " ".join(text.split())
+
+
+def date_text(sort_date: str | None) -> str:
+    """A record's date as stored: a day, a month or a year; a visit's start with its time as
+    recorded (the wall clock at the place)."""
+    if not sort_date:
+        return ""
+    return sort_date[:16].replace("T", " ")
+
+
+def modified_text(stamp: str | None) -> str:
+    """A modification time in this computer's time zone, to the minute."""
+    if not stamp:
+        return ""
+    try:
+        return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return stamp[:16].replace("T", " ")
+
+
+def wipe(edit: QLineEdit) -> None:
+    """Empty a line edit for good. ``QLineEdit.clear()`` can be undone (Ctrl+Z would bring a
+    search back after locking); ``setText`` also drops the undo history."""
+    edit.setText("")
+    edit.setModified(False)
 
 
 class PlainTextLabel(QLabel):
