@@ -11,16 +11,13 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import (
-    QAbstractItemModel,
-    QAbstractListModel,
     QLocale,
-    QModelIndex,
     QObject,
     QPoint,
     Qt,
     Signal,
 )
-from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
 from monitor_app.errors import Cancelled
@@ -28,6 +25,7 @@ from monitor_app.jobs import CancelToken
 from monitor_app.vault import lifecycle
 from monitor_app.vault.session import UnlockedVault
 from tests.conftest import PASSPHRASE
+from tests.ui_tools import widget_texts
 from ui.main_view import MainView
 from ui.record_list_page import RecordListPage
 from ui.record_table_model import (
@@ -48,7 +46,6 @@ MANY = 3_000  # enough for several pages; 100 000 is for bench/bench_ui_lists.py
 CANARY = "zqxcanary"
 SECRET = "zqxsecretname"  # a sensitive field: never shown, even while unlocked
 WORDS = ("Избиение", "détenu", "审讯", "lawyer", "кыйноо", "Arrest", "ángel", "Zeta")
-ROLES = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, RECORD_ID_ROLE)
 
 
 def incidents(count: int, *, word: str = "") -> list[dict[str, Any]]:
@@ -391,42 +388,43 @@ def test_global_search_result_opens_the_record(
     assert view.detail_page.title_label.text() == f"Visit {CANARY}"
 
 
-def test_handoff_and_contacts_are_placeholders(
+def test_navigation_reaches_handoff_contacts_and_the_audit_log(
     qtbot: QtBot, vault: UnlockedVault, vault_dir: Path
 ) -> None:
     window = open_window(qtbot, vault, vault_dir)
     view = window.main_view
-    for key, page in (("handoff", view.handoff_page), ("contacts", view.contacts_page)):
+    pages = (
+        ("handoff", view.handoff_page),
+        ("contacts", view.contacts_page),
+        ("audit", view.audit_page),
+    )
+    for key, page in pages:
         view.nav.setCurrentRow(view.nav_row(key))
         assert view.stack.currentWidget() is page
-        assert "coming" in page.note.text()
+
+
+def test_new_and_edit_open_the_editor_and_saving_refreshes_the_list(
+    qtbot: QtBot, vault: UnlockedVault, vault_dir: Path
+) -> None:
+    window = open_window(qtbot, vault, vault_dir)
+    view = window.main_view
+    view.show_section("place")
+    page = view.list_pages["place"]
+    with qtbot.waitSignal(view.editor_page.loaded, timeout=10_000):
+        page.new_button.click()
+    assert view.stack.currentWidget() is view.editor_page
+    view.editor_page.cancel()  # nothing typed: closes without asking
+    assert view.stack.currentWidget() is page
+    place = vault.records.add("place", {"name": "ИВС №5", "place_type": "police_station"})
+    with qtbot.waitSignal(view.detail_page.loaded, timeout=10_000):
+        view.open_record(place.record_id)
+    assert view.detail_page.edit_button.isEnabled()
+    with qtbot.waitSignal(view.editor_page.loaded, timeout=10_000):
+        view.detail_page.edit_button.click()
+    assert view.stack.currentWidget() is view.editor_page
 
 
 # -- locking --------------------------------------------------------------------------------
-def widget_texts(root: QWidget) -> Iterator[str]:
-    """Every text a widget under ``root`` holds, and everything its item models hold."""
-    yield root.windowTitle()
-    for widget in [root, *root.findChildren(QWidget)]:
-        if isinstance(widget, QLabel | QLineEdit | QAbstractButton):
-            yield widget.text()
-        if isinstance(widget, QLineEdit):
-            yield widget.placeholderText()
-        yield widget.toolTip()
-        yield widget.windowTitle()
-    for model in root.findChildren(QAbstractItemModel):
-        yield from model_texts(model)
-
-
-def model_texts(model: QAbstractItemModel) -> Iterator[str]:
-    root = QModelIndex()
-    # A list model (QListWidget's) hides columnCount: it has one column.
-    columns = 1 if isinstance(model, QAbstractListModel) else model.columnCount(root)
-    for row in range(model.rowCount(root)):
-        for column in range(max(columns, 1)):
-            for role in ROLES:
-                yield str(model.index(row, column).data(role))
-    for section in range(columns):
-        yield str(model.headerData(section, Qt.Orientation.Horizontal))
 
 
 def test_lock_clears_every_view_and_model(

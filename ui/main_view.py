@@ -2,8 +2,9 @@
 the left and one page at a time on the right.
 
 Pages: the overview (counts and the global search's results), one table per record type, a
-read-only record page, and placeholders for Handoff and Contacts (built separately). Each page
-has ``clear()``; ``MainView.clear()`` calls every one of them when the vault is locked.
+read-only record page, the record editor, Handoff (bundles, receipts, purge), Contacts and the
+audit log. Each page has ``clear()``; ``MainView.clear()`` calls every one of them when the
+vault is locked, the editor last: it keeps unsaved work as an encrypted draft first.
 """
 
 from __future__ import annotations
@@ -22,21 +23,29 @@ from PySide6.QtWidgets import (
 
 from monitor_app.i18n import _
 from monitor_app.vault.session import UnlockedVault
+from ui.audit_page import AuditPage
+from ui.contacts_page import ContactsPage
+from ui.editor import RecordEditorPage
+from ui.handoff_page import HandoffPage
 from ui.overview_page import RECORD_TYPES, OverviewPage, count_caption
-from ui.placeholder_page import PlaceholderPage
 from ui.record_detail_page import RecordDetailPage
 from ui.record_list_page import RecordListPage
 from ui.widgets import PlainTextLabel, one_line, wipe
 
 SEARCH_DELAY_MS = 250
 SECTION_ROLE = Qt.ItemDataRole.UserRole
-SECTIONS = ("overview", *RECORD_TYPES, "handoff", "contacts")
+SECTIONS = ("overview", *RECORD_TYPES, "handoff", "contacts", "audit")
 
 
 def section_label(key: str) -> str:
     if key in RECORD_TYPES:
         return count_caption(key)
-    labels = {"overview": _("Overview"), "handoff": _("Handoff"), "contacts": _("Contacts")}
+    labels = {
+        "overview": _("Overview"),
+        "handoff": _("Handoff"),
+        "contacts": _("Contacts"),
+        "audit": _("Audit log"),
+    }
     return labels.get(key, key)
 
 
@@ -69,28 +78,19 @@ class MainView(QWidget):
         self.overview_page = OverviewPage()
         self.list_pages = {type_name: RecordListPage(type_name) for type_name in RECORD_TYPES}
         self.detail_page = RecordDetailPage()
-        self.handoff_page = PlaceholderPage(
-            _("Handoff"),
-            _(
-                "Bundles out and in, quarantine and receipts are coming to this window. "
-                "Until then, use monitorctl export, import and receipt."
-            ),
-        )
-        self.contacts_page = PlaceholderPage(
-            _("Contacts"),
-            _(
-                "Contact cards and fingerprint checks are coming to this window. "
-                "Until then, use monitorctl contact."
-            ),
-        )
+        self.editor_page = RecordEditorPage()
+        self.handoff_page = HandoffPage()
+        self.contacts_page = ContactsPage()
+        self.audit_page = AuditPage()
         self.pages: dict[str, QWidget] = {
             "overview": self.overview_page,
             **self.list_pages,
             "handoff": self.handoff_page,
             "contacts": self.contacts_page,
+            "audit": self.audit_page,
         }
         self.stack = QStackedWidget()
-        for page in (*self.pages.values(), self.detail_page):
+        for page in (*self.pages.values(), self.detail_page, self.editor_page):
             self.stack.addWidget(page)
 
         self.nav = QListWidget()
@@ -111,7 +111,16 @@ class MainView(QWidget):
         self.overview_page.record_activated.connect(self.open_record)
         for page in self.list_pages.values():
             page.record_activated.connect(self.open_record)
+            page.new_requested.connect(self.new_record)
         self.detail_page.back_requested.connect(self.go_back)
+        self.detail_page.edit_requested.connect(self.edit_record)
+        self.editor_page.saved.connect(self._records_changed)
+        self.editor_page.deleted.connect(self._records_changed)
+        self.editor_page.closed.connect(self.go_back)
+        self.handoff_page.records_changed.connect(self._records_changed)
+        self.handoff_page.contacts_requested.connect(lambda: self.show_section("contacts"))
+        self.contacts_page.contacts_changed.connect(self.handoff_page.refresh)
+        self.contacts_page.contacts_changed.connect(self.audit_page.refresh)
 
         titles = QVBoxLayout()
         titles.setSpacing(0)
@@ -140,6 +149,8 @@ class MainView(QWidget):
         self.organisation_label.setText(one_line(author.organisation or ""))
         for page in self.list_pages.values():
             page.set_vault(vault)
+        for other in (self.handoff_page, self.contacts_page, self.audit_page):
+            other.set_vault(vault)
         self.overview_page.show_vault(vault)
         self.show_section("overview")
 
@@ -157,6 +168,9 @@ class MainView(QWidget):
         self.detail_page.clear()
         self.handoff_page.clear()
         self.contacts_page.clear()
+        self.audit_page.clear()
+        # Last: it writes unsaved work to an encrypted draft, once the reads above are gone.
+        self.editor_page.clear()
         self.show_section("overview")
 
     def shutdown(self) -> None:
@@ -166,6 +180,9 @@ class MainView(QWidget):
         for page in self.list_pages.values():
             page.shutdown()
         self.detail_page.shutdown()
+        for other in (self.handoff_page, self.contacts_page, self.audit_page):
+            other.shutdown()
+        self.editor_page.shutdown()
 
     # -- navigation ------------------------------------------------------------------------
     @property
@@ -196,11 +213,14 @@ class MainView(QWidget):
 
     def _enter(self, key: str) -> None:
         self.detail_page.clear()
+        self.editor_page.clear()  # unsaved work stays as an encrypted draft
         self._return_to = None
         page = self.pages[key]
         self.stack.setCurrentWidget(page)
         if isinstance(page, RecordListPage) and self._vault is not None:
             page.ensure_loaded()
+        elif page is self.handoff_page or page is self.audit_page:
+            page.refresh()
 
     @Slot(str)
     def open_record(self, record_id: str) -> None:
@@ -212,6 +232,39 @@ class MainView(QWidget):
         self.detail_page.show_record(self._vault, record_id)
         self.stack.setCurrentWidget(self.detail_page)
         self.detail_page.back_button.setFocus()
+
+    @Slot(str)
+    def new_record(self, type_name: str) -> None:
+        if self._vault is None:
+            return
+        self._remember_return()
+        self.editor_page.new_record(self._vault, type_name)
+        self.stack.setCurrentWidget(self.editor_page)
+
+    @Slot(str)
+    def edit_record(self, record_id: str) -> None:
+        if self._vault is None:
+            return
+        if self.stack.currentWidget() is self.detail_page:
+            self.detail_page.clear()
+        else:
+            self._remember_return()
+        self.editor_page.open_record(self._vault, record_id)
+        self.stack.setCurrentWidget(self.editor_page)
+
+    def _remember_return(self) -> None:
+        current = self.stack.currentWidget()
+        if current is not self.detail_page and current is not self.editor_page:
+            self._return_to = current
+
+    @Slot()
+    def _records_changed(self, *_args: object) -> None:
+        """A save, delete, import or purge: lists and counts show it, the log records it."""
+        for page in self.list_pages.values():
+            page.refresh()
+        if self._vault is not None:
+            self.overview_page.show_vault(self._vault)
+        self.audit_page.refresh()
 
     @Slot()
     def go_back(self) -> None:

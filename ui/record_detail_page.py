@@ -227,6 +227,7 @@ def load_record(vault: UnlockedVault, record_id: str) -> Loaded:
 
 class RecordDetailPage(QWidget):
     back_requested = Signal()
+    edit_requested = Signal(str)  # the record id
     loaded = Signal()  # the record (or an error saying why it cannot be shown) is on screen
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -260,8 +261,13 @@ class RecordDetailPage(QWidget):
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(self.fields_widget)
 
+        self.edit_button = QPushButton(_("Edit…"))
+        self.edit_button.setEnabled(False)
+        self.edit_button.clicked.connect(self._edit)
+
         top = QHBoxLayout()
         top.addWidget(self.kind_label, 1)
+        top.addWidget(self.edit_button)
         top.addWidget(self.back_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -286,6 +292,7 @@ class RecordDetailPage(QWidget):
         """Blank every label and drop the rows; a read still running is abandoned."""
         self._runner.cancel()
         self.record_id = None
+        self.edit_button.setEnabled(False)
         for label in (self.kind_label, self.title_label, self.meta_label):
             label.clear()
         self.error_label.clear()
@@ -329,7 +336,13 @@ class RecordDetailPage(QWidget):
                 if spec.sensitive or value is None or value in ("", []):
                     continue
                 self._add_row(field_label(spec.name), formatter.value(spec, value))
+        self.edit_button.setEnabled(not view.deleted_at)
         self.loaded.emit()
+
+    @Slot()
+    def _edit(self) -> None:
+        if self.record_id is not None:
+            self.edit_requested.emit(self.record_id)
 
     def _add_row(self, name: str, text: str) -> None:
         label = PlainTextLabel(name, role="muted")

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
+    QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -28,6 +29,16 @@ from ui.widgets import ErrorLabel, PlainTextLabel, wipe
 FILTER_DELAY_MS = 300
 
 
+def new_label(type_name: str) -> str:
+    labels = {
+        "place": _("New place…"),
+        "visit": _("New visit…"),
+        "incident": _("New incident…"),
+        "person": _("New person…"),
+    }
+    return labels.get(type_name, _("New…"))
+
+
 def filter_placeholder(type_name: str) -> str:
     texts = {
         "place": _("Filter places of detention: words in any language"),
@@ -40,6 +51,7 @@ def filter_placeholder(type_name: str) -> str:
 
 class RecordListPage(QWidget):
     record_activated = Signal(str)
+    new_requested = Signal(str)  # the record type
 
     def __init__(self, type_name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,10 +92,14 @@ class RecordListPage(QWidget):
         self.refresh_shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.refresh_shortcut.activated.connect(self.refresh)
 
+        self.new_button = QPushButton(new_label(type_name))
+        self.new_button.clicked.connect(lambda: self.new_requested.emit(self.type_name))
+
         top = QHBoxLayout()
         top.addWidget(self.heading)
         top.addStretch(1)
         top.addWidget(self.status_label, 0, Qt.AlignmentFlag.AlignBottom)
+        top.addWidget(self.new_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.filter_edit)

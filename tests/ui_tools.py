@@ -1,0 +1,53 @@
+"""Looking into widgets from tests: every text the screens hold, to prove that locking or
+clearing leaves no record content behind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from PySide6.QtCore import QAbstractItemModel, QAbstractListModel, QModelIndex, Qt
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QWidget,
+)
+
+ROLES = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.UserRole)
+
+
+def widget_texts(root: QWidget) -> Iterator[str]:
+    """Every text a widget under ``root`` holds (titles, tooltips, labels, boxes, combo items
+    and their data), and everything its item models hold."""
+    for widget in [root, *root.findChildren(QWidget)]:
+        yield widget.windowTitle()
+        yield widget.toolTip()
+        if isinstance(widget, QLabel | QLineEdit | QAbstractButton):
+            yield widget.text()
+        if isinstance(widget, QLineEdit):
+            yield widget.placeholderText()
+        if isinstance(widget, QPlainTextEdit):
+            yield widget.toPlainText()
+        if isinstance(widget, QComboBox):
+            yield from (widget.itemText(i) for i in range(widget.count()))
+            yield from (str(widget.itemData(i)) for i in range(widget.count()))
+    for model in root.findChildren(QAbstractItemModel):
+        yield from model_texts(model)
+
+
+def model_texts(model: QAbstractItemModel, parent: QModelIndex | None = None) -> Iterator[str]:
+    """Every cell (in every role of ROLES, children included) and header of ``model``."""
+    parent = parent or QModelIndex()
+    # A list model (QListWidget's, QComboBox's) hides columnCount: it has one column.
+    columns = 1 if isinstance(model, QAbstractListModel) else model.columnCount(parent)
+    for row in range(model.rowCount(parent)):
+        for column in range(max(columns, 1)):
+            index = model.index(row, column, parent)
+            for role in ROLES:
+                yield str(index.data(role))
+            yield from model_texts(model, index)
+    if not parent.isValid():
+        for section in range(columns):
+            yield str(model.headerData(section, Qt.Orientation.Horizontal))
