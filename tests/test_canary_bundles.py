@@ -160,3 +160,4 @@ def test_the_bundle_scan_can_fail(
         age.decrypt([identity], source, out)
     labels = {f.label for f in Scanner(canaries).scan([plain])}
     assert {"title/han", "real name/latin", "photo/cyrillic", "file name/latin"} <= labels
+    assert {"caption/latin", "caption/cyrillic", "caption/han"} <= labels

@@ -132,6 +132,9 @@ def test_end_to_end_export_receipt_purge(
         assert (held.fields, held.sensitive) == (original.fields, original.sensitive)
         assert len(hub.records.history(record_id)) == histories[record_id]
     assert _sha256_of_attachment(hub, ids["attachment"]) == photo_sha
+    held_photo = hub.attachments.info(ids["attachment"])
+    assert held_photo.caption == " ".join(canaries.of("caption"))
+    assert held_photo.original_name == " ".join(canaries.of("file name")) + ".png"
     # The field vault keeps stubs only.
     stubs = {s.record_id: s for s in purge.stubs(field)}
     assert set(stubs) == set(result.purged)

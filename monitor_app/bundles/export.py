@@ -229,6 +229,7 @@ def _plan(
                     "size": a.size,
                     "original_name": a.original_name,
                     "media_type": a.media_type,
+                    "caption": a.caption,
                     "added_at": a.added_at,
                 }
                 for a in chosen.attachments

@@ -231,7 +231,7 @@ def _merge(
             conn.execute(
                 "INSERT INTO attachments (id, record_id, blob_name, blob_key, size, sha256,"
                 " original_name, media_type, caption, added_at, added_by)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     entry.attachment_id,
                     entry.record_id,
@@ -241,6 +241,7 @@ def _merge(
                     blob.digest.hexdigest(),
                     entry.original_name,
                     entry.media_type,
+                    entry.caption,
                     entry.added_at,
                     summary.author_fingerprint,
                 ),

@@ -43,7 +43,7 @@ _MANIFEST_KEYS = frozenset(
 )
 _RECORD_ENTRY_KEYS = frozenset({"id", "revision", "size", "sha256"})
 _ATTACHMENT_ENTRY_KEYS = frozenset(
-    {"id", "record_id", "sha256", "size", "original_name", "media_type", "added_at"}
+    {"id", "record_id", "sha256", "size", "original_name", "media_type", "caption", "added_at"}
 )
 
 
@@ -67,6 +67,7 @@ class AttachmentEntry:
     original_name: str
     media_type: str
     added_at: str
+    caption: str | None = None  # what the photo shows, as the monitor described it
 
 
 @dataclass(frozen=True)
@@ -279,6 +280,9 @@ def _attachment_entries(value: Any) -> tuple[AttachmentEntry, ...]:
             if not isinstance(media_type, str) or len(media_type) > NAME_MAX:
                 raise bad("manifest_attachments")
             _text(media_type, "media_type", multiline=False)
+            caption = obj["caption"]
+            if caption is not None:
+                caption = _text(caption, "caption", multiline=True)
         except ValidationError:
             raise bad("manifest_attachments") from None
         entries.append(
@@ -290,6 +294,7 @@ def _attachment_entries(value: Any) -> tuple[AttachmentEntry, ...]:
                 original_name=name,
                 media_type=media_type,
                 added_at=timestamp(obj["added_at"], "manifest_attachments"),
+                caption=caption,
             )
         )
     if len({e.attachment_id for e in entries}) != len(entries):

@@ -79,7 +79,7 @@ def select(
         AttachmentEntry(*row)
         for row in conn.execute(
             "SELECT a.id, a.record_id, a.sha256, a.size, a.original_name, a.media_type,"
-            " a.added_at FROM attachments a JOIN records r ON r.id = a.record_id"
+            " a.added_at, a.caption FROM attachments a JOIN records r ON r.id = a.record_id"
             f" WHERE a.deleted_at IS NULL AND r.deleted_at IS NULL{where} ORDER BY a.id",
             params,
         )
