@@ -315,6 +315,29 @@ def bench_insert(
 
 
 # -- 3. search and list ---------------------------------------------------------------------
+# Above this many matches search() returns the newest records first instead of ranking every
+# match (cores before it ranked every match: None).
+RANK_MAX_MATCHES: int | None = getattr(search, "RANK_MAX_MATCHES", None)
+
+
+def search_order(matches: int) -> str:
+    return "newest" if RANK_MAX_MATCHES is not None and matches > RANK_MAX_MATCHES else "ranked"
+
+
+@contextlib.contextmanager
+def ranking_every_match() -> Iterator[None]:
+    """search() ranking all matches by bm25 whatever their number, as cores before
+    RANK_MAX_MATCHES did: the cost that the newest-first order avoids."""
+    if RANK_MAX_MATCHES is None:
+        yield
+        return
+    search.RANK_MAX_MATCHES = sys.maxsize
+    try:
+        yield
+    finally:
+        search.RANK_MAX_MATCHES = RANK_MAX_MATCHES
+
+
 def bench_search(
     report: Report, n: int, runs: int, enc: UnlockedVault, plain: UnlockedVault
 ) -> None:
@@ -326,7 +349,11 @@ def bench_search(
         hits = stores["sqlcipher"].search(query)
         report.line(f"  check {name} ({query!r}): {len(hits)} hits " + ("ok" if hits else "NONE"))
     medians: dict[str, dict[str, float]] = {"sqlcipher": {}, "sqlite": {}}
-    report.line(f"  {'query':26} {'lang':4} {'matches':>8} {'sqlcipher':>10} {'sqlite':>10} ratio")
+    orders: dict[str, str] = {}
+    report.line(
+        f"  {'query':26} {'lang':4} {'matches':>8} {'order':6} {'sqlcipher':>10} {'sqlite':>10}"
+        " ratio"
+    )
     for lang, queries in QUERIES.items():
         for query in queries:
             expression = search.build_query(query)
@@ -339,9 +366,11 @@ def bench_search(
                 med, _first, hits = median_time(lambda s=store, q=query: s.search(q), runs)
                 medians[label][query] = med
                 row[label] = med
+            orders[query] = search_order(matches)
             report.line(
-                f"  {pad(query, 26)} {lang:4} {matches:8d} {ms(row['sqlcipher']):>10}"
-                f" {ms(row['sqlite']):>10} {row['sqlcipher'] / row['sqlite']:.2f}"
+                f"  {pad(query, 26)} {lang:4} {matches:8d} {orders[query]:6}"
+                f" {ms(row['sqlcipher']):>10} {ms(row['sqlite']):>10}"
+                f" {row['sqlcipher'] / row['sqlite']:.2f}"
             )
     search_enc = statistics.median(medians["sqlcipher"].values())
     search_plain = statistics.median(medians["sqlite"].values())
@@ -349,6 +378,10 @@ def bench_search(
         lang: statistics.median(medians["sqlcipher"][q] for q in queries)
         for lang, queries in QUERIES.items()
     }
+    report.line(
+        f"  order: 'ranked' = best match first (bm25), at most {RANK_MAX_MATCHES} matches;"
+        " 'newest' = newest first, for more matches (search.RANK_MAX_MATCHES)"
+    )
     report.line(
         "  median by language (sqlcipher): "
         + ", ".join(f"{lang} {ms(t)}" for lang, t in by_lang.items())
@@ -379,6 +412,7 @@ def bench_search(
         "per_query_ms": {
             label: {q: t * 1000 for q, t in m.items()} for label, m in medians.items()
         },
+        "order": orders,
         "list_first_page_ms": {k: v[0] * 1000 for k, v in lists.items()},
     }
 
@@ -495,10 +529,10 @@ def profile(report: Report, label: str, fn: Callable[[], Any]) -> None:
             report.line("     " + text.rstrip())
 
 
-# The search query proposed for monitor_app/records/search.py (no date/place filter): FTS5
-# ranks inside the virtual table (ORDER BY rank LIMIT), so snippet() runs and records are
-# looked up for the returned page only, instead of for every match before the sort.
-PROPOSED_SEARCH = (
+# The query search() used before RANK_MAX_MATCHES (no date/place filter): FTS5 ranks every
+# match inside the virtual table (ORDER BY rank LIMIT), then records are joined for the page.
+# search() with ranking_every_match() must return the same page.
+FORMER_SEARCH = (
     "SELECT r.id, r.type, r.display, r.sort_date, top.snip, top.rank FROM"
     " (SELECT record_id, snippet(search_index, 2, ?1, ?2, '…', 12) AS snip, rank"
     "  FROM search_index WHERE search_index MATCH ?3 ORDER BY rank LIMIT ?4 OFFSET ?5) AS top"
@@ -509,14 +543,18 @@ PROPOSED_SEARCH = (
 SNIPPET_MARKS = (getattr(search, "_MARK_OPEN", "["), getattr(search, "_MARK_CLOSE", "]"))
 
 
-def proposed_search(vault: UnlockedVault, query: str) -> list[search.SearchHit]:
+def former_search(vault: UnlockedVault, query: str) -> list[search.SearchHit]:
     expression = search.build_query(query)
     with vault.reading() as conn:
-        rows = conn.execute(PROPOSED_SEARCH, (*SNIPPET_MARKS, expression, 50, 0)).fetchall()
+        rows = conn.execute(FORMER_SEARCH, (*SNIPPET_MARKS, expression, 50, 0)).fetchall()
     return [
         search.SearchHit(r[0], r[1], r[2], r[3], search.display_text(r[4]), float(r[5]))
         for r in rows
     ]
+
+
+def hit_keys(hits: list[search.SearchHit]) -> list[tuple[str, str, float]]:
+    return [(h.record_id, h.snippet, round(h.rank, 9)) for h in hits]
 
 
 def bench_profile(report: Report, runs: int, enc: UnlockedVault, plain: UnlockedVault) -> None:
@@ -544,33 +582,64 @@ def bench_profile(report: Report, runs: int, enc: UnlockedVault, plain: Unlocked
         )
     profile(report, "search 'задерж' (sqlcipher)", lambda: store.search("задерж"))
     with enc.reading() as conn:
-        for sql in (
-            "DELETE FROM search_index WHERE record_id = ?",
-            "SELECT r.id FROM search_index JOIN records r ON r.id = search_index.record_id"
-            " WHERE search_index MATCH ? AND r.deleted_at IS NULL ORDER BY bm25(search_index)"
-            " LIMIT 50",
-        ):
-            plan = conn.execute("EXPLAIN QUERY PLAN " + sql, ("x",)).fetchall()
+        plans = (
+            ("DELETE FROM search_index WHERE record_id = ?", ("x",)),
+            (  # search(), more than RANK_MAX_MATCHES matches: records in list order
+                "SELECT r.search_rowid, r.id FROM records AS r WHERE r.deleted_at IS NULL"
+                " ORDER BY r.sort_date DESC, r.id DESC",
+                (),
+            ),
+            (  # search(), snippets and scores of the page's rows only
+                "SELECT rowid, snippet(search_index, 2, '[', ']', '…', 12), bm25(search_index)"
+                " FROM search_index WHERE search_index MATCH ? AND rowid BETWEEN 1 AND 9"
+                " AND +rowid IN (SELECT value FROM json_each('[1, 9]'))",
+                ("x",),
+            ),
+        )
+        for sql, params in plans:
+            plan = conn.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()
             report.line(f"  query plan: {sql[:72]}…")
             for step in plan:
                 report.line(f"     {step[-1]}")
+    # What the newest-first order saves: search() ranking every match (the former cost, per
+    # match), and that it then returns what the former query returned.
     queries = [q for qs in QUERIES.values() for q in qs]
-    for label, vault in vaults.items():
-        current = RecordStore(vault)
-        same = all(
-            [(h.record_id, h.snippet) for h in current.search(q)]
-            == [(h.record_id, h.snippet) for h in proposed_search(vault, q)]
+    with enc.reading() as conn:
+        counts = {
+            q: conn.execute(
+                "SELECT count(*) FROM search_index WHERE search_index MATCH ?",
+                (search.build_query(q),),
+            ).fetchone()[0]
             for q in queries
-        )
-        now = statistics.median(
-            median_time(lambda q=q, s=current: s.search(q), runs)[0] for q in queries
-        )
-        then = statistics.median(
-            median_time(lambda q=q, v=vault: proposed_search(v, q), runs)[0] for q in queries
-        )
+        }
+    for label, vault in vaults.items():
+        engine = RecordStore(vault)
+        now, every, former = {}, {}, {}
+        same = True
+        # Query by query, the three one after the other, so that load from elsewhere on the
+        # machine falls on all three alike.
+        for q in queries:
+            now[q] = median_time(lambda q=q, e=engine: e.search(q), runs)[0]
+            with ranking_every_match():
+                every[q] = median_time(lambda q=q, e=engine: e.search(q), runs)[0]
+                same = same and hit_keys(engine.search(q)) == hit_keys(former_search(vault, q))
+            former[q] = median_time(lambda q=q, v=vault: former_search(v, q), runs)[0]
+        if label == "sqlcipher":
+            report.line(
+                f"  {'query':26} {'matches':>8} {'order':6} {'search':>9} {'ranking all':>12}"
+                f" {'per match':>10} {'former':>9}  (sqlcipher)"
+            )
+            for q in queries:
+                report.line(
+                    f"  {pad(q, 26)} {counts[q]:8d} {search_order(counts[q]):6} {ms(now[q]):>9}"
+                    f" {ms(every[q]):>12} {every[q] / max(counts[q], 1) * 1e6:7.1f} µs"
+                    f" {ms(former[q]):>9}"
+                )
         report.line(
-            f"  {label}: search median, current query {ms(now)}, proposed two-step query"
-            f" {ms(then)} ({now / then:.1f}x; same hits and snippets: {same})"
+            f"  {label}: search median {ms(statistics.median(now.values()))}; ranking every"
+            f" match {ms(statistics.median(every.values()))} (same hits, snippets and scores"
+            f" as the former query: {same}); former query"
+            f" {ms(statistics.median(former.values()))}"
         )
 
 

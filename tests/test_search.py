@@ -7,8 +7,12 @@ indexed too, and this type's labels share no word or Han character with the test
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
+from monitor_app.records import search
 from monitor_app.records.search import SearchHit
 from monitor_app.vault.session import UnlockedVault
 from tests.conftest import HOSTILE_TEXTS
@@ -38,7 +42,23 @@ def place(vault: UnlockedVault, name: str, **fields: Any) -> str:
     return vault.records.add("place", data).record_id
 
 
+@pytest.fixture(params=["ranked", "newest_first", "newest_first_in_sql"])
+def both_orders(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with the order of a few matches (bm25) and with the order of a query with
+    more than RANK_MAX_MATCHES matches (newest first), the records walked in Python and in
+    SQL: what a search finds must not depend on how many records match."""
+    if request.param != "ranked":
+        monkeypatch.setattr(search, "RANK_MAX_MATCHES", 0)
+        in_sql = request.param == "newest_first_in_sql"
+        monkeypatch.setattr(search, "_walk_in_sql", lambda *_: in_sql)
+    return str(request.param)
+
+
+either_order = pytest.mark.usefixtures("both_orders")
+
+
 # -- languages -------------------------------------------------------------------------------
+@either_order
 def test_russian_inflected_prefix(vault: UnlockedVault) -> None:
     target = incident(vault, "Избиение задержанного в ИВС после допроса")
     other = incident(vault, "Отказ в передаче продуктовой посылки")
@@ -50,6 +70,7 @@ def test_russian_inflected_prefix(vault: UnlockedVault) -> None:
     assert vault.records.search("задерж посылк") == []
 
 
+@either_order
 def test_kyrgyz_letters(vault: UnlockedVault) -> None:
     target = incident(vault, "Түрмөдө кыйноо: өч алуу, үй-бүлө, ң тамгасы. Жаңылык")
     incident(vault, "Башка окуя")
@@ -61,6 +82,7 @@ def test_kyrgyz_letters(vault: UnlockedVault) -> None:
     assert vault.records.search("ылык") == []
 
 
+@either_order
 def test_french_with_and_without_accents(vault: UnlockedVault) -> None:
     accented = incident(vault, "Le détenu a été arrêté à l'aube, sans avocat.")
     plain = incident(vault, "Un autre detenu, arrete la veille")
@@ -72,6 +94,7 @@ def test_french_with_and_without_accents(vault: UnlockedVault) -> None:
     assert ids(vault.records.search("veille")) == [plain]
 
 
+@either_order
 def test_english_words_and_prefixes(vault: UnlockedVault) -> None:
     target = incident(vault, "The detainee was beaten during interrogation and denied a doctor.")
     incident(vault, "Food parcels were refused.")
@@ -80,6 +103,7 @@ def test_english_words_and_prefixes(vault: UnlockedVault) -> None:
     assert vault.records.search("beating") == []
 
 
+@either_order
 def test_chinese_substrings(vault: UnlockedVault) -> None:
     target = incident(vault, CHINESE)
     scattered = incident(vault, CHINESE_SCATTERED)
@@ -101,6 +125,7 @@ def test_chinese_substrings(vault: UnlockedVault) -> None:
     assert ids(vault.records.search("酷暑 殴打")) == []
 
 
+@either_order
 def test_snippet_shows_chinese_without_index_spacing(vault: UnlockedVault) -> None:
     incident(vault, CHINESE)
     (hit,) = vault.records.search("审讯")
@@ -111,6 +136,7 @@ def test_snippet_shows_chinese_without_index_spacing(vault: UnlockedVault) -> No
     assert "他在审讯中遭受酷刑" in plain
 
 
+@either_order
 def test_vocabulary_labels_are_searchable_in_every_language(vault: UnlockedVault) -> None:
     torture = incident(vault, "Описание без названия типа", incident_type="torture")
     incident(vault, "Другое описание", incident_type="travel_ban")
@@ -134,7 +160,111 @@ def test_more_mentions_rank_higher(vault: UnlockedVault) -> None:
     assert ids(vault.records.search("изолятор")) == [again_more, again_once]
 
 
+def test_many_matches_come_newest_first(
+    vault: UnlockedVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ranking every match costs too much when a word is in thousands of records; above
+    # RANK_MAX_MATCHES the results come in the order of the list view instead.
+    monkeypatch.setattr(search, "RANK_MAX_MATCHES", 3)
+    dates: list[Any] = ["2021-05-01", "2024-02", "2019", {"precision": "unknown"}, "2023-11-30"]
+    matching = {
+        # The oldest dated one mentions the word most: it would be first by relevance.
+        incident(vault, "этапирование, " * (3 if date == "2019" else 1), occurred_on=date)
+        for date in dates
+    }
+    matching.add(place(vault, "Изолятор", notes="этапирование"))
+    incident(vault, "другое")
+    listed = [r.record_id for r in vault.records.list(limit=100) if r.record_id in matching]
+    newest = ["2024-02", "2023-11-30", "2021-05-01", "2019", None, None]
+    # The same whether the records are walked in Python or in SQL.
+    for in_sql in (False, True):
+        monkeypatch.setattr(search, "_walk_in_sql", lambda *_, answer=in_sql: answer)
+        hits = vault.records.search("этапирование")
+        assert ids(hits) == listed
+        assert [h.sort_date for h in hits] == newest
+        assert all("[этапирование]" in h.snippet for h in hits)
+        # Pages follow the same order, and a negative limit means all of them.
+        pages = [vault.records.search("этапирование", limit=2, offset=o) for o in (0, 2, 4, 6)]
+        assert [ids(page) for page in pages] == [listed[0:2], listed[2:4], listed[4:6], []]
+        assert ids(vault.records.search("этапирование", limit=-1)) == listed
+        assert ids(vault.records.search("этапирование", limit=-1, offset=5)) == listed[5:]
+        assert vault.records.search("этапирование", limit=0) == []
+    # The score is still each record's bm25, as with few matches.
+    newest_ranks = {h.record_id: h.rank for h in vault.records.search("этапирование")}
+    monkeypatch.setattr(search, "RANK_MAX_MATCHES", 100)
+    ranked = vault.records.search("этапирование")
+    assert {h.record_id: h.rank for h in ranked} == newest_ranks
+    assert ranked[0].sort_date == "2019"
+    # At or under the threshold, the best match comes first whatever its date.
+    monkeypatch.setattr(search, "RANK_MAX_MATCHES", 3)
+    twice = incident(vault, "конвой конвой", occurred_on="2010")
+    once = incident(vault, "конвой", occurred_on="2024-06-01")
+    assert ids(vault.records.search("конвой")) == [twice, once]
+
+
+@pytest.fixture
+def statements(vault: UnlockedVault) -> Iterator[list[str]]:
+    """Every statement the vault's connection runs, including those FTS5 runs inside a
+    query: a content read per row whose text it needs (snippets), a size lookup per row it
+    scores (bm25)."""
+    seen: list[str] = []
+    with vault.reading() as conn:
+        conn.set_trace_callback(seen.append)
+    yield seen
+    with vault.reading() as conn:
+        conn.set_trace_callback(None)
+
+
+def test_a_common_word_scores_and_quotes_only_the_page(
+    vault: UnlockedVault, monkeypatch: pytest.MonkeyPatch, statements: list[str]
+) -> None:
+    # Work, not time: the rows FTS5 reads and scores for a word found in every record.
+    total = 60
+    vault.records.add_many(
+        "incident",
+        [
+            {
+                "title": f"Запись {n}",
+                "incident_type": "travel_ban",
+                "description": f"этап номер {n}",
+                "occurred_on": f"2020-01-{n % 28 + 1:02d}",
+            }
+            for n in range(total)
+        ],
+    )
+
+    def search_counting(limit: int) -> tuple[list[SearchHit], int, int]:
+        statements.clear()
+        hits = vault.records.search("этап", limit=limit)
+        content = sum("search_index_content" in s for s in statements)
+        sizes = sum("search_index_docsize" in s for s in statements)
+        return hits, content, sizes
+
+    # Ranked (few enough matches): every match is scored, only the page is quoted.
+    hits, content, sizes = search_counting(5)
+    assert len(hits) == 5
+    assert sizes >= total
+    assert content <= 2 * 5
+    # Newest first (too many matches to rank): only the page is scored and quoted.
+    monkeypatch.setattr(search, "RANK_MAX_MATCHES", total // 2)
+    hits, content, sizes = search_counting(5)
+    assert [h.sort_date for h in hits] == ["2020-01-28"] * 2 + ["2020-01-27"] * 2 + ["2020-01-26"]
+    assert content <= 5
+    assert sizes <= 5
+    hits, content, sizes = search_counting(20)
+    assert len(hits) == 20
+    assert content <= 20
+    assert sizes <= 20
+    # Records tested against the matches in SQL (a big page among few matches): the same.
+    monkeypatch.setattr(search, "_walk_in_sql", lambda *_: True)
+    in_sql, content, sizes = search_counting(20)
+    assert ids(in_sql) == ids(hits)
+    assert content <= 20
+    assert sizes <= 20
+
+
 # -- filters ---------------------------------------------------------------------------------
+@either_order
 def test_filter_by_type(vault: UnlockedVault) -> None:
     place_id = place(vault, "Отдел", notes="этап заключённых")
     incident_id = incident(vault, "этап в колонию")
@@ -146,6 +276,7 @@ def test_filter_by_type(vault: UnlockedVault) -> None:
     assert [h.type for h in vault.records.search("этап", record_type="place")] == ["place"]
 
 
+@either_order
 def test_filter_by_date_range(vault: UnlockedVault) -> None:
     dated: dict[str, Any] = {
         "2023": "2023",
@@ -187,6 +318,7 @@ def test_filter_by_date_range(vault: UnlockedVault) -> None:
     assert ids(hits) == [visit]
 
 
+@either_order
 def test_filter_by_place(vault: UnlockedVault) -> None:
     first = place(vault, "СИЗО-1")
     second = place(vault, "ИВС Ош")
@@ -235,6 +367,7 @@ SECRET_QUERIES = (
 )
 
 
+@either_order
 def test_sensitive_person_fields_are_never_searchable(vault: UnlockedVault) -> None:
     person = vault.records.add(
         "person", {"pseudonym": "Свидетель Бакыт", "notes": "видел избиение", **SECRETS}
@@ -259,6 +392,7 @@ def test_sensitive_person_fields_are_never_searchable(vault: UnlockedVault) -> N
 
 
 # -- edits and deletions ---------------------------------------------------------------------
+@either_order
 def test_edited_text_replaces_the_old_text(vault: UnlockedVault) -> None:
     record = incident(vault, "старыйтекст про конвой", title="Заголовокпервый")
     assert ids(vault.records.search("старыйтекст")) == [record]
@@ -282,6 +416,7 @@ def test_edited_text_replaces_the_old_text(vault: UnlockedVault) -> None:
     assert vault.records.search("пытки") == []
 
 
+@either_order
 def test_deleted_records_leave_search(vault: UnlockedVault) -> None:
     doomed = incident(vault, "дубликат: этапирование 酷刑 détenu")
     kept = incident(vault, "оригинал: этапирование")
@@ -361,6 +496,7 @@ FTS_QUERIES = [
 ]
 
 
+@either_order
 def test_fts_syntax_in_queries_never_raises(vault: UnlockedVault) -> None:
     target = incident(vault, "Le détenu arrêté à l'aube. 酷刑")
     for index, text in enumerate(HOSTILE_TEXTS):
@@ -375,6 +511,7 @@ def test_fts_syntax_in_queries_never_raises(vault: UnlockedVault) -> None:
         assert target in ids(vault.records.search(query)), query
 
 
+@either_order
 def test_hostile_texts_find_their_own_records(vault: UnlockedVault) -> None:
     records = [incident(vault, "hostile", title=text) for text in HOSTILE_TEXTS]
     incident(vault, "unrelated")
@@ -389,6 +526,7 @@ def test_hostile_texts_find_their_own_records(vault: UnlockedVault) -> None:
 PUNCTUATION = ["-", "*", '"', "(", ":", "^", "+", "'", "_", "・"]
 
 
+@either_order
 def test_punctuation_alone_does_not_hide_results(vault: UnlockedVault) -> None:
     # A query term made only of punctuation is ignored, whatever the punctuation: it must not
     # turn a query that finds a record into one that finds nothing.

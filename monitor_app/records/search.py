@@ -8,10 +8,19 @@ is set apart as its own token; a query's run of such characters becomes a phrase
 matches that run anywhere in the text: a substring search that also works for two-character
 words like 酷刑. Other query words match as prefixes, which covers most Russian and Kyrgyz
 inflections (задержан finds задержание's stem only when it is the prefix: "задерж").
+
+Order: when at most RANK_MAX_MATCHES records match, the best match comes first (bm25). When
+more match, which in a large vault is any common word, they come newest first, as in the
+record list. Ranking needs every match scored before the first can be shown, which took up to
+half a second at 100 000 records; and among thousands of matches bm25 mostly favours short
+notes and repeated words, while a monitor going through a common word usually wants the
+recent cases, and narrows the search with another word or a filter, which brings back the
+ranked order.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -38,6 +47,14 @@ _SPACED_WIDE = re.compile(
 # no tokens, and one such term would make the whole AND query match nothing.
 _WORD = re.compile(r"[^\W_]+")
 MAX_QUERY_TERMS = 32
+# bm25 is computed for every match before the best ones are known: about 8 µs a match on
+# SQLCipher (cipher_memory_security makes the allocation FTS5 does per scored row two system
+# calls), so a word found in 35 000 records took 300 ms to rank. Above this many matches
+# search() orders by date instead, at a cost that hardly grows with the matches; at this
+# many, ranking takes about 20 to 30 ms on the bench machine. See bench/README.md.
+RANK_MAX_MATCHES = 2_000
+# Records read per step while looking for the newest matching ones.
+_WALK_BATCH = 256
 
 
 def index_text(text: str) -> str:
@@ -151,48 +168,193 @@ def search(
     limit: int = 50,
     offset: int = 0,
 ) -> list[SearchHit]:
+    """Live records whose indexed text holds every term of ``query``, one page of them.
+
+    Up to RANK_MAX_MATCHES matching index rows (counted before the filters), the best match
+    comes first (bm25; ties: the older index row first). Above that the page is newest first
+    by record date, the order of the list view (``sort_date`` descending, then id descending;
+    undated records last), and ``rank`` still holds each hit's bm25 score. A negative
+    ``limit`` means no limit.
+    """
     expression = build_query(query)
-    if expression is None:
+    if expression is None or limit == 0:
         return []
-    if not (date_from or date_to or place_id):
-        # Rank inside the index first and build snippets for the page only: joining records
-        # for every match before sorting costs a page decryption per match.
-        inner = "SELECT record_id, snippet(search_index, 2, ?, ?, '…', 12) AS snip, rank"
-        inner += " FROM search_index WHERE search_index MATCH ?"
-        params_top: list[Any] = [_MARK_OPEN, _MARK_CLOSE, expression]
-        if record_type:
-            inner += " AND type = ?"
-            params_top.append(record_type)
-        inner += " ORDER BY rank LIMIT ? OFFSET ?"
-        params_top += [limit, offset]
-        top = conn.execute(
-            "SELECT r.id, r.type, r.display, r.sort_date, top.snip, top.rank"
-            f" FROM ({inner}) AS top JOIN records r ON r.id = top.record_id"
-            " WHERE r.deleted_at IS NULL ORDER BY top.rank",
-            params_top,
-        ).fetchall()
-        return [SearchHit(r[0], r[1], r[2], r[3], display_text(r[4]), float(r[5])) for r in top]
-    sql = [
-        "SELECT r.id, r.type, r.display, r.sort_date,",
-        " snippet(search_index, 2, ?, ?, '…', 12), bm25(search_index) AS rank",
-        " FROM search_index JOIN records r ON r.id = search_index.record_id",
-        " WHERE search_index MATCH ? AND r.deleted_at IS NULL",
+    offset = max(offset, 0)
+    matches = [
+        row[0]
+        for row in conn.execute(
+            "SELECT rowid FROM search_index WHERE search_index MATCH ?", (expression,)
+        )
     ]
-    params: list[Any] = [_MARK_OPEN, _MARK_CLOSE, expression]
+    if not matches:
+        return []
+    where, params = _record_filter(record_type, date_from, date_to, place_id)
+    if len(matches) <= RANK_MAX_MATCHES:
+        page = _best_first(conn, expression, where, params, limit, offset)
+    else:
+        page = _newest_first(conn, matches, where, params, limit, offset)
+    return _page_hits(conn, expression, page)
+
+
+def _record_filter(
+    record_type: str | None, date_from: str | None, date_to: str | None, place_id: str | None
+) -> tuple[str, list[Any]]:
+    """A condition on ``records AS r`` for the filters, and its parameters."""
+    clauses, params = ["r.deleted_at IS NULL"], []
     if record_type:
-        sql.append(" AND r.type = ?")
+        clauses.append("r.type = ?")
         params.append(record_type)
     if date_from:
-        sql.append(" AND r.sort_date >= ?")
+        clauses.append("r.sort_date >= ?")
         params.append(date_from)
     if date_to:
         # A date_to of 2024-05 includes every day of May: compare against the next prefix.
-        sql.append(" AND substr(r.sort_date, 1, length(?)) <= ?")
-        params += [date_to, date_to]
+        # The second bound follows from the first; it is there so that an index can seek to
+        # it instead of walking past every newer record.
+        clauses.append("substr(r.sort_date, 1, length(?)) <= ? AND r.sort_date < ?")
+        params += [date_to, date_to, date_to + "\U0010ffff"]
     if place_id:
-        sql.append(" AND (r.place_id = ? OR r.id = ?)")
+        clauses.append("(r.place_id = ? OR r.id = ?)")
         params += [place_id, place_id]
-    sql.append(" ORDER BY rank LIMIT ? OFFSET ?")
-    params += [limit, offset]
-    rows = conn.execute("".join(sql), params).fetchall()
-    return [SearchHit(r[0], r[1], r[2], r[3], display_text(r[4]), float(r[5])) for r in rows]
+    return " AND ".join(clauses), params
+
+
+def _best_first(
+    conn: Connection, expression: str, where: str, params: list[Any], limit: int, offset: int
+) -> list[tuple[int, str]]:
+    """(index rowid, record id) of the page, in bm25 order, from at most RANK_MAX_MATCHES."""
+    ranked = [
+        row[0]
+        for row in conn.execute(
+            "SELECT rowid FROM search_index WHERE search_index MATCH ?"
+            " ORDER BY bm25(search_index), rowid",
+            (expression,),
+        )
+    ]
+    page: list[tuple[int, str]] = []
+    skip = offset
+    # Records are looked up for the best matches only, a slice at a time: without a filter
+    # the first slice is the page; a filter that rejects many matches makes the slices grow.
+    step = len(ranked) if limit < 0 else offset + limit
+    start = 0
+    while start < len(ranked):
+        chunk = ranked[start : start + step]
+        start += len(chunk)
+        step *= 2
+        kept = dict(
+            conn.execute(
+                "SELECT s.rowid, r.id FROM search_index AS s JOIN records AS r"
+                " ON r.id = s.record_id WHERE s.rowid IN (SELECT value FROM json_each(?))"
+                f" AND {where}",
+                [json.dumps(chunk), *params],
+            ).fetchall()
+        )
+        for fts_rowid in chunk:
+            if fts_rowid not in kept:
+                continue
+            if skip:
+                skip -= 1
+                continue
+            page.append((fts_rowid, kept[fts_rowid]))
+            if len(page) == limit:
+                return page
+    return page
+
+
+def _newest_first(
+    conn: Connection, matches: list[int], where: str, params: list[Any], limit: int, offset: int
+) -> list[tuple[int, str]]:
+    """(index rowid, record id) of the page: the newest matching records that pass the filter.
+
+    Walks the records in list order through an index and stops once the page is full, so a
+    word found in most records costs about one page of records, not one row per match.
+    """
+    # Records rows are never removed (a purge leaves a stub), so the last rowid is about
+    # their number: enough to guess how many rows the walk will read.
+    size = conn.execute("SELECT max(rowid) FROM records").fetchone()[0] or 0
+    if _walk_in_sql(offset + limit if limit >= 0 else size, size, len(matches)):
+        rows = conn.execute(
+            f"SELECT r.search_rowid, r.id FROM records AS r WHERE {where}"
+            " AND r.search_rowid IN (SELECT value FROM json_each(?))"
+            " ORDER BY r.sort_date DESC, r.id DESC LIMIT ? OFFSET ?",
+            [*params, json.dumps(matches), limit, offset],
+        ).fetchall()
+        return [(fts_rowid, record_id) for fts_rowid, record_id in rows]
+    found = set(matches)
+    cursor = conn.execute(
+        f"SELECT r.search_rowid, r.id FROM records AS r WHERE {where}"
+        " ORDER BY r.sort_date DESC, r.id DESC",
+        params,
+    )
+    page: list[tuple[int, str]] = []
+    skip = offset
+    try:
+        while rows := cursor.fetchmany(_WALK_BATCH):
+            for fts_rowid, record_id in rows:
+                if fts_rowid not in found:
+                    continue
+                if skip:
+                    skip -= 1
+                    continue
+                page.append((fts_rowid, record_id))
+                if len(page) == limit:
+                    return page
+    finally:
+        cursor.close()  # the statement would otherwise stay open, holding its read
+    return page
+
+
+def _walk_in_sql(page_end: int, records: int, matches: int) -> bool:
+    """Whether to let SQLite test the walked records against the matches.
+
+    Walking in Python costs about 1.7 µs a record read; in SQL about 0.8 µs, after building a
+    lookup of the matches at about 1.2 µs each. The walk reads about page_end * records /
+    matches records: few for a common word and a page of 50, tens of thousands for a page of
+    1 000 (the record table's filter) among a few thousand matches. SQL pays off about when
+    the walk would read more records than there are matches.
+    """
+    return page_end * records > matches * matches
+
+
+def _page_hits(conn: Connection, expression: str, page: list[tuple[int, str]]) -> list[SearchHit]:
+    """Snippets, scores and list columns for the page's records, in the page's order."""
+    if not page:
+        return []
+    fts_rowids = [fts_rowid for fts_rowid, _ in page]
+    # One pass over the matches, with snippet() and bm25() run for the page's rows only. The
+    # rowid IN test is written "+rowid" so that it is not given to FTS5 as a lookup: FTS5
+    # would then evaluate the whole query again for every rowid (5 ms each on a large vault).
+    # The BETWEEN bounds it does use, to skip the matches outside the page's range of rowids.
+    details = {
+        row[0]: (row[1], row[2])
+        for row in conn.execute(
+            "SELECT rowid, snippet(search_index, 2, ?, ?, '…', 12), bm25(search_index)"
+            " FROM search_index WHERE search_index MATCH ? AND rowid BETWEEN ? AND ?"
+            " AND +rowid IN (SELECT value FROM json_each(?))",
+            (
+                _MARK_OPEN,
+                _MARK_CLOSE,
+                expression,
+                min(fts_rowids),
+                max(fts_rowids),
+                json.dumps(fts_rowids),
+            ),
+        )
+    }
+    records = {
+        row[0]: row
+        for row in conn.execute(
+            "SELECT id, type, display, sort_date FROM records"
+            " WHERE id IN (SELECT value FROM json_each(?)) AND deleted_at IS NULL",
+            (json.dumps([record_id for _, record_id in page]),),
+        )
+    }
+    hits = []
+    for fts_rowid, record_id in page:
+        if fts_rowid in details and record_id in records:
+            _, type_name, display, sort_date = records[record_id]
+            snippet, score = details[fts_rowid]
+            hits.append(
+                SearchHit(record_id, type_name, display, sort_date, display_text(snippet), score)
+            )
+    return hits
