@@ -2,9 +2,9 @@
 the left and one page at a time on the right.
 
 Pages: the overview (counts and the global search's results), one table per record type, a
-read-only record page, the record editor, Handoff (bundles, receipts, purge), Contacts and the
-audit log. Each page has ``clear()``; ``MainView.clear()`` calls every one of them when the
-vault is locked, the editor last: it keeps unsaved work as an encrypted draft first.
+read-only record page, the record editor, Handoff (bundles, receipts, purge), Contacts, the
+audit log and Settings. Each page has ``clear()``; ``MainView.clear()`` calls every one of them
+when the vault is locked, the editor last: it keeps unsaved work as an encrypted draft first.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from monitor_app.i18n import _
+from monitor_app.vault.device_secret import DeviceSecretStore
 from monitor_app.vault.session import UnlockedVault
 from ui.audit_page import AuditPage
 from ui.contacts_page import ContactsPage
@@ -30,11 +31,12 @@ from ui.handoff_page import HandoffPage
 from ui.overview_page import RECORD_TYPES, OverviewPage, count_caption
 from ui.record_detail_page import RecordDetailPage
 from ui.record_list_page import RecordListPage
+from ui.settings_page import SettingsPage
 from ui.widgets import PlainTextLabel, one_line, wipe
 
 SEARCH_DELAY_MS = 250
 SECTION_ROLE = Qt.ItemDataRole.UserRole
-SECTIONS = ("overview", *RECORD_TYPES, "handoff", "contacts", "audit")
+SECTIONS = ("overview", *RECORD_TYPES, "handoff", "contacts", "audit", "settings")
 
 
 def section_label(key: str) -> str:
@@ -45,6 +47,7 @@ def section_label(key: str) -> str:
         "handoff": _("Handoff"),
         "contacts": _("Contacts"),
         "audit": _("Audit log"),
+        "settings": _("Settings"),
     }
     return labels.get(key, key)
 
@@ -53,7 +56,9 @@ class MainView(QWidget):
     lock_requested = Signal()
     record_activated = Signal(str)  # a row or search result was opened (double-click, Enter)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, device_store: DeviceSecretStore | None = None
+    ) -> None:
         super().__init__(parent)
         self._vault: UnlockedVault | None = None
         self._return_to: QWidget | None = None
@@ -82,12 +87,14 @@ class MainView(QWidget):
         self.handoff_page = HandoffPage()
         self.contacts_page = ContactsPage()
         self.audit_page = AuditPage()
+        self.settings_page = SettingsPage(device_store)
         self.pages: dict[str, QWidget] = {
             "overview": self.overview_page,
             **self.list_pages,
             "handoff": self.handoff_page,
             "contacts": self.contacts_page,
             "audit": self.audit_page,
+            "settings": self.settings_page,
         }
         self.stack = QStackedWidget()
         for page in (*self.pages.values(), self.detail_page, self.editor_page):
@@ -96,8 +103,8 @@ class MainView(QWidget):
         self.nav = QListWidget()
         self.nav.setProperty("role", "nav")
         for key in SECTIONS:
-            if key == "handoff":
-                # A gap between the records and the exchanges with other people.
+            if key in ("handoff", "settings"):
+                # Gaps between the records, the exchanges with other people, and settings.
                 gap = QListWidgetItem()
                 gap.setFlags(Qt.ItemFlag.NoItemFlags)
                 gap.setSizeHint(QSize(0, 12))
@@ -149,7 +156,7 @@ class MainView(QWidget):
         self.organisation_label.setText(one_line(author.organisation or ""))
         for page in self.list_pages.values():
             page.set_vault(vault)
-        for other in (self.handoff_page, self.contacts_page, self.audit_page):
+        for other in (self.handoff_page, self.contacts_page, self.audit_page, self.settings_page):
             other.set_vault(vault)
         self.overview_page.show_vault(vault)
         self.show_section("overview")
@@ -169,6 +176,7 @@ class MainView(QWidget):
         self.handoff_page.clear()
         self.contacts_page.clear()
         self.audit_page.clear()
+        self.settings_page.clear()  # closes (and wipes) a passphrase dialog
         # Last: it writes unsaved work to an encrypted draft, once the reads above are gone.
         self.editor_page.clear()
         self.show_section("overview")
@@ -180,7 +188,7 @@ class MainView(QWidget):
         for page in self.list_pages.values():
             page.shutdown()
         self.detail_page.shutdown()
-        for other in (self.handoff_page, self.contacts_page, self.audit_page):
+        for other in (self.handoff_page, self.contacts_page, self.audit_page, self.settings_page):
             other.shutdown()
         self.editor_page.shutdown()
 
@@ -219,7 +227,7 @@ class MainView(QWidget):
         self.stack.setCurrentWidget(page)
         if isinstance(page, RecordListPage) and self._vault is not None:
             page.ensure_loaded()
-        elif page is self.handoff_page or page is self.audit_page:
+        elif page is self.handoff_page or page is self.audit_page or page is self.settings_page:
             page.refresh()
 
     @Slot(str)

@@ -5,6 +5,9 @@ Ctrl+L, or closing the window) first blanks every widget and model that showed v
 and abandons every background read, then shows the unlock screen and locks the vault in the
 background: closing the database wipes SQLCipher's page cache, which takes a third of a second
 once the lists have read a large vault, and the blank screen must not wait for it.
+
+While a vault is unlocked, ``AutoLock`` (ui/auto_lock.py) locks it through ``lock_now`` after
+the delay chosen in Settings without input, or when the computer has been asleep.
 """
 
 from __future__ import annotations
@@ -14,14 +17,17 @@ from typing import Any
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
+from monitor_app import settings
 from monitor_app.errors import MonitorError
 from monitor_app.i18n import _
 from monitor_app.jobs import CancelToken, Progress
+from monitor_app.settings import KDF_LOCK
 from monitor_app.vault import database, keyslots, lifecycle
 from monitor_app.vault.device_secret import DeviceSecretStore, default_store
 from monitor_app.vault.session import UnlockedVault
+from ui.auto_lock import AutoLock
 from ui.create_page import CreatePage, CreateRequest
 from ui.main_view import MainView
 from ui.recovery_page import RecoveryCodePage
@@ -79,7 +85,7 @@ class VaultWindow(QMainWindow):
         self.recovery_page = RecoveryCodePage()
         self.unlock_page = UnlockPage(vault_path)
         self.unlock_page.set_hint(unlock_hint)
-        self.main_view = MainView()
+        self.main_view = MainView(device_store=self._device_store)
         self.stack = QStackedWidget()
         for page in (self.create_page, self.recovery_page, self.unlock_page, self.main_view):
             page.setProperty("role", "page")
@@ -105,6 +111,8 @@ class VaultWindow(QMainWindow):
         self.recovery_page.continued.connect(self._show_overview)
         self.unlock_page.unlock_requested.connect(self._unlock)
         self.main_view.lock_requested.connect(self.lock_now)
+        self.auto_lock = AutoLock(self.lock_now, settings.load().auto_lock_minutes, self)
+        self.main_view.settings_page.auto_lock_changed.connect(self.auto_lock.set_minutes)
 
         if vault is not None:
             self._vault = vault
@@ -141,14 +149,15 @@ class VaultWindow(QMainWindow):
         path, store = self.vault_path, self._device_store
 
         def job(cancel: CancelToken, progress: Progress) -> tuple[UnlockedVault, str]:
-            return lifecycle.create_vault(
-                path,
-                request.passphrase,
-                name=request.name,
-                organisation=request.organisation,
-                use_device_secret=request.remember_on_device,
-                device_store=store,
-            )
+            with KDF_LOCK:  # one key derivation at a time: see monitor_app/settings.py
+                return lifecycle.create_vault(
+                    path,
+                    request.passphrase,
+                    name=request.name,
+                    organisation=request.organisation,
+                    use_device_secret=request.remember_on_device,
+                    device_store=store,
+                )
 
         self.create_page.set_busy(True)
         self._runner.start(
@@ -158,6 +167,7 @@ class VaultWindow(QMainWindow):
     def _created(self, result: Any) -> None:
         vault, code = result
         self._vault = vault
+        self.auto_lock.start()  # the recovery code on screen is as secret as the records
         self.create_page.set_busy(False)
         self.create_page.clear()
         self.recovery_page.show_code(code)
@@ -176,7 +186,8 @@ class VaultWindow(QMainWindow):
         path, store = self.vault_path, self._device_store
 
         def job(cancel: CancelToken, progress: Progress) -> UnlockedVault:
-            return lifecycle.unlock(path, passphrase, device_store=store)
+            with KDF_LOCK:  # an abandoned unlock may still be deriving (monitor_app/settings.py)
+                return lifecycle.unlock(path, passphrase, device_store=store)
 
         self.unlock_page.set_busy(True)
         self._runner.start(
@@ -202,6 +213,7 @@ class VaultWindow(QMainWindow):
             return
         self.main_view.show_vault(self._vault)
         self._show(self.main_view)
+        self.auto_lock.start()
 
     @Slot()
     def lock_now(self) -> None:
@@ -209,6 +221,7 @@ class VaultWindow(QMainWindow):
 
         The window forgets the vault at once; the vault itself is locked in the background,
         and ``vault_locked`` is emitted when its database is closed and its key wiped."""
+        self.auto_lock.stop()  # until the next unlock; also takes its event filter off
         # A create or unlock still running is cancelled: its vault is locked when it arrives.
         self._runner.cancel()
         self.create_page.set_busy(False)
@@ -218,6 +231,11 @@ class VaultWindow(QMainWindow):
         self.main_view.clear()
         self.recovery_page.clear()
         self.unlock_page.clear()
+        # A question still open (a reason being typed, a file being chosen) goes too, so that
+        # nothing typed into it stays on screen; its caller sees it cancelled.
+        for dialog in self.findChildren(QDialog):
+            if dialog.isVisible():
+                dialog.reject()
         vault, self._vault = self._vault, None
         self._show(self.unlock_page if is_vault_dir(self.vault_path) else self.create_page)
         if vault is not None:

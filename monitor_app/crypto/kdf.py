@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -68,14 +69,22 @@ class KdfParams:
 MINIMUM = KdfParams(MIN_MEMORY_KIB, MIN_ITERATIONS)
 
 
+# One derivation at a time in this process: two at once on different threads were seen to
+# wait forever inside OpenSSL's Argon2 thread pool (cryptography 50, OpenSSL 4.0), e.g. a lock
+# followed at once by a new unlock while the first was still deriving. Each takes a second and
+# most of the memory it may use, so running them one after the other costs nothing in practice.
+_DERIVE_LOCK = threading.Lock()
+
+
 def derive_key(secret: bytes, salt: bytes, params: KdfParams) -> bytes:
-    return Argon2id(
-        salt=salt,
-        length=KEY_LENGTH,
-        iterations=params.iterations,
-        lanes=params.lanes,
-        memory_cost=params.memory_kib,
-    ).derive(secret)
+    with _DERIVE_LOCK:
+        return Argon2id(
+            salt=salt,
+            length=KEY_LENGTH,
+            iterations=params.iterations,
+            lanes=params.lanes,
+            memory_cost=params.memory_kib,
+        ).derive(secret)
 
 
 def available_memory_kib() -> int | None:
