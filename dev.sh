@@ -14,7 +14,8 @@ VENV=.venv
 
 system_packages() {
     # age and minisign: interop tests against the reference tools; xvfb: a virtual screen
-    # for the app on machines without one; fonts: Cyrillic and Chinese glyphs on Linux.
+    # for the app on machines without one, with the X libraries Qt's xcb platform loads;
+    # fonts: Cyrillic and Chinese glyphs on Linux.
     local wanted=("$@") missing=()
     for pkg in "${wanted[@]}"; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
@@ -43,11 +44,16 @@ python_env() {
     fi
 }
 
+# What Qt 6's xcb platform plugin needs beyond a bare X server (Qt says so when one lacks).
+QT_X11=(libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
+        libxcb-xkb1 libxkbcommon-x11-0)
+
 command=${1:-}
 shift || true
 case "$command" in
     run)
-        command -v dpkg-query >/dev/null && system_packages xvfb xauth fonts-noto-core fonts-noto-cjk
+        command -v dpkg-query >/dev/null && system_packages xvfb xauth "${QT_X11[@]}" \
+            fonts-noto-core fonts-noto-cjk
         python_env
         if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] && command -v xvfb-run >/dev/null; then
             echo "dev.sh: no screen here; starting the app on a virtual screen (xvfb-run)" >&2
@@ -56,7 +62,7 @@ case "$command" in
         exec "$VENV/bin/monitor-app" "$@"
         ;;
     test)
-        command -v dpkg-query >/dev/null && system_packages age minisign xvfb xauth
+        command -v dpkg-query >/dev/null && system_packages age minisign xvfb xauth "${QT_X11[@]}"
         python_env
         export QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-offscreen}
         exec "$VENV/bin/python" -m pytest "$@"

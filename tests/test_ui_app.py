@@ -7,6 +7,7 @@ import gettext
 import hashlib
 import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -148,3 +149,21 @@ def test_vault_views_need_the_demo(tmp_path: Path) -> None:
     assert not out.exists() and not vault.exists()
     result = run_app(["--size", "10x10000"], tmp_path)
     assert result.returncode == 2 and b"--size" in result.stderr
+
+
+def test_demo_screenshot_on_a_virtual_screen(tmp_path: Path) -> None:
+    """The README's start command opens the app on Xvfb where there is no screen: the real
+    xcb platform, not offscreen (./dev.sh installs xvfb and the X libraries Qt needs)."""
+    xvfb_run = shutil.which("xvfb-run")
+    assert xvfb_run is not None, "xvfb-run is required for this test (./dev.sh installs it)"
+    out = tmp_path / "xvfb.png"
+    env = {k: v for k, v in app_env(tmp_path).items() if k not in ("QT_QPA_PLATFORM", "DISPLAY")}
+    result = subprocess.run(
+        [xvfb_run, "-a", sys.executable, "-m", "ui.app", "--demo", "--screenshot", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr.decode(errors="replace")[-2000:]
+    assert out.read_bytes().startswith(PNG_SIGNATURE)
