@@ -22,7 +22,6 @@ import contextlib
 import json
 import os
 import secrets
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,12 +151,7 @@ def startup_language() -> str | None:
 
 
 # -- the vault's settings: its passphrase slot -------------------------------------------------
-# Argon2id (pyca/cryptography) runs on OpenSSL's thread pool, which is sized to the CPU cores:
-# two derivations at once can each hold part of the pool and wait for the rest for ever (on a
-# two-core laptop, any two). Every key derivation the GUI starts holds this lock: the work and
-# the timing here, create and unlock in ui/vault_window.py. A job abandoned at a lock still
-# holds it until its derivation ends, so the next one waits a second instead of hanging.
-KDF_LOCK = threading.Lock()
+# Key derivations run one at a time (monitor_app/crypto/kdf.py derive_key).
 
 
 def verify_passphrase(vault: UnlockedVault, passphrase: str, store: DeviceSecretStore) -> None:
@@ -184,19 +178,17 @@ def rewrap(
     parameters calibrated to this computer if asked, with or without the keyring's secret
     (None: as now). Returns the new passphrase slot. Nothing is written if ``current`` is
     wrong."""
-    with KDF_LOCK:
-        verify_passphrase(vault, current, store)
-        params = kdf.calibrate() if recalibrate else None
-        lifecycle.change_passphrase(
-            vault, new, kdf_params=params, use_device_secret=use_device_secret, device_store=store
-        )
-        return vault.slots.slot_of_type("passphrase")
+    verify_passphrase(vault, current, store)
+    params = kdf.calibrate() if recalibrate else None
+    lifecycle.change_passphrase(
+        vault, new, kdf_params=params, use_device_secret=use_device_secret, device_store=store
+    )
+    return vault.slots.slot_of_type("passphrase")
 
 
 def unlock_seconds(params: kdf.KdfParams) -> float:
     """Seconds one derivation with ``params`` takes here: what each unlock (and each guess of
     an attacker with this kind of computer) costs."""
-    with KDF_LOCK:
-        started = time.perf_counter()
-        kdf.derive_key(b"timing only", b"\0" * kdf.SALT_LENGTH, params)
-        return time.perf_counter() - started
+    started = time.perf_counter()
+    kdf.derive_key(b"timing only", b"\0" * kdf.SALT_LENGTH, params)
+    return time.perf_counter() - started

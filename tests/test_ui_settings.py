@@ -22,7 +22,6 @@ from monitor_app import locations, settings
 from monitor_app.crypto import kdf
 from monitor_app.errors import MonitorError, VaultError
 from monitor_app.messages import describe
-from monitor_app.settings import KDF_LOCK
 from monitor_app.vault import keyslots, lifecycle
 from monitor_app.vault.session import UnlockedVault
 from tests.conftest import PASSPHRASE
@@ -112,12 +111,6 @@ def unlock(qtbot: QtBot, window: VaultWindow) -> UnlockedVault:
     return window.vault
 
 
-def unlock_here(path: Path, passphrase: str, **kwargs: Any) -> UnlockedVault:
-    """``lifecycle.unlock`` on the test's thread, never beside a derivation of the GUI's."""
-    with KDF_LOCK:
-        return lifecycle.unlock(path, passphrase, **kwargs)
-
-
 def texts_with(root: QWidget, *needles: str) -> list[str]:
     return [text for text in widget_texts(root) if any(n in text for n in needles)]
 
@@ -167,7 +160,7 @@ def test_auto_lock_blanks_everything_closes_the_vault_and_keeps_the_edit(
     assert window.current_page is window.unlock_page
     assert not window.auto_lock.active
     assert texts_with(window, TITLE_CANARY, EDIT_CANARY) == []
-    again = unlock_here(vault_dir, PASSPHRASE)
+    again = lifecycle.unlock(vault_dir, PASSPHRASE)
     try:
         draft = again.drafts.for_record(record.record_id)
         assert draft is not None
@@ -353,9 +346,9 @@ def test_changing_the_passphrase(
     assert "Passphrase changed" in page.status_label.text()
     assert texts_with(page, PASSPHRASE, NEW_PASSPHRASE) == []
     vault.lock()
-    unlock_here(vault_dir, NEW_PASSPHRASE).lock()
+    lifecycle.unlock(vault_dir, NEW_PASSPHRASE).lock()
     with pytest.raises(VaultError, match="wrong_passphrase"):
-        unlock_here(vault_dir, PASSPHRASE)
+        lifecycle.unlock(vault_dir, PASSPHRASE)
 
 
 def test_a_wrong_passphrase_changes_nothing(
@@ -375,7 +368,7 @@ def test_a_wrong_passphrase_changes_nothing(
     qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
     assert page.dialog is None
     vault.lock()
-    unlock_here(vault_dir, PASSPHRASE).lock()
+    lifecycle.unlock(vault_dir, PASSPHRASE).lock()
 
 
 @pytest.mark.parametrize(
@@ -430,8 +423,8 @@ def test_turning_the_keyring_on_and_off(
     assert slot is not None and slot.device_secret and page.remember_box.isChecked()
     assert vault.vault_id in keyring.secrets
     with pytest.raises(MonitorError, match="device_secret_missing"):
-        unlock_here(vault_dir, PASSPHRASE, device_store=Keyring(usable=True))
-    unlock_here(vault_dir, PASSPHRASE, device_store=keyring).lock()
+        lifecycle.unlock(vault_dir, PASSPHRASE, device_store=Keyring(usable=True))
+    lifecycle.unlock(vault_dir, PASSPHRASE, device_store=keyring).lock()
 
     qtbot.mouseClick(page.remember_box, Qt.MouseButton.LeftButton)
     fill(qtbot, page, PASSPHRASE)
@@ -439,7 +432,7 @@ def test_turning_the_keyring_on_and_off(
     slot = vault.slots.slot_of_type("passphrase")
     assert slot is not None and not slot.device_secret and not page.remember_box.isChecked()
     assert keyring.secrets == {}
-    unlock_here(vault_dir, PASSPHRASE, device_store=Keyring(usable=False)).lock()
+    lifecycle.unlock(vault_dir, PASSPHRASE, device_store=Keyring(usable=False)).lock()
 
 
 def test_recalibrating_rewraps_for_this_computer(
@@ -455,7 +448,7 @@ def test_recalibrating_rewraps_for_this_computer(
     assert new.kdf_params == kdf.calibrate()  # the minimum profile in tests
     assert "Argon2id" in page.status_label.text()
     vault.lock()
-    unlock_here(vault_dir, PASSPHRASE).lock()
+    lifecycle.unlock(vault_dir, PASSPHRASE).lock()
 
 
 def test_locking_closes_and_wipes_the_passphrase_dialog(

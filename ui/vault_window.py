@@ -23,7 +23,6 @@ from monitor_app import settings
 from monitor_app.errors import MonitorError
 from monitor_app.i18n import _
 from monitor_app.jobs import CancelToken, Progress
-from monitor_app.settings import KDF_LOCK
 from monitor_app.vault import database, keyslots, lifecycle
 from monitor_app.vault.device_secret import DeviceSecretStore, default_store
 from monitor_app.vault.session import UnlockedVault
@@ -149,15 +148,14 @@ class VaultWindow(QMainWindow):
         path, store = self.vault_path, self._device_store
 
         def job(cancel: CancelToken, progress: Progress) -> tuple[UnlockedVault, str]:
-            with KDF_LOCK:  # one key derivation at a time: see monitor_app/settings.py
-                return lifecycle.create_vault(
-                    path,
-                    request.passphrase,
-                    name=request.name,
-                    organisation=request.organisation,
-                    use_device_secret=request.remember_on_device,
-                    device_store=store,
-                )
+            return lifecycle.create_vault(
+                path,
+                request.passphrase,
+                name=request.name,
+                organisation=request.organisation,
+                use_device_secret=request.remember_on_device,
+                device_store=store,
+            )
 
         self.create_page.set_busy(True)
         self._runner.start(
@@ -186,8 +184,8 @@ class VaultWindow(QMainWindow):
         path, store = self.vault_path, self._device_store
 
         def job(cancel: CancelToken, progress: Progress) -> UnlockedVault:
-            with KDF_LOCK:  # an abandoned unlock may still be deriving (monitor_app/settings.py)
-                return lifecycle.unlock(path, passphrase, device_store=store)
+            # An abandoned unlock may still be deriving: kdf.derive_key makes this one wait.
+            return lifecycle.unlock(path, passphrase, device_store=store)
 
         self.unlock_page.set_busy(True)
         self._runner.start(
