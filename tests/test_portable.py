@@ -19,6 +19,7 @@ import pytest
 from monitor_app import locations
 from monitor_app.vault import device_secret
 from tests.conftest import PASSPHRASE
+from tests.host_tools import activate_portable
 
 ENTRY_APP = "from ui.app import main; raise SystemExit(main())"
 ENTRY_CLI = "from monitor_app.cli.main import main; raise SystemExit(main())"
@@ -115,13 +116,9 @@ def test_unwritable_data_folder_gives_a_sentence_not_a_traceback(host: Host) -> 
 def test_portable_mode_never_touches_the_keyring(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
-                 "TMPDIR", "TEMP", "TMP"):  # fmt: skip
-        monkeypatch.setenv(name, os.environ.get(name, ""))
     monkeypatch.setattr(locations, "_current", None)
-    monkeypatch.setattr("tempfile.tempdir", None)
     assert not isinstance(device_secret.default_store(), device_secret.NoKeyringStore)
-    locations.activate(locations.resolve(portable=True, base=tmp_path))
+    activate_portable(tmp_path, monkeypatch)
     store = device_secret.default_store()
     assert store.available() == (False, "portable_mode")
     with pytest.raises(Exception) as caught:

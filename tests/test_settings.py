@@ -4,38 +4,26 @@ a damaged file never keeps the app from starting."""
 from __future__ import annotations
 
 import json
-import os
 import stat
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from monitor_app import locations, settings
 from monitor_app.crypto import kdf
-from monitor_app.errors import MonitorError, StorageError, VaultError
+from monitor_app.errors import StorageError, VaultError
 from monitor_app.settings import Settings
 from monitor_app.vault import keyslots, lifecycle
 from monitor_app.vault.session import UnlockedVault
 from tests.conftest import PASSPHRASE
-
-REDIRECTED = ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME")
+from tests.host_tools import FakeKeyring, activate_portable
 
 
 @pytest.fixture
-def portable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[locations.Locations]:
+def portable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> locations.Locations:
     """Portable locations under tmp_path, and everything activate() changes put back after."""
-    for name in (*REDIRECTED, "TMPDIR", "TEMP", "TMP"):
-        if name in os.environ:
-            monkeypatch.setenv(name, os.environ[name])
-        else:
-            monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(locations, "_current", None)
-    monkeypatch.setattr("tempfile.tempdir", None)
-    chosen = locations.resolve(portable=True, base=tmp_path)
-    locations.activate(chosen)
-    yield chosen
+    return activate_portable(tmp_path, monkeypatch)
 
 
 def test_defaults_when_nothing_was_saved(portable: locations.Locations) -> None:
@@ -135,40 +123,20 @@ def test_an_unwritable_folder_is_a_storage_error(tmp_path: Path) -> None:
 
 
 # -- the vault's settings: its passphrase slot -------------------------------------------------
-class Keyring:
-    def __init__(self) -> None:
-        self.secrets: dict[str, bytes] = {}
-
-    def available(self) -> tuple[bool, str]:
-        return True, ""
-
-    def create(self, vault_id: str) -> bytes:
-        self.secrets[vault_id] = os.urandom(32)
-        return self.secrets[vault_id]
-
-    def load(self, vault_id: str) -> bytes:
-        if vault_id not in self.secrets:
-            raise MonitorError("device_secret_missing", reason="not_in_keyring")
-        return self.secrets[vault_id]
-
-    def delete(self, vault_id: str) -> None:
-        self.secrets.pop(vault_id, None)
-
-
 def test_a_wrong_passphrase_rewraps_nothing(vault: UnlockedVault, vault_dir: Path) -> None:
     before = (vault_dir / keyslots.FILE_NAME).read_bytes()
     with pytest.raises(VaultError, match="wrong_passphrase"):
-        settings.rewrap(vault, Keyring(), "not the passphrase", "new passphrase 123")
+        settings.rewrap(vault, FakeKeyring(), "not the passphrase", "new passphrase 123")
     with pytest.raises(VaultError, match="wrong_passphrase"):
-        settings.rewrap(vault, Keyring(), PASSPHRASE[:-1], PASSPHRASE, recalibrate=True)
+        settings.rewrap(vault, FakeKeyring(), PASSPHRASE[:-1], PASSPHRASE, recalibrate=True)
     assert (vault_dir / keyslots.FILE_NAME).read_bytes() == before
-    settings.verify_passphrase(vault, PASSPHRASE, Keyring())
+    settings.verify_passphrase(vault, PASSPHRASE, FakeKeyring())
 
 
 def test_rewrap_changes_the_passphrase_keyring_and_strength(
     vault: UnlockedVault, vault_dir: Path
 ) -> None:
-    keyring = Keyring()
+    keyring = FakeKeyring()
     slot = settings.rewrap(vault, keyring, PASSPHRASE, PASSPHRASE, use_device_secret=True)
     assert slot is not None and slot.device_secret and vault.vault_id in keyring.secrets
     settings.verify_passphrase(vault, PASSPHRASE, keyring)

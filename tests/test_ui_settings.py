@@ -5,9 +5,7 @@ an encrypted draft; settings persist; the passphrase slot is changed only with t
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +23,16 @@ from monitor_app.messages import describe
 from monitor_app.vault import keyslots, lifecycle
 from monitor_app.vault.session import UnlockedVault
 from tests.conftest import PASSPHRASE
-from tests.ui_tools import widget_texts
+from tests.host_tools import FakeKeyring, activate_portable
+from tests.ui_tools import keep_windows, open_window, widget_texts
 from ui import auto_lock
 from ui.auto_lock import AutoLock
 from ui.create_page import keyring_explanation
 from ui.editor import draft_keeper
 from ui.settings_page import SettingsPage
 from ui.vault_window import VaultWindow
+
+__all__ = ["keep_windows"]  # an autouse fixture
 
 pytestmark = pytest.mark.gui
 TIMEOUT_MS = 30_000
@@ -40,66 +41,10 @@ EDIT_CANARY = "zqxunsavededit"  # typed into the editor, never saved
 NEW_PASSPHRASE = "a brand new passphrase zqx"
 
 
-class Keyring:
-    """A stand-in for the OS keyring: available or not, never touching the real one."""
-
-    def __init__(self, usable: bool, reason: str = "no_os_keyring") -> None:
-        self.usable, self.reason = usable, reason
-        self.secrets: dict[str, bytes] = {}
-
-    def available(self) -> tuple[bool, str]:
-        return (True, "") if self.usable else (False, self.reason)
-
-    def create(self, vault_id: str) -> bytes:
-        if not self.usable:
-            raise MonitorError("device_secret_unavailable", reason=self.reason)
-        self.secrets[vault_id] = os.urandom(32)
-        return self.secrets[vault_id]
-
-    def load(self, vault_id: str) -> bytes:
-        if vault_id not in self.secrets:
-            raise MonitorError("device_secret_missing", reason="not_in_keyring")
-        return self.secrets[vault_id]
-
-    def delete(self, vault_id: str) -> None:
-        self.secrets.pop(vault_id, None)
-
-
 @pytest.fixture(autouse=True)
-def portable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[locations.Locations]:
-    """Settings go to tmp_path (portable mode), never to this user's real settings; what
-    activate() changes in the environment is put back afterwards."""
-    for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
-                 "TMPDIR", "TEMP", "TMP"):  # fmt: skip
-        if name in os.environ:
-            monkeypatch.setenv(name, os.environ[name])
-        else:
-            monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(locations, "_current", None)
-    monkeypatch.setattr("tempfile.tempdir", None)
-    chosen = locations.resolve(portable=True, base=tmp_path / "app")
-    locations.activate(chosen)
-    yield chosen
-
-
-KEPT: list[VaultWindow] = []  # qtbot holds widgets weakly; see test_ui_vault_window.py
-
-
-@pytest.fixture(autouse=True)
-def keep_windows() -> Iterator[None]:
-    yield
-    while KEPT:
-        KEPT.pop().close()
-
-
-def open_window(qtbot: QtBot, path: Path, **kwargs: Any) -> VaultWindow:
-    kwargs.setdefault("device_store", Keyring(usable=False))
-    window = VaultWindow(path, **kwargs)
-    qtbot.addWidget(window)
-    KEPT.append(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
+def portable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> locations.Locations:
+    """Settings go to tmp_path (portable mode), never to this user's real settings."""
+    return activate_portable(tmp_path / "app", monkeypatch)
 
 
 def unlock(qtbot: QtBot, window: VaultWindow) -> UnlockedVault:
@@ -117,7 +62,7 @@ def texts_with(root: QWidget, *needles: str) -> list[str]:
 
 @pytest.fixture
 def page(qtbot: QtBot) -> SettingsPage:
-    page = SettingsPage(Keyring(usable=False))
+    page = SettingsPage(FakeKeyring(usable=False))
     qtbot.addWidget(page, before_close_func=lambda p: p.shutdown())
     page.show()
     return page
@@ -392,7 +337,7 @@ def test_a_new_passphrase_is_checked_before_any_work(
 
 def test_the_keyring_option_explains_why_it_is_off(qtbot: QtBot, vault: UnlockedVault) -> None:
     portable_page = SettingsPage()  # portable mode: the default store never uses the keyring
-    no_keyring = SettingsPage(Keyring(usable=False, reason="no_os_keyring"))
+    no_keyring = SettingsPage(FakeKeyring(usable=False, reason="no_os_keyring"))
     for shown, reason in ((portable_page, "portable_mode"), (no_keyring, "no_os_keyring")):
         qtbot.addWidget(shown, before_close_func=lambda p: p.shutdown())
         shown.set_vault(vault)
@@ -403,7 +348,7 @@ def test_the_keyring_option_explains_why_it_is_off(qtbot: QtBot, vault: Unlocked
 def test_turning_the_keyring_on_and_off(
     qtbot: QtBot, vault: UnlockedVault, vault_dir: Path
 ) -> None:
-    keyring = Keyring(usable=True)
+    keyring = FakeKeyring(usable=True)
     page = SettingsPage(keyring)
     qtbot.addWidget(page, before_close_func=lambda p: p.shutdown())
     page.show()
@@ -423,7 +368,7 @@ def test_turning_the_keyring_on_and_off(
     assert slot is not None and slot.device_secret and page.remember_box.isChecked()
     assert vault.vault_id in keyring.secrets
     with pytest.raises(MonitorError, match="device_secret_missing"):
-        lifecycle.unlock(vault_dir, PASSPHRASE, device_store=Keyring(usable=True))
+        lifecycle.unlock(vault_dir, PASSPHRASE, device_store=FakeKeyring(usable=True))
     lifecycle.unlock(vault_dir, PASSPHRASE, device_store=keyring).lock()
 
     qtbot.mouseClick(page.remember_box, Qt.MouseButton.LeftButton)
@@ -432,7 +377,7 @@ def test_turning_the_keyring_on_and_off(
     slot = vault.slots.slot_of_type("passphrase")
     assert slot is not None and not slot.device_secret and not page.remember_box.isChecked()
     assert keyring.secrets == {}
-    lifecycle.unlock(vault_dir, PASSPHRASE, device_store=Keyring(usable=False)).lock()
+    lifecycle.unlock(vault_dir, PASSPHRASE, device_store=FakeKeyring(usable=False)).lock()
 
 
 def test_recalibrating_rewraps_for_this_computer(

@@ -22,68 +22,23 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from monitor_app.demo import populate_demo
-from monitor_app.errors import MonitorError, VaultError
+from monitor_app.errors import VaultError
 from monitor_app.messages import describe
 from monitor_app.vault import lifecycle
 from monitor_app.vault.lifecycle import MIN_PASSPHRASE_LENGTH
 from monitor_app.vault.session import UnlockedVault
 from tests.conftest import HOSTILE_TEXTS, PASSPHRASE
+from tests.host_tools import FakeKeyring
+from tests.ui_tools import keep_windows, open_window
 from ui import vault_window
 from ui.vault_window import VaultWindow
+
+__all__ = ["keep_windows"]  # an autouse fixture
 
 pytestmark = pytest.mark.gui
 TIMEOUT_MS = 30_000
 # Texts from the demo records; none may remain on screen once the vault is locked.
 RECORD_TEXTS = ["Избиение", "ИВС", "审讯", "遭受酷刑", "KG-2024", "ырайымсыз", "radiation", "Aida"]
-
-
-class Keyring:
-    """A stand-in for the OS keyring: available or not, never touching the real one."""
-
-    def __init__(self, usable: bool, reason: str = "no_os_keyring") -> None:
-        self.usable, self.reason = usable, reason
-        self.secrets: dict[str, bytes] = {}
-
-    def available(self) -> tuple[bool, str]:
-        return (True, "") if self.usable else (False, self.reason)
-
-    def create(self, vault_id: str) -> bytes:
-        if not self.usable:
-            raise MonitorError("device_secret_unavailable", reason=self.reason)
-        self.secrets[vault_id] = b"k" * 32
-        return self.secrets[vault_id]
-
-    def load(self, vault_id: str) -> bytes:
-        if vault_id not in self.secrets:
-            raise MonitorError("device_secret_missing", reason="not_in_keyring")
-        return self.secrets[vault_id]
-
-    def delete(self, vault_id: str) -> None:
-        self.secrets.pop(vault_id, None)
-
-
-# qtbot holds widgets by weak reference: a window that went out of scope mid-test would be
-# destroyed with its background reads still running, which aborts the process (QThread).
-KEPT: list[VaultWindow] = []
-
-
-@pytest.fixture(autouse=True)
-def keep_windows() -> Iterator[None]:
-    yield
-    while KEPT:
-        KEPT.pop().close()  # closing waits for the window's background reads
-
-
-def open_window(qtbot: QtBot, path: Path, **kwargs: Any) -> VaultWindow:
-    kwargs.setdefault("device_store", Keyring(usable=False))
-    window = VaultWindow(path, **kwargs)
-    qtbot.addWidget(window)  # closed (and so locked) at the end of the test
-    KEPT.append(window)
-    window.show()
-    qtbot.waitExposed(window)
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
-    return window
 
 
 @pytest.fixture
@@ -271,11 +226,11 @@ def test_create_button_waits_for_name_and_passphrases(qtbot: QtBot, window: Vaul
 
 
 def test_remember_on_this_computer_needs_a_keyring(qtbot: QtBot, tmp_path: Path) -> None:
-    without = open_window(qtbot, tmp_path / "a", device_store=Keyring(usable=False))
+    without = open_window(qtbot, tmp_path / "a", device_store=FakeKeyring(usable=False))
     assert not without.create_page.remember_box.isEnabled()
     assert "keyring" in without.create_page.remember_note.text()
 
-    keyring = Keyring(usable=True)
+    keyring = FakeKeyring(usable=True)
     with_keyring = open_window(qtbot, tmp_path / "b", device_store=keyring)
     page = with_keyring.create_page
     assert page.remember_box.isEnabled()

@@ -4,7 +4,10 @@ clearing leaves no record content behind."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
+import pytest
 from PySide6.QtCore import QAbstractItemModel, QAbstractListModel, QModelIndex, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -14,6 +17,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QWidget,
 )
+from pytestqt.qtbot import QtBot
 
 ROLES = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.UserRole)
 
@@ -51,3 +55,32 @@ def model_texts(model: QAbstractItemModel, parent: QModelIndex | None = None) ->
     if not parent.isValid():
         for section in range(columns):
             yield str(model.headerData(section, Qt.Orientation.Horizontal))
+
+
+# qtbot holds widgets by weak reference: a window that went out of scope mid-test would be
+# destroyed with its background reads still running, which aborts the process (QThread).
+KEPT: list[Any] = []
+
+
+@pytest.fixture(autouse=True)
+def keep_windows() -> Iterator[None]:
+    """Use in a module (import it by name): closes every window open_window kept."""
+    yield
+    while KEPT:
+        KEPT.pop().close()  # closing waits for the window's background reads
+
+
+def open_window(qtbot: QtBot, path: Path, **kwargs: Any) -> Any:
+    """A shown, active VaultWindow on ``path``, with a keyring that is never the real one."""
+    from tests.host_tools import FakeKeyring
+    from ui.vault_window import VaultWindow
+
+    kwargs.setdefault("device_store", FakeKeyring(usable=False))
+    window = VaultWindow(path, **kwargs)
+    qtbot.addWidget(window)  # closed (and so locked) at the end of the test
+    KEPT.append(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    return window
