@@ -39,6 +39,7 @@ from typing import Any
 os.environ.pop("MONITOR_APP_KDF_PROFILE", None)
 
 import corpus  # bench/corpus.py, next to this file
+from report import Report  # bench/report.py
 
 from monitor_app import fsutil
 from monitor_app.bundles import export, importing, reading, staging_blob
@@ -57,20 +58,6 @@ CHILD_FLAG = "--child"
 
 
 # -- output ---------------------------------------------------------------------------------
-class Report:
-    def __init__(self) -> None:
-        self.summary: dict[str, Any] = {}
-
-    @staticmethod
-    def line(text: str = "") -> None:
-        print(text, flush=True)
-
-    def verdict(self, key: str, ok: bool | None) -> str:
-        word = "n/a" if ok is None else "PASS" if ok else "MISS"
-        self.summary.setdefault("verdicts", {})[key] = word
-        return word
-
-
 def mbs(size: int, seconds: float) -> float:
     return size / seconds / MB
 
@@ -635,18 +622,7 @@ def main() -> int:
             profile_run(report, root, info)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    elapsed = time.perf_counter() - total
-    report.summary["elapsed_s"] = elapsed
-    report.line(
-        f"== done in {elapsed:.0f} s; "
-        + ", ".join(f"{k} {v}" for k, v in report.summary.get("verdicts", {}).items())
-    )
-    if args.json:
-        text = json.dumps(report.summary, ensure_ascii=False, indent=2)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).write_text(text + "\n", encoding="utf-8")
+    report.finish(time.perf_counter() - total, args.json)
     return 0
 
 

@@ -18,7 +18,6 @@ import contextlib
 import cProfile
 import hashlib
 import io
-import json
 import os
 import pstats
 import shutil
@@ -36,6 +35,7 @@ from typing import Any
 os.environ.pop("MONITOR_APP_KDF_PROFILE", None)
 
 import corpus  # bench/corpus.py, next to this file
+from report import Report  # bench/report.py
 
 from monitor_app.clock import now_iso
 from monitor_app.crypto import kdf, stream
@@ -68,19 +68,6 @@ QUERIES: dict[str, tuple[str, ...]] = {
 
 
 # -- output ---------------------------------------------------------------------------------
-class Report:
-    def __init__(self) -> None:
-        self.summary: dict[str, Any] = {}
-
-    @staticmethod
-    def line(text: str = "") -> None:
-        print(text, flush=True)
-
-    def verdict(self, key: str, ok: bool) -> str:
-        self.summary.setdefault("verdicts", {})[key] = "PASS" if ok else "MISS"
-        return "PASS" if ok else "MISS"
-
-
 def pad(text: str, width: int) -> str:
     """Left-align in ``width`` terminal columns (Han characters take two)."""
     cols = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
@@ -700,18 +687,7 @@ def main() -> int:
             if vault is not None:
                 vault.lock()
         shutil.rmtree(root, ignore_errors=True)
-    elapsed = time.perf_counter() - total
-    report.summary["elapsed_s"] = elapsed
-    report.line(
-        f"== done in {elapsed:.0f} s; "
-        + ", ".join(f"{k} {v}" for k, v in report.summary.get("verdicts", {}).items())
-    )
-    if args.json:
-        text = json.dumps(report.summary, ensure_ascii=False, indent=2)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).write_text(text + "\n", encoding="utf-8")
+    report.finish(time.perf_counter() - total, args.json)
     return 0
 
 
