@@ -65,6 +65,14 @@ def resolve(*, portable: bool = False, base: Path | None = None) -> Locations:
     )
 
 
+def from_option(portable: str | None) -> Locations:
+    """Locations for a ``--portable [DIR]`` option: None (installed, unless a marker file
+    says otherwise), "" (beside the app) or a folder."""
+    return resolve(
+        portable=portable is not None, base=Path(portable).expanduser() if portable else None
+    )
+
+
 def activate(locations: Locations) -> None:
     """Make ``locations`` the process's. Portable: create the folders (0700) and point HOME's
     conventional folders and the temp dir at them, before Qt or anything else reads them."""

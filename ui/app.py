@@ -156,9 +156,7 @@ def prepare_locations(portable: str | None) -> locations.Locations:
     """Activate where data lives and check that it can be written, before Qt starts (Qt
     reads the environment that portable mode redirects). ``portable`` is None (installed
     unless a marker says otherwise), "" (beside the app) or a folder. Raises a StorageError."""
-    chosen = locations.resolve(
-        portable=portable is not None, base=Path(portable).expanduser() if portable else None
-    )
+    chosen = locations.from_option(portable)
     try:
         locations.activate(chosen)
         make_private_dir(chosen.settings_dir)

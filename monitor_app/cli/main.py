@@ -31,9 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         # Beside a portable app (a marker file there), monitorctl keeps to the stick as well.
-        portable = args.portable
-        base = Path(portable).expanduser() if portable else None
-        locations.activate(locations.resolve(portable=portable is not None, base=base))
+        locations.activate(locations.from_option(args.portable))
     except OSError as exc:
         sys.stderr.write(f"monitorctl: {describe(storage_error(exc))}\n")
         return 1

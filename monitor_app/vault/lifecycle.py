@@ -262,9 +262,8 @@ def _open(
 def _remove_rekey_leftover(path: Path) -> None:
     """A copy from an interrupted re-key (vault/rekey.py): its key was in a slot file that
     settle has just removed, so it holds nothing anyone can open; it only takes space."""
-    for suffix in ("", "-journal", "-wal", "-shm"):
-        with contextlib.suppress(OSError):
-            (path / (rekey.COPY_NAME + suffix)).unlink(missing_ok=True)
+    with contextlib.suppress(MonitorError):
+        rekey.remove_copy(path / rekey.COPY_NAME)
 
 
 def change_passphrase(

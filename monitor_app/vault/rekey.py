@@ -54,7 +54,7 @@ def rekey(
         new_key = secrets.token_bytes(len(vault.data_key()))
         db_path = vault.path / database.DB_NAME
         copy = vault.path / COPY_NAME
-        _remove_copy(copy)
+        remove_copy(copy)
         progress(0, STEPS)
         try:
             _checkpoint(conn)
@@ -66,7 +66,7 @@ def rekey(
             progress(2, STEPS)
             check(cancel)  # the last moment a cancel can take effect
         except BaseException:
-            _remove_copy(copy)
+            remove_copy(copy)
             (vault.path / keyslots.NEXT_NAME).unlink(missing_ok=True)
             raise
         conn.close()
@@ -107,7 +107,9 @@ def _rewrapped(current: SlotFile, keks: dict[str, bytes], new_key: bytes) -> Slo
     return SlotFile(current.vault_id, current.generation + 1, slots)
 
 
-def _remove_copy(copy: Path) -> None:
+def remove_copy(copy: Path) -> None:
+    """Delete a re-key's copy of the database and SQLite's files beside it; a StorageError
+    if one cannot be deleted."""
     for suffix in ("", "-journal", "-wal", "-shm"):
         path = copy.with_name(copy.name + suffix)
         try:
