@@ -24,8 +24,11 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
+from cryptography.hazmat.primitives.poly1305 import Poly1305
+
+from monitor_app.background import BackgroundSha256, BackgroundWriter
 from monitor_app.bundles import canonical, layout, selection, sums
 from monitor_app.bundles.errors import BundleError
 from monitor_app.bundles.manifest import AttachmentEntry
@@ -126,8 +129,14 @@ def _sha256_of(chunks: Iterable[bytes]) -> str:
 
 
 class _AttachmentSource:
-    """An attachment's plaintext, decrypted from its blob as the tar reaches it; its SHA-256
-    must still be the one taken at intake (which the signed checksums promise)."""
+    """An attachment's plaintext, decrypted from its blob as the tar reaches it.
+
+    Its SHA-256 is not taken again: the blob is a STREAM under a key of its own, so
+    decryption authenticates every chunk and the end, and the plaintext is exactly what
+    intake hashed in the same pass as it encrypted it. A damaged or swapped blob fails here;
+    a second hash would cost a SHA-256 pass over every byte of the bundle and prove nothing
+    more.
+    """
 
     def __init__(
         self, vault: UnlockedVault, ref: AttachmentEntry, cancel: CancelToken | None
@@ -141,18 +150,20 @@ class _AttachmentSource:
                 (self._ref.attachment_id,),
             ).fetchone()
         blob_name, key = str(row[0]), bytes(row[1])
-        digest = hashlib.sha256()
+        size = 0
         try:
             with open(self._vault.blobs.path_of(blob_name), "rb") as source:
                 for chunk in stream.iter_decrypted_chunks(key, source, cancel=self._cancel):
-                    digest.update(chunk)
+                    size += len(chunk)
+                    if size > self._ref.size:
+                        break
                     yield chunk
         except FileNotFoundError:
             raise MonitorError("attachment_damaged", reason="blob_missing") from None
         except stream.StreamError as exc:
             raise MonitorError("attachment_damaged", reason=exc.params.get("reason")) from None
-        if digest.hexdigest() != self._ref.sha256:
-            raise MonitorError("attachment_damaged", reason="hash_mismatch")
+        if size != self._ref.size:
+            raise MonitorError("attachment_damaged", reason="size_mismatch")
 
 
 @dataclass(frozen=True)
@@ -272,26 +283,37 @@ def _plan(
     return _Plan(bundle_id, sequence, members, sums_bytes, tar_size, kind)
 
 
-class _HashingSink:
-    def __init__(self, sink: BinaryIO) -> None:
+class _MacSink:
+    """Passes writes through and sums them with a one-time Poly1305 MAC under a fresh random
+    key, to compare with the file read back. The device never sees the key or the tag, so it
+    cannot return other bytes with the same sum; and the MAC runs at memory speed, where a
+    SHA-256 of what is written would cost a second hash pass."""
+
+    def __init__(self, sink: BackgroundWriter) -> None:
         self.sink = sink
-        self.digest = hashlib.sha256()
+        self.key = secrets.token_bytes(32)
+        self._mac = Poly1305(self.key)
         self.size = 0
 
     def write(self, data: bytes | memoryview) -> int:
         written = self.sink.write(data)
-        self.digest.update(data)
+        self._mac.update(data)
         self.size += len(data)
         return written if written is not None else len(data)
 
     def flush(self) -> None:
         self.sink.flush()
 
+    def tag(self) -> bytes:
+        return self._mac.finalize()
 
-def _read_back(path: Path, expected_sha256: str, expected_size: int) -> None:
+
+def _read_back(path: Path, mac_key: bytes, expected_tag: bytes, expected_size: int) -> str:
     """Read the file from the device, not from the page cache where the OS allows it, and
-    compare it with what was written."""
-    digest = hashlib.sha256()
+    compare it with what was written. Returns the SHA-256 of the file as read back, the one
+    the ledger keeps; it is computed on a second core while the device is read."""
+    mac = Poly1305(mac_key)
+    digest = BackgroundSha256()
     size = 0
     buffer = bytearray(READ_BACK_CHUNK)  # one buffer for the whole file: no copy per read
     view = memoryview(buffer)
@@ -303,12 +325,16 @@ def _read_back(path: Path, expected_sha256: str, expected_size: int) -> None:
                     # A larger read-ahead, so the device reads on while a piece is hashed.
                     os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
             while count := handle.readinto(buffer):
+                mac.update(view[:count])
                 digest.update(view[:count])
                 size += count
     except OSError as exc:
+        digest.close()
         raise storage_error(exc, path) from None
-    if size != expected_size or not hmac.compare_digest(digest.hexdigest(), expected_sha256):
+    file_sha256 = digest.hexdigest()
+    if size != expected_size or not hmac.compare_digest(mac.finalize(), expected_tag):
         raise MonitorError("export_read_back_failed", path=str(path))
+    return file_sha256
 
 
 def export_bundle(
@@ -371,18 +397,24 @@ def _write_and_record(
     handoff; on any failure after writing, the file is removed. Returns the file's size."""
     recipients = _recipients_for(contacts, archive)
     with atomic_writer(target) as handle:
-        sink = _HashingSink(handle)
-        age.encrypt(
-            recipients,
-            TarReader(tar_chunks(plan.members)),  # type: ignore[arg-type]
-            sink,  # type: ignore[arg-type]
-            size=plan.tar_size,
-            progress=progress,
-            cancel=cancel,
-        )
-    file_sha256, size = sink.digest.hexdigest(), sink.size
+        # The copy into the page cache runs on a second thread, beside the encryption.
+        writer = BackgroundWriter(handle)
+        try:
+            sink = _MacSink(writer)
+            age.encrypt(
+                recipients,
+                TarReader(tar_chunks(plan.members)),  # type: ignore[arg-type]
+                sink,  # type: ignore[arg-type]
+                size=plan.tar_size,
+                progress=progress,
+                cancel=cancel,
+            )
+            writer.finish()
+        finally:
+            writer.abandon()
+    tag, size = sink.tag(), sink.size
     try:
-        _read_back(target, file_sha256, size)
+        file_sha256 = _read_back(target, sink.key, tag, size)
         record(file_sha256, size)
     except BaseException:
         with contextlib.suppress(OSError):

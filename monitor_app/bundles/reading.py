@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from monitor_app.background import BackgroundSha256
 from monitor_app.bundles import canonical, layout, sums
 from monitor_app.bundles.errors import BundleError
 from monitor_app.bundles.manifest import (
@@ -134,7 +135,7 @@ class _AttachmentSink:
 
 class _PaddingSink:
     def __init__(self) -> None:
-        self.digest = hashlib.sha256()
+        self.digest = BackgroundSha256()  # up to an eighth of the bundle: off this thread
 
     def write(self, data: bytes) -> int:
         if data != bytes(len(data)):  # compared in C; any() looks at one byte at a time

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import secrets
 from pathlib import Path
-from typing import BinaryIO
 
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
+from monitor_app.background import BackgroundSha256, BackgroundWriter
 from monitor_app.crypto import stream
 from monitor_app.fsutil import FILE_MODE, fsync_dir, storage_error, temp_name
 
-READ_BUFFER = 1 << 20
+READ_BUFFER = 1 << 20  # for reading staged blobs back
 
 
 # --- staging blobs ------------------------------------------------------------------------
@@ -34,7 +33,7 @@ class BlobWriter:
         self.key = secrets.token_bytes(stream.KEY_SIZE)
         self.name = secrets.token_hex(16)
         self.size = 0
-        self.digest = hashlib.sha256()
+        self.digest = BackgroundSha256()  # overlaps the encryption on a second core
         self._aead = ChaCha20Poly1305(self.key)
         # The chunk being filled and its sealed form, both reused: staging a large member
         # allocates and copies nothing per chunk beyond filling the chunk.
@@ -46,7 +45,10 @@ class BlobWriter:
         self._closed = False
         try:
             fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-            self._file: BinaryIO | None = os.fdopen(fd, "wb", buffering=READ_BUFFER)
+            # Writes on a second thread: the kernel's copy into the page cache costs about
+            # as much as the encryption, and overlaps it there.
+            self._raw = os.fdopen(fd, "wb", 0)
+            self._file: BackgroundWriter | None = BackgroundWriter(self._raw)
         except OSError as exc:
             raise storage_error(exc, None) from None
 
@@ -88,21 +90,24 @@ class BlobWriter:
         self._release()
         assert self._file is not None
         try:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
+            self._file.finish()
             self._file = None
+            os.fsync(self._raw.fileno())
+            self._raw.close()
             os.replace(self._tmp, self.root / self.name)
             fsync_dir(self.root)
         except OSError as exc:
             raise storage_error(exc, None) from None
+        self.digest.digest()  # the hashing thread finishes while the file is synced
         self._closed = True
 
     def abort(self) -> None:
+        self.digest.close()
         if self._file is not None:
-            with contextlib.suppress(OSError):
-                self._file.close()
+            self._file.abandon()
             self._file = None
+        with contextlib.suppress(OSError):
+            self._raw.close()  # idempotent: also after a close that failed
         self._release()
         with contextlib.suppress(OSError):
             self._tmp.unlink(missing_ok=True)
