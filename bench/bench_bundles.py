@@ -42,7 +42,7 @@ import corpus  # bench/corpus.py, next to this file
 from report import Report  # bench/report.py
 
 from monitor_app import fsutil
-from monitor_app.bundles import export, importing, reading, staging_blob
+from monitor_app.bundles import export, importing, read_back, reading, staging_blob
 from monitor_app.crypto import age
 from monitor_app.vault import lifecycle
 
@@ -146,7 +146,7 @@ def instrument_export(phases: Phases) -> None:
     phases.call(age, "encrypt", "write")
     phases.iterator(export._AttachmentSource, "__call__", "attachments")
     phases.context_exit(export, "atomic_writer", "fsync")
-    phases.call(export, "_read_back", "read_back")
+    phases.call(read_back.ReadBack, "verify", "read_back")
     phases.call(export, "_record_handoff", "record")
 
 
@@ -163,10 +163,11 @@ def exclusive_export(s: dict[str, float], total: float) -> dict[str, float]:
     """The nested timings made exclusive, in the order the export runs them."""
     parts = {
         "plan (records, manifest, signature)": s["plan"],
-        "attachments out of the vault (decrypt + SHA-256)": s["attachments"],
-        "tar + age encryption + write (+ its check sum)": s["write"] - s["attachments"],
+        "attachments out of the vault (decrypt)": s["attachments"],
+        "tar + age encryption + write (+ read-back of synced segments)": s["write"]
+        - s["attachments"],
         "flush + fsync + rename": s["fsync"],
-        "read-back from the device + SHA-256": s["read_back"],
+        "read-back: the rest, after the final fsync": s["read_back"],
         "record the handoff (transaction)": s["record"],
     }
     parts["other"] = total - sum(parts.values())

@@ -132,10 +132,12 @@ class BackgroundSha256:
 class BackgroundWriter:
     """A write-only file over ``sink``; ``finish`` before syncing, ``abandon`` on failure."""
 
-    __slots__ = ("_sink", "_worker")
+    __slots__ = ("_after_write", "_sink", "_worker")
 
-    def __init__(self, sink: BinaryIO) -> None:
+    def __init__(self, sink: BinaryIO, after_write: Callable[[int], None] | None = None) -> None:
+        """``after_write(count)`` runs on the worker after each batch is in the file."""
         self._sink = sink
+        self._after_write = after_write
         self._worker = _BatchWorker(self._write_all, "writer")
 
     def fileno(self) -> int:
@@ -150,10 +152,13 @@ class BackgroundWriter:
         while view:
             written = self._sink.write(view)
             if written is None or written >= len(view):
-                return
+                break
             if written == 0:
                 raise OSError("short write")
             view = view[written:]
+        if self._after_write is not None:
+            self._sink.flush()  # a buffered sink: the batch must be in the file by now
+            self._after_write(len(batch))
 
     def flush(self) -> None:
         """Everything written so far is in the file (not yet synced: ``os.fsync`` that)."""

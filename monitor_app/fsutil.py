@@ -52,10 +52,12 @@ def storage_error(exc: OSError, path: Path | None = None) -> StorageError:
 
 
 def _private_temp(target: Path) -> tuple[int, Path]:
-    """A new private temporary file beside ``target``: its descriptor and its path."""
+    """A new private temporary file beside ``target``: its descriptor and its path.
+
+    Opened for reading too, so that an export can read it back while it is written."""
     tmp = temp_name(target.parent)
     try:
-        return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), tmp
+        return os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE), tmp
     except OSError as exc:
         raise storage_error(exc, target) from None
 

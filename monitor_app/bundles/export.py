@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import hmac
 import json
-import os
 import secrets
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -26,12 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cryptography.hazmat.primitives.poly1305 import Poly1305
-
-from monitor_app.background import BackgroundSha256, BackgroundWriter
+from monitor_app.background import BackgroundWriter
 from monitor_app.bundles import canonical, layout, selection, sums
 from monitor_app.bundles.errors import BundleError
 from monitor_app.bundles.manifest import AttachmentEntry
+from monitor_app.bundles.read_back import MacSink, ReadBack, ReadBackFailed
 from monitor_app.bundles.tarstream import OutMember, TarReader, tar_chunks
 from monitor_app.clock import now_iso
 from monitor_app.crypto import age, minisign, stream
@@ -46,7 +43,6 @@ if TYPE_CHECKING:
     from monitor_app.vault.session import UnlockedVault
 
 STANZA_MULTIPLE = 4  # the header always holds a multiple of this many recipient stanzas
-READ_BACK_CHUNK = 4 << 20  # large reads: fewer system calls, the device streams
 _ZERO_CHUNK = bytes(1 << 16)
 
 
@@ -283,60 +279,6 @@ def _plan(
     return _Plan(bundle_id, sequence, members, sums_bytes, tar_size, kind)
 
 
-class _MacSink:
-    """Passes writes through and sums them with a one-time Poly1305 MAC under a fresh random
-    key, to compare with the file read back. The device never sees the key or the tag, so it
-    cannot return other bytes with the same sum; and the MAC runs at memory speed, where a
-    SHA-256 of what is written would cost a second hash pass."""
-
-    def __init__(self, sink: BackgroundWriter) -> None:
-        self.sink = sink
-        self.key = secrets.token_bytes(32)
-        self._mac = Poly1305(self.key)
-        self.size = 0
-
-    def write(self, data: bytes | memoryview) -> int:
-        written = self.sink.write(data)
-        self._mac.update(data)
-        self.size += len(data)
-        return written if written is not None else len(data)
-
-    def flush(self) -> None:
-        self.sink.flush()
-
-    def tag(self) -> bytes:
-        return self._mac.finalize()
-
-
-def _read_back(path: Path, mac_key: bytes, expected_tag: bytes, expected_size: int) -> str:
-    """Read the file from the device, not from the page cache where the OS allows it, and
-    compare it with what was written. Returns the SHA-256 of the file as read back, the one
-    the ledger keeps; it is computed on a second core while the device is read."""
-    mac = Poly1305(mac_key)
-    digest = BackgroundSha256()
-    size = 0
-    buffer = bytearray(READ_BACK_CHUNK)  # one buffer for the whole file: no copy per read
-    view = memoryview(buffer)
-    try:
-        with open(path, "rb", buffering=0) as handle:
-            if hasattr(os, "posix_fadvise"):
-                with contextlib.suppress(OSError):
-                    os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
-                    # A larger read-ahead, so the device reads on while a piece is hashed.
-                    os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
-            while count := handle.readinto(buffer):
-                mac.update(view[:count])
-                digest.update(view[:count])
-                size += count
-    except OSError as exc:
-        digest.close()
-        raise storage_error(exc, path) from None
-    file_sha256 = digest.hexdigest()
-    if size != expected_size or not hmac.compare_digest(mac.finalize(), expected_tag):
-        raise MonitorError("export_read_back_failed", path=str(path))
-    return file_sha256
-
-
 def export_bundle(
     vault: UnlockedVault,
     destination: Path,
@@ -396,31 +338,40 @@ def _write_and_record(
     """Encrypt ``plan`` to ``target``, read it back, then ``record(file_sha256, size)`` the
     handoff; on any failure after writing, the file is removed. Returns the file's size."""
     recipients = _recipients_for(contacts, archive)
-    with atomic_writer(target) as handle:
-        # The copy into the page cache runs on a second thread, beside the encryption.
-        writer = BackgroundWriter(handle)
+    with contextlib.ExitStack() as cleanup:
+        with atomic_writer(target) as handle:
+            read_back = ReadBack(handle.fileno())
+            cleanup.callback(read_back.abandon)
+            # The copy into the page cache runs on a second thread, beside the encryption,
+            # and the reader checks each segment on the device as soon as it is synced.
+            writer = BackgroundWriter(handle, after_write=read_back.written)
+            try:
+                sink = MacSink(writer, read_back.key)
+                age.encrypt(
+                    recipients,
+                    TarReader(tar_chunks(plan.members)),  # type: ignore[arg-type]
+                    sink,  # type: ignore[arg-type]
+                    size=plan.tar_size,
+                    progress=progress,
+                    cancel=cancel,
+                )
+                writer.finish()
+            finally:
+                writer.abandon()
+        read_back.complete(sink.size)
         try:
-            sink = _MacSink(writer)
-            age.encrypt(
-                recipients,
-                TarReader(tar_chunks(plan.members)),  # type: ignore[arg-type]
-                sink,  # type: ignore[arg-type]
-                size=plan.tar_size,
-                progress=progress,
-                cancel=cancel,
-            )
-            writer.finish()
-        finally:
-            writer.abandon()
-    tag, size = sink.tag(), sink.size
-    try:
-        file_sha256 = _read_back(target, sink.key, tag, size)
-        record(file_sha256, size)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            target.unlink()
-        raise
-    return size
+            try:
+                file_sha256 = read_back.verify(sink.tag(), sink.size)
+            except OSError as exc:
+                raise storage_error(exc, target) from None
+            except ReadBackFailed:
+                raise MonitorError("export_read_back_failed", path=str(target)) from None
+            record(file_sha256, sink.size)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                target.unlink()
+            raise
+    return sink.size
 
 
 def _insert_bundle_out(
