@@ -35,10 +35,11 @@ from monitor_app.errors import MonitorError, StorageError
 from monitor_app.fsutil import make_private_dir, restrict_umask, storage_error
 from monitor_app.i18n import _
 from monitor_app.messages import describe
+from monitor_app.vault.lifecycle import is_vault_dir
 from monitor_app.vault.session import UnlockedVault
 from ui.main_view import SECTIONS
 from ui.style import apply_style
-from ui.vault_window import APP_TITLE, VaultWindow, is_vault_dir
+from ui.vault_window import APP_TITLE, VaultWindow
 from ui.workers import JobRunner
 
 SCREENSHOT_DELAY_MS = 100  # after the screen has settled: the last layout and paint

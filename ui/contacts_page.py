@@ -21,7 +21,6 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QMessageBox,
@@ -40,6 +39,7 @@ from monitor_app.identity.contacts import Contact
 from monitor_app.jobs import CancelToken, Progress
 from monitor_app.messages import describe
 from monitor_app.vault.session import UnlockedVault
+from ui import file_dialogs
 from ui.fingerprint_dialog import FingerprintDialog, OwnCardPanel, mark_trust, trust_text
 from ui.widgets import ErrorLabel, PlainTextLabel, isolate, one_line
 from ui.workers import JobRunner
@@ -58,14 +58,6 @@ def column_title(key: str) -> str:
         "fingerprint": _("Fingerprint"),
     }
     return titles.get(key, key)
-
-
-def open_file(parent: QWidget, caption: str) -> str:
-    return QFileDialog.getOpenFileName(parent, caption)[0]
-
-
-def save_file(parent: QWidget, caption: str, suggested: str) -> str:
-    return QFileDialog.getSaveFileName(parent, caption, suggested)[0]
 
 
 @dataclass(frozen=True)
@@ -104,8 +96,8 @@ class ContactsPage(QWidget):
         self._runner = JobRunner(self)
         self.fingerprint_dialog: FingerprintDialog | None = None
         self._question: QMessageBox | None = None
-        self.open_file: Callable[[QWidget, str], str] = open_file
-        self.save_file: Callable[[QWidget, str, str], str] = save_file
+        self.open_file: Callable[[QWidget, str], str] = file_dialogs.open_file
+        self.save_file: Callable[[QWidget, str, str], str] = file_dialogs.save_file
         self.confirm: Callable[[str, str], bool] = self._ask
 
         intro = PlainTextLabel(

@@ -1,4 +1,13 @@
-"""The first screen on a computer without a vault: name, organisation, passphrase."""
+"""The first screen on a computer without a vault: name, organisation, passphrase.
+
+The passphrase's strength is shown as it is typed (ui/strength_meter.py). Only the minimum
+length is a rule: a weak passphrase is warned about, not refused, because the estimate is
+rough, a passphrase the person can remember under stress beats one written down, and a
+blocking meter teaches "Password1!" more than it teaches good passphrases.
+
+A vault carried elsewhere (a USB stick) is opened with "Open an existing vault folder…": the
+window asks for the folder (ui/vault_window.py).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +30,7 @@ from monitor_app.i18n import _
 from monitor_app.messages import describe
 from monitor_app.vault.device_secret import DeviceSecretStore
 from monitor_app.vault.lifecycle import MIN_PASSPHRASE_LENGTH
+from ui.strength_meter import StrengthMeter
 from ui.widgets import ErrorLabel, PassphraseEdit, PlainTextLabel
 
 
@@ -57,6 +67,7 @@ class CreatePage(QWidget):
     """Collects what ``lifecycle.create_vault`` needs; the window runs it off the GUI thread."""
 
     create_requested = Signal(object)  # CreateRequest
+    open_folder_requested = Signal()  # "Open an existing vault folder…"
 
     def __init__(
         self, vault_path: Path, device_store: DeviceSecretStore, parent: QWidget | None = None
@@ -68,6 +79,13 @@ class CreatePage(QWidget):
             role="muted",
         )
         where.setWordWrap(True)
+        elsewhere = PlainTextLabel(_("Already have a vault, for example on a USB stick?"))
+        elsewhere.setWordWrap(True)
+        self.open_folder_button = QPushButton(_("Open an existing vault folder…"))
+        self.open_folder_button.clicked.connect(self.open_folder_requested)
+        elsewhere_row = QHBoxLayout()
+        elsewhere_row.addWidget(elsewhere, 1)
+        elsewhere_row.addWidget(self.open_folder_button)
 
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText(_("Your name or monitor code, shown as the author"))
@@ -77,6 +95,7 @@ class CreatePage(QWidget):
             _("At least {n} characters").format(n=MIN_PASSPHRASE_LENGTH)
         )
         self.confirm_edit = PassphraseEdit(_("The same passphrase again"))
+        self.strength_meter = StrengthMeter()
         hint = PlainTextLabel(
             _("A few unrelated words you can remember work well. It cannot be reset by anyone."),
             role="muted",
@@ -87,6 +106,7 @@ class CreatePage(QWidget):
         form.addRow(_("Name"), self.name_edit)
         form.addRow(_("Organisation"), self.organisation_edit)
         form.addRow(_("Passphrase"), self.passphrase_edit)
+        form.addRow("", self.strength_meter)
         form.addRow(_("Repeat passphrase"), self.confirm_edit)
         form.addRow("", hint)
 
@@ -114,6 +134,8 @@ class CreatePage(QWidget):
         for edit in (self.name_edit, self.passphrase_edit, self.confirm_edit):
             edit.textChanged.connect(self._update_button)
             edit.returnPressed.connect(self._submit)
+        for edit in (self.name_edit, self.organisation_edit, self.passphrase_edit):
+            edit.textChanged.connect(self._update_strength)
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.status_label, 1)
@@ -122,6 +144,7 @@ class CreatePage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addWidget(where)
+        layout.addLayout(elsewhere_row)
         layout.addSpacing(8)
         layout.addLayout(form)
         layout.addWidget(self.remember_box)
@@ -158,6 +181,7 @@ class CreatePage(QWidget):
             self.organisation_edit,
             self.passphrase_edit,
             self.confirm_edit,
+            self.open_folder_button,
         ):
             widget.setEnabled(not busy)
         self.status_label.setText(
@@ -177,6 +201,11 @@ class CreatePage(QWidget):
         ):
             edit.clear()
         self.error_label.clear()
+
+    @Slot()
+    def _update_strength(self) -> None:
+        personal = (self.name_edit.text(), self.organisation_edit.text())
+        self.strength_meter.show_for(self.passphrase_edit.text(), personal)
 
     @Slot()
     def _update_button(self) -> None:

@@ -22,7 +22,6 @@ from typing import Any
 from PySide6.QtCore import QLocale, QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QLineEdit,
     QListWidget,
@@ -43,6 +42,7 @@ from monitor_app.identity.contacts import Contact
 from monitor_app.jobs import CancelToken, Progress
 from monitor_app.messages import describe
 from monitor_app.vault.session import UnlockedVault
+from ui import file_dialogs
 from ui.drives import Drive, removable_drives
 from ui.fingerprint_dialog import name_with_trust
 from ui.record_table_model import cancellable_read
@@ -52,10 +52,6 @@ from ui.workers import JobRunner
 FINGERPRINT_ROLE = Qt.ItemDataRole.UserRole
 PATH_ROLE = Qt.ItemDataRole.UserRole
 RECIPIENTS, SCOPE, DESTINATION, RUN = range(4)
-
-
-def choose_folder(parent: QWidget, caption: str) -> str:
-    return QFileDialog.getExistingDirectory(parent, caption)
 
 
 def recipient_item(contact: Contact) -> QListWidgetItem:
@@ -285,7 +281,7 @@ class ExportWizard(StepDialog):
         self._record_ids = None if record_ids is None else list(record_ids)
         self._contacts: list[Contact] = []
         self._preview: ledger.ExportPreview | None = None
-        self.choose_folder: Callable[[QWidget, str], str] = choose_folder
+        self.choose_folder: Callable[[QWidget, str], str] = file_dialogs.existing_directory
         self.export_result: ExportResult | None = None
         for build in (self._recipients_step, self._scope_step, self._destination_step):
             self.stack.addWidget(build())

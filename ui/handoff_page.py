@@ -42,7 +42,8 @@ from monitor_app.identity.contacts import Contact
 from monitor_app.jobs import CancelToken, Progress
 from monitor_app.messages import describe
 from monitor_app.vault.session import UnlockedVault
-from ui.export_wizard import ExportWizard, choose_folder
+from ui import file_dialogs
+from ui.export_wizard import ExportWizard
 from ui.fingerprint_dialog import mark_trust, name_with_trust
 from ui.import_wizard import ImportWizard
 from ui.record_table_model import cancellable_read
@@ -196,7 +197,7 @@ class HandoffPage(QWidget):
         self._worker = JobRunner(self)  # receipts and purges
         self._dialogs: list[Dialog] = []  # open or winding down: kept until their threads end
         self.purge_dialog: PurgeDialog | None = None
-        self.choose_folder: Callable[[QWidget, str], str] = choose_folder
+        self.choose_folder: Callable[[QWidget, str], str] = file_dialogs.existing_directory
         self.snapshot: Ledger | None = None
 
         self.export_button = QPushButton(_("Export…"))

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QLocale, Qt, Signal, Slot
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QWidget
 
 from monitor_app.bundles import ledger
 from monitor_app.bundles.importing import ImportResult, import_bundle
@@ -30,7 +30,8 @@ from monitor_app.i18n import _
 from monitor_app.identity import fingerprint as fp
 from monitor_app.jobs import CancelToken, Progress
 from monitor_app.vault.session import UnlockedVault
-from ui.export_wizard import StepDialog, choose_folder
+from ui import file_dialogs
+from ui.export_wizard import StepDialog
 from ui.fingerprint_dialog import large_digits_font
 from ui.record_table_model import cancellable_read
 from ui.widgets import PlainTextLabel, isolate, modified_text, one_line, wipe
@@ -43,10 +44,6 @@ RECORDS_KIND = "records"
 class Checked:
     summary: BundleSummary
     preview: ledger.ImportPreview | None  # records bundles only
-
-
-def choose_file(parent: QWidget, caption: str) -> str:
-    return QFileDialog.getOpenFileName(parent, caption)[0]
 
 
 def check_bundle(
@@ -178,8 +175,8 @@ class ImportWizard(StepDialog):
 
     def __init__(self, vault: UnlockedVault, parent: QWidget | None = None) -> None:
         super().__init__(vault, _("Import a bundle"), parent)
-        self.choose_file: Callable[[QWidget, str], str] = choose_file
-        self.choose_folder: Callable[[QWidget, str], str] = choose_folder
+        self.choose_file: Callable[[QWidget, str], str] = file_dialogs.open_file
+        self.choose_folder: Callable[[QWidget, str], str] = file_dialogs.existing_directory
         self.checked: Checked | None = None
         self.import_result: ImportResult | None = None
         self.receipt: ReceiptResult | None = None

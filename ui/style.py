@@ -45,6 +45,11 @@ QHeaderView::section {
     background: #eef2f6; color: #243b53; border: none; border-bottom: 1px solid #d5dde6;
     border-right: 1px solid #d5dde6; padding: 5px 6px;
 }
+QProgressBar[role="strength"] { background: #e4e8ec; border: none; border-radius: 3px; }
+QProgressBar[role="strength"]::chunk { background: #8a96a3; border-radius: 3px; }
+QProgressBar[level="too_short"]::chunk, QProgressBar[level="weak"]::chunk { background: #b4483a; }
+QProgressBar[level="fair"]::chunk { background: #c08a1e; }
+QProgressBar[level="strong"]::chunk { background: #3d8758; }
 QPushButton {
     background: #ffffff; border: 1px solid #aab7c4; border-radius: 4px; padding: 6px 16px;
     color: #1f2933;

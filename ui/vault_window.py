@@ -6,12 +6,21 @@ and abandons every background read, then shows the unlock screen and locks the v
 background: closing the database wipes SQLCipher's page cache, which takes a third of a second
 once the lists have read a large vault, and the blank screen must not wait for it.
 
+The window starts on the vault folder the app was given (``--vault``, portable mode, or the
+per-user default): the unlock screen if it holds a vault, the create screen if not. "Open an
+existing vault folder…" (create screen) and "Open another vault folder…" (unlock screen)
+switch to a vault elsewhere, such as on a USB stick, for this run only: the choice is not
+remembered, so that a seized laptop does not say where a vault is carried (the app in
+portable mode on the stick is the way to keep it there). A new vault is always created in the
+folder the app started with.
+
 While a vault is unlocked, ``AutoLock`` (ui/auto_lock.py) locks it through ``lock_now`` after
 the delay chosen in Settings without input, or when the computer has been asleep.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,29 +28,40 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDialog, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
-from monitor_app import settings
+from monitor_app import locations, settings
 from monitor_app.errors import MonitorError
 from monitor_app.i18n import _
 from monitor_app.jobs import CancelToken, Progress
-from monitor_app.vault import database, keyslots, lifecycle
+from monitor_app.vault import lifecycle
 from monitor_app.vault.device_secret import DeviceSecretStore, default_store
 from monitor_app.vault.session import UnlockedVault
+from ui import file_dialogs
 from ui.auto_lock import AutoLock
 from ui.create_page import CreatePage, CreateRequest
 from ui.main_view import MainView
 from ui.recovery_page import RecoveryCodePage
 from ui.unlock_page import UnlockPage
-from ui.widgets import PlainTextLabel
+from ui.widgets import PlainTextLabel, isolate
 from ui.workers import JobRunner
 
 APP_TITLE = "monitor_app"
 LOCK_SHORTCUT = QKeySequence("Ctrl+L")
 
 
-def is_vault_dir(path: Path) -> bool:
-    """Whether ``path`` holds a vault (or what is left of one, which unlock will explain)."""
-    names = (keyslots.FILE_NAME, keyslots.NEXT_NAME, keyslots.PREV_NAME, database.DB_NAME)
-    return path.is_dir() and any((path / name).exists() for name in names)
+def vault_in(folder: Path) -> Path | None:
+    """The vault in the folder someone chose: the folder itself, or, when they chose the
+    folder above it or a portable stick's folder, its ``vault`` or
+    ``monitor_app-data/vault``. None if there is none."""
+    candidates = (folder, folder / "vault", folder / locations.PORTABLE_DIR_NAME / "vault")
+    return next((path for path in candidates if lifecycle.is_vault_dir(path)), None)
+
+
+def no_vault_message(folder: Path) -> str:
+    return _(
+        "There is no vault in this folder: {path}. Choose the folder that holds the vault's "
+        "files, keyslots.json and vault.db. On a USB stick set up for portable use, it is "
+        "the folder monitor_app-data/vault."
+    ).format(path=isolate(str(folder)))
 
 
 def _lock_quietly(vault: UnlockedVault) -> None:
@@ -67,10 +87,13 @@ class VaultWindow(QMainWindow):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.vault_path = vault_path
+        self.home_path = vault_path  # where a new vault is created
+        self.vault_path = vault_path  # the vault to unlock: home_path or one chosen this run
         self._vault: UnlockedVault | None = None
         self._device_store = device_store or default_store()
         self._runner = JobRunner(self)
+        # Asks for a vault folder; tests replace it instead of opening a modal dialog.
+        self.choose_folder: Callable[[QWidget, str], str] = file_dialogs.existing_directory
         self._closer = JobRunner(self)  # locks (closes) vaults off the GUI thread
         title = APP_TITLE + (" — DEMO" if demo_banner else "")
         self.setWindowTitle(title)
@@ -83,6 +106,7 @@ class VaultWindow(QMainWindow):
         self.create_page = CreatePage(vault_path, self._device_store)
         self.recovery_page = RecoveryCodePage()
         self.unlock_page = UnlockPage(vault_path)
+        self._unlock_hint = unlock_hint  # the demo vault's passphrase: for home_path only
         self.unlock_page.set_hint(unlock_hint)
         self.main_view = MainView(device_store=self._device_store)
         self.stack = QStackedWidget()
@@ -109,6 +133,9 @@ class VaultWindow(QMainWindow):
         self.create_page.create_requested.connect(self._create)
         self.recovery_page.continued.connect(self._show_overview)
         self.unlock_page.unlock_requested.connect(self._unlock)
+        self.create_page.open_folder_requested.connect(self._choose_vault_folder)
+        self.unlock_page.open_folder_requested.connect(self._choose_vault_folder)
+        self.unlock_page.create_requested.connect(self._back_to_create)
         self.main_view.lock_requested.connect(self.lock_now)
         self.auto_lock = AutoLock(self.lock_now, settings.load().auto_lock_minutes, self)
         self.main_view.settings_page.auto_lock_changed.connect(self.auto_lock.set_minutes)
@@ -116,10 +143,8 @@ class VaultWindow(QMainWindow):
         if vault is not None:
             self._vault = vault
             self._show_overview()
-        elif is_vault_dir(vault_path):
-            self._show(self.unlock_page)
         else:
-            self._show(self.create_page)
+            self._show_locked_screen()
 
     # -- state -----------------------------------------------------------------------------
     @property
@@ -140,12 +165,60 @@ class VaultWindow(QMainWindow):
         if focus is not None:
             focus.setFocus()
 
+    def _show_locked_screen(self) -> None:
+        """The unlock screen for ``vault_path``, or, when no vault is there (none was ever
+        made, or the stick it was on is gone), the folder the app started with."""
+        if not lifecycle.is_vault_dir(self.vault_path) and self.vault_path != self.home_path:
+            self._use_folder(self.home_path)
+        self._show(
+            self.unlock_page if lifecycle.is_vault_dir(self.vault_path) else self.create_page
+        )
+
+    def _use_folder(self, path: Path) -> None:
+        self.vault_path = path
+        can_create = path != self.home_path and not lifecycle.is_vault_dir(self.home_path)
+        self.unlock_page.set_vault_path(path, can_create=can_create)
+        self.unlock_page.set_hint(self._unlock_hint if path == self.home_path else "")
+
+    # -- another vault folder --------------------------------------------------------------
+    @Slot()
+    def _choose_vault_folder(self) -> None:
+        page = self.current_page
+        if self._runner.busy or self._vault is not None or page is None:
+            return
+        chosen = self.choose_folder(page, _("Choose the vault folder"))
+        if not chosen:
+            return  # cancelled
+        if self._vault is not None or self.current_page is not page:
+            return  # the screen changed meanwhile
+        self.open_vault_folder(Path(chosen))
+
+    def open_vault_folder(self, folder: Path) -> bool:
+        """Switch to the unlock screen for the vault in ``folder`` (see ``vault_in``), or say
+        on the current screen that there is none there. Only for this run."""
+        found = vault_in(folder)
+        page = self.unlock_page if self.current_page is self.unlock_page else self.create_page
+        if found is None:
+            page.error_label.show_message(no_vault_message(folder))
+            return False
+        self.create_page.error_label.clear()
+        self._use_folder(found)
+        self._show(self.unlock_page)
+        return True
+
+    @Slot()
+    def _back_to_create(self) -> None:
+        if self._runner.busy or self._vault is not None:
+            return
+        self._use_folder(self.home_path)
+        self._show_locked_screen()
+
     # -- create ----------------------------------------------------------------------------
     @Slot(object)
     def _create(self, request: CreateRequest) -> None:
         if self._runner.busy:
             return
-        path, store = self.vault_path, self._device_store
+        path, store = self.home_path, self._device_store
 
         def job(cancel: CancelToken, progress: Progress) -> tuple[UnlockedVault, str]:
             return lifecycle.create_vault(
@@ -165,6 +238,7 @@ class VaultWindow(QMainWindow):
     def _created(self, result: Any) -> None:
         vault, code = result
         self._vault = vault
+        self._use_folder(self.home_path)
         self.auto_lock.start()  # the recovery code on screen is as secret as the records
         self.create_page.set_busy(False)
         self.create_page.clear()
@@ -235,7 +309,7 @@ class VaultWindow(QMainWindow):
             if dialog.isVisible():
                 dialog.reject()
         vault, self._vault = self._vault, None
-        self._show(self.unlock_page if is_vault_dir(self.vault_path) else self.create_page)
+        self._show_locked_screen()
         if vault is not None:
             self._close(vault)
 

@@ -129,6 +129,17 @@ _CARD_REASONS = {
 }
 
 
+def is_vault_dir(path: Path) -> bool:
+    """Whether ``path`` holds a vault, or what is left of one (which ``unlock`` explains): the
+    check ``_require_vault_dir`` makes, as a question. A folder that cannot be read (a stick
+    pulled out, no permission) holds none as far as anyone can tell."""
+    names = (keyslots.FILE_NAME, keyslots.NEXT_NAME, keyslots.PREV_NAME, database.DB_NAME)
+    try:
+        return path.is_dir() and any((path / name).exists() for name in names)
+    except OSError:
+        return False
+
+
 def _require_vault_dir(path: Path) -> None:
     if not path.is_dir():
         raise VaultError("vault_not_found", path=str(path))

@@ -1,8 +1,9 @@
 """The editor's modal questions, in one module so that tests can replace them.
 
 Every text is plain (``Qt.PlainText``): a file name or a reason may come from a record.
-The file dialogs are Qt's own, not the desktop's: a desktop dialog may keep the file's name
-in its "recent files" list, or make a thumbnail of an image, outside the vault.
+The file dialogs are ui/file_dialogs.py's: Qt's own, not the desktop's (a desktop dialog may
+keep the file's name in its "recent files" list, or make a thumbnail of an image, outside the
+vault), and they forget the folders they visited.
 """
 
 from __future__ import annotations
@@ -10,12 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 
 from monitor_app.i18n import _
+from ui import file_dialogs
 from ui.widgets import one_line
-
-DIALOG_OPTIONS = QFileDialog.Option.DontUseNativeDialog
 
 
 # -- record editor ---------------------------------------------------------------------------
@@ -44,9 +44,7 @@ def confirm_discard(parent: QWidget) -> bool:
 
 # -- attachments -----------------------------------------------------------------------------
 def choose_files(parent: QWidget) -> list[Path]:
-    names, _filter = QFileDialog.getOpenFileNames(
-        parent, _("Add files to this record"), "", "", "", DIALOG_OPTIONS
-    )
+    names = file_dialogs.open_files(parent, _("Add files to this record"))
     return [Path(name) for name in names]
 
 
@@ -72,7 +70,5 @@ def confirm_save_copy(parent: QWidget, name: str) -> bool:
 
 
 def choose_destination(parent: QWidget, name: str) -> Path | None:
-    chosen, _filter = QFileDialog.getSaveFileName(
-        parent, _("Save an unencrypted copy"), name, "", "", DIALOG_OPTIONS
-    )
+    chosen = file_dialogs.save_file(parent, _("Save an unencrypted copy"), name)
     return Path(chosen) if chosen else None
