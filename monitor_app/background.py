@@ -8,19 +8,22 @@ runs while the next one is encrypted. For an import or an export of 1 GiB this t
 third off the time.
 
 ``BackgroundSha256`` is a drop-in for ``hashlib.sha256()`` where only ``update``,
-``digest`` and ``hexdigest`` are used; ``BackgroundWriter`` wraps a writable file. Both copy
-the data they are given into 1 MiB batches (callers reuse their buffers as soon as the call
-returns) and let at most ``_QUEUE_DEPTH`` batches wait, so memory stays bounded whatever the
-size. Small inputs never start a thread: until the first batch fills, nothing happens but the
-copy. An error on the worker (a full disk, a pulled USB stick) is raised on the caller's
-thread, as the exception it was, by the next call. Whoever stops early calls ``close`` or
-``abandon`` so the worker ends; workers are daemon threads, so a forgotten one cannot keep
-the process alive either.
+``digest`` and ``hexdigest`` are used; ``BackgroundWriter`` wraps a writable file. Both hand
+the data they are given over in batches of about 1 MiB (``bytes`` by reference, anything
+else copied: callers reuse their buffers as soon as the call returns) and let at most
+``_QUEUE_DEPTH`` batches wait, so memory stays bounded whatever the size. Small inputs never
+start a thread: until the first batch fills, nothing happens but the copy. An error on the
+worker (a full disk, a pulled USB stick) is raised on the caller's thread, as the exception
+it was, by the next call. Whoever stops early calls ``close`` or ``abandon`` so the worker
+ends; workers are daemon threads, so a forgotten one cannot keep the process alive either.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -28,36 +31,45 @@ from typing import BinaryIO
 
 BATCH_SIZE = 1 << 20
 _QUEUE_DEPTH = 4
+_IOV_MAX = 1024  # POSIX's minimum for the pieces of one writev
 _STOP = None
 
 
 class _BatchWorker:
-    """Gathers bytes into batches and hands each to ``consume`` on a thread of its own."""
+    """Gathers pieces of bytes into batches and hands each batch to ``consume`` on a thread of
+    its own. A ``bytes`` piece is kept by reference (it cannot change); anything else is
+    copied, since callers reuse their buffers as soon as the call returns."""
 
-    __slots__ = ("_consume", "_name", "_pending", "_queue", "_thread", "failure")
+    __slots__ = ("_consume", "_name", "_pending", "_pending_size", "_queue", "_thread", "failure")
 
-    def __init__(self, consume: Callable[[bytearray], None], name: str) -> None:
+    def __init__(self, consume: Callable[[list[bytes]], None], name: str) -> None:
         self._consume = consume
         self._name = name
-        self._pending = bytearray()
-        self._queue: queue.Queue[bytearray | None] | None = None
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        self._queue: queue.Queue[list[bytes] | None] | None = None
         self._thread: threading.Thread | None = None
         self.failure: BaseException | None = None
 
     def add(self, data: bytes | bytearray | memoryview) -> None:
         if self.failure is not None:
             raise self.failure  # again at every call: the result is incomplete
-        self._pending += data
-        if len(self._pending) >= BATCH_SIZE:
+        piece = data if type(data) is bytes else bytes(data)
+        self._pending.append(piece)
+        self._pending_size += len(piece)
+        if self._pending_size >= BATCH_SIZE:
             self._submit()
+
+    def _take(self) -> list[bytes]:
+        batch, self._pending, self._pending_size = self._pending, [], 0
+        return batch
 
     def _submit(self) -> None:
         if self._queue is None:
             self._queue = queue.Queue(maxsize=_QUEUE_DEPTH)
             self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
             self._thread.start()
-        self._queue.put(self._pending)
-        self._pending = bytearray()
+        self._queue.put(self._take())
 
     def _run(self) -> None:
         assert self._queue is not None
@@ -77,8 +89,7 @@ class _BatchWorker:
         """Everything added so far has been consumed (small inputs: on this thread)."""
         if self._pending:
             if self._queue is None:
-                batch, self._pending = self._pending, bytearray()
-                self._consume(batch)
+                self._consume(self._take())
             else:
                 self._submit()
         if self._queue is not None:
@@ -89,7 +100,7 @@ class _BatchWorker:
     def stop(self, *, drop: bool) -> None:
         """End the worker; with ``drop``, what is still pending is never consumed."""
         if drop:
-            self._pending = bytearray()
+            self._take()
             if self.failure is None:
                 self.failure = ValueError("abandoned")
         if self._queue is not None and self._thread is not None:
@@ -103,8 +114,12 @@ class BackgroundSha256:
 
     def __init__(self) -> None:
         self._hash = hashlib.sha256()
-        self._worker = _BatchWorker(self._hash.update, "sha256")
+        self._worker = _BatchWorker(self._hash_all, "sha256")
         self._digest: bytes | None = None
+
+    def _hash_all(self, batch: list[bytes]) -> None:
+        for piece in batch:
+            self._hash.update(piece)
 
     def update(self, data: bytes | bytearray | memoryview, /) -> None:
         if self._digest is not None:
@@ -132,13 +147,20 @@ class BackgroundSha256:
 class BackgroundWriter:
     """A write-only file over ``sink``; ``finish`` before syncing, ``abandon`` on failure."""
 
-    __slots__ = ("_after_write", "_sink", "_worker")
+    __slots__ = ("_after_write", "_fd", "_sink", "_worker")
 
     def __init__(self, sink: BinaryIO, after_write: Callable[[int], None] | None = None) -> None:
         """``after_write(count)`` runs on the worker after each batch is in the file."""
         self._sink = sink
         self._after_write = after_write
         self._worker = _BatchWorker(self._write_all, "writer")
+        # A batch goes to the file in one writev(2), past the sink's own buffer (empty: all
+        # writes come through here); a sink without a descriptor takes one write per piece.
+        self._fd: int | None = None
+        if hasattr(os, "writev"):
+            with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+                sink.flush()
+                self._fd = sink.fileno()
 
     def fileno(self) -> int:
         return self._sink.fileno()
@@ -147,18 +169,41 @@ class BackgroundWriter:
         self._worker.add(data)
         return len(data)
 
-    def _write_all(self, batch: bytearray) -> None:
-        view = memoryview(batch)
-        while view:
-            written = self._sink.write(view)
-            if written is None or written >= len(view):
-                break
-            if written == 0:
-                raise OSError("short write")
-            view = view[written:]
+    def _write_all(self, batch: list[bytes]) -> None:
+        size = sum(len(piece) for piece in batch)
+        if self._fd is not None:
+            batch = self._writev(batch)
+        for piece in batch:
+            view = memoryview(piece)
+            while view:
+                written = self._sink.write(view)
+                if written is None or written >= len(view):
+                    break
+                if written == 0:
+                    raise OSError("short write")
+                view = view[written:]
         if self._after_write is not None:
             self._sink.flush()  # a buffered sink: the batch must be in the file by now
-            self._after_write(len(batch))
+            self._after_write(size)
+
+    def _writev(self, batch: list[bytes]) -> list[bytes]:
+        """Write ``batch`` with writev; returns what a short write left over."""
+        assert self._fd is not None
+        while batch:
+            pieces = batch[:_IOV_MAX]
+            written = os.writev(self._fd, pieces)
+            if written == 0:
+                raise OSError("short write")
+            consumed = 0
+            for piece in pieces:
+                if written < len(piece):
+                    break
+                written -= len(piece)
+                consumed += 1
+            batch = batch[consumed:]
+            if written:  # a piece written in part: the rest, the slow way
+                return [batch[0][written:], *batch[1:]]
+        return batch
 
     def flush(self) -> None:
         """Everything written so far is in the file (not yet synced: ``os.fsync`` that)."""
@@ -175,3 +220,22 @@ class BackgroundWriter:
     def abandon(self) -> None:
         """End the worker, dropping what was not written yet; idempotent, never raises."""
         self._worker.stop(drop=True)
+
+
+class PeriodicSync:
+    """An ``after_write`` hook that syncs the file every ``every`` bytes, on the writer's
+    thread: the device then writes while the next data is encrypted, instead of all at once
+    in the final fsync, which finds little left to do."""
+
+    __slots__ = ("_every", "_fd", "_unsynced")
+
+    def __init__(self, fd: int, every: int = 32 << 20) -> None:
+        self._fd = fd
+        self._every = every
+        self._unsynced = 0
+
+    def __call__(self, count: int) -> None:
+        self._unsynced += count
+        if self._unsynced >= self._every:
+            getattr(os, "fdatasync", os.fsync)(self._fd)
+            self._unsynced = 0

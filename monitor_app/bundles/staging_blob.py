@@ -9,7 +9,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-from monitor_app.background import BackgroundSha256, BackgroundWriter
+from monitor_app.background import BackgroundSha256, BackgroundWriter, PeriodicSync
 from monitor_app.crypto import stream
 from monitor_app.fsutil import FILE_MODE, fsync_dir, storage_error, temp_name
 
@@ -35,11 +35,10 @@ class BlobWriter:
         self.size = 0
         self.digest = BackgroundSha256()  # overlaps the encryption on a second core
         self._aead = ChaCha20Poly1305(self.key)
-        # The chunk being filled and its sealed form, both reused: staging a large member
-        # allocates and copies nothing per chunk beyond filling the chunk.
+        # The chunk being filled is reused; each sealed chunk is new bytes, which the
+        # writer's thread takes over without a copy.
         self._chunk = memoryview(bytearray(stream.CHUNK_SIZE))
         self._filled = 0
-        self._sealed = stream.new_sealed_buffer()
         self._index = 0
         self._tmp = temp_name(root)
         self._closed = False
@@ -48,15 +47,18 @@ class BlobWriter:
             # Writes on a second thread: the kernel's copy into the page cache costs about
             # as much as the encryption, and overlaps it there.
             self._raw = os.fdopen(fd, "wb", 0)
-            self._file: BackgroundWriter | None = BackgroundWriter(self._raw)
+            self._file: BackgroundWriter | None = BackgroundWriter(
+                self._raw, after_write=PeriodicSync(fd)
+            )
         except OSError as exc:
             raise storage_error(exc, None) from None
 
     def _seal(self, plain: memoryview, last: bool) -> None:
         assert self._file is not None
-        sealed = stream.seal_chunk(self._aead, self._index, plain, self._sealed, last=last)
+        # New bytes per chunk: the writer's thread keeps them, no copy is made.
+        sealed = stream.sealed_chunk_bytes(self._aead, self._index, plain, last=last)
         try:
-            self._file.write(sealed)  # copied into the file's buffer: ``sealed`` is reused
+            self._file.write(sealed)
         except OSError as exc:
             raise storage_error(exc, None) from None
         self._index += 1
@@ -82,7 +84,6 @@ class BlobWriter:
         # A staging keeps every writer until the import ends (one per attachment): let the
         # buffers go with the file, so memory does not grow with the number of attachments.
         self._chunk = memoryview(bytearray())
-        self._sealed = None
         self._filled = 0
 
     def close(self) -> None:

@@ -131,13 +131,21 @@ def seal_chunk(
     nothing per chunk. Without it (pyca/cryptography too old for ``encrypt_into``; see
     ``new_sealed_buffer``) the result is new bytes.
     """
-    nonce = _nonce(index, _LAST if last else _NOT_LAST)
     if out is None:
-        return memoryview(aead.encrypt(nonce, plain, None))
+        return memoryview(sealed_chunk_bytes(aead, index, plain, last=last))
+    nonce = _nonce(index, _LAST if last else _NOT_LAST)
     # encrypt_into wants an output buffer of exactly plaintext + tag.
     sealed = out[: len(plain) + TAG_SIZE]
     aead.encrypt_into(nonce, plain, None, sealed)
     return sealed
+
+
+def sealed_chunk_bytes(
+    aead: ChaCha20Poly1305, index: int, plain: memoryview, *, last: bool
+) -> bytes:
+    """The sealed chunk ``index`` as new bytes: for a consumer that keeps it (a writer on
+    another thread), where a reused buffer would have to be copied."""
+    return aead.encrypt(_nonce(index, _LAST if last else _NOT_LAST), plain, None)
 
 
 def new_sealed_buffer() -> memoryview | None:
