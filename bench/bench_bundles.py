@@ -179,7 +179,7 @@ def exclusive_import(s: dict[str, float], total: float) -> dict[str, float]:
         "age decryption + tar parsing + SHA-256": s["decrypt"]
         - s["stage_write"]
         - s["stage_close"],
-        "staging: re-encrypt into vault blobs + SHA-256": s["stage_write"],
+        "staging: re-encrypt into vault blobs (hash, writes: other threads)": s["stage_write"],
         "staging: close blobs (fsync)": s["stage_close"],
         "validate records (second pass)": s["open"] - s["decrypt"],
         "merge (transaction)": s["merge"],
@@ -545,11 +545,13 @@ CAVEATS = (
     "  dirty pages, the same way for both sides. The benchmark never drops the page cache; to",
     "  see cold-cache figures, drop it yourself between runs (as root: sync; echo 3 >",
     "  /proc/sys/vm/drop_caches) and measure one operation at a time.",
-    "  Not the same work: export also decrypts the attachments out of the vault and checks",
-    "  their SHA-256, fsyncs the file and reads it back from the device (its page cache",
-    "  dropped first) to hash it; import re-encrypts everything into the vault's blob store,",
-    "  hashes it, fsyncs it and validates every record. age only en/decrypts, and does not",
-    "  fsync. age's times include starting the process; ours start after the unlock. On a",
+    "  Not the same work: export also decrypts the attachments out of the vault, syncs the",
+    "  file every 32 MiB and reads each synced segment back from the device (its cached",
+    "  pages dropped first) to compare and hash it; import hashes every member, re-encrypts",
+    "  it into the vault's blob store, syncs it and validates and merges every record. age",
+    "  only en/decrypts, and does not fsync. age's times include starting the process; ours",
+    "  start after the unlock. age -r's own time varies most from run to run (how the page",
+    "  cache writes back what it wrote); use --runs 5 and look at every run. On a",
     "  busy machine compare the CPU seconds too: they depend less on what else runs.",
 )
 
@@ -571,7 +573,7 @@ def main() -> int:
     parser.add_argument("--size-mib", type=int, help="MiB of attachments (default 1024)")
     parser.add_argument("--files", type=int, default=8, help="number of attachments (8)")
     parser.add_argument("--records", type=int, default=1000, help="number of incidents (1000)")
-    parser.add_argument("--runs", type=int, default=3, help="measured runs, median (3)")
+    parser.add_argument("--runs", type=int, default=5, help="measured runs, median (5)")
     parser.add_argument("--dir", type=Path, help="parent of the temporary directory")
     parser.add_argument(
         "--json", nargs="?", const="-", metavar="FILE", help="write a JSON summary (- = stdout)"
