@@ -56,3 +56,20 @@ def test_refused_drafts_change_nothing(
         vault.drafts.save(record_type, data)  # type: ignore[arg-type]
     assert caught.value.params["field"] == field and caught.value.params["reason"] == reason
     assert vault.drafts.list() == []
+
+
+def test_summaries_list_drafts_without_their_values(vault: UnlockedVault) -> None:
+    place = vault.records.add("place", {"name": "ИВС №1", "place_type": "police_station"})
+    person = vault.records.add("person", {"pseudonym": "KG-7", "real_name": "Secret Name"})
+    new_id = vault.drafts.save("incident", {"fields": {"title": "typed, never saved"}})
+    vault.drafts.save("place", {"fields": {"name": "typed"}}, record_id=place.record_id)
+    vault.drafts.save("person", {"sensitive": {"real_name": "x"}}, record_id=person.record_id)
+    summaries = {s.draft_id: s for s in vault.drafts.summaries()}
+    assert [s.draft_id for s in vault.drafts.summaries()] == [
+        d.draft_id for d in vault.drafts.list()
+    ]
+    assert summaries[new_id].display is None and summaries[new_id].record_type == "incident"
+    by_record = {s.record_id: s for s in summaries.values()}
+    assert by_record[place.record_id].display == "ИВС №1"  # the saved title, not the draft's
+    assert by_record[person.record_id].display == "KG-7"  # the pseudonym, as lists show it
+    assert "typed" not in repr(vault.drafts.summaries())

@@ -1,10 +1,11 @@
 """The unlocked vault: a header (vault name, the global search box, Lock), a navigation list on
 the left and one page at a time on the right.
 
-Pages: the overview (counts and the global search's results), one table per record type, a
-read-only record page, the record editor, Handoff (bundles, receipts, purge), Contacts, the
-audit log and Settings. Each page has ``clear()``; ``MainView.clear()`` calls every one of them
-when the vault is locked, the editor last: it keeps unsaved work as an encrypted draft first.
+Pages: the overview (counts, unsaved work in encrypted drafts, and the global search's
+results), one table per record type, a read-only record page, the record editor, Handoff
+(bundles, receipts, purge), Contacts, the audit log and Settings. Each page has ``clear()``;
+``MainView.clear()`` calls every one of them when the vault is locked, the editor last: it keeps
+unsaved work as an encrypted draft first.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from monitor_app.i18n import _
+from monitor_app.records.drafts import DraftSummary
 from monitor_app.vault.device_secret import DeviceSecretStore
 from monitor_app.vault.session import UnlockedVault
 from ui.audit_page import AuditPage
@@ -116,6 +118,8 @@ class MainView(QWidget):
         self.nav.currentItemChanged.connect(self._nav_changed)
 
         self.overview_page.record_activated.connect(self.open_record)
+        self.overview_page.draft_activated.connect(self.open_draft)
+        self.editor_page.drafts_changed.connect(self.overview_page.refresh_drafts)
         for page in self.list_pages.values():
             page.record_activated.connect(self.open_record)
             page.new_requested.connect(self.new_record)
@@ -258,6 +262,15 @@ class MainView(QWidget):
         else:
             self._remember_return()
         self.editor_page.open_record(self._vault, record_id)
+        self.stack.setCurrentWidget(self.editor_page)
+
+    @Slot(object)
+    def open_draft(self, draft: DraftSummary) -> None:
+        """Go on with unsaved work: the editor, with the draft restored."""
+        if self._vault is None:
+            return
+        self._remember_return()
+        self.editor_page.open_draft(self._vault, draft, restore=True)
         self.stack.setCurrentWidget(self.editor_page)
 
     def _remember_return(self) -> None:

@@ -1,9 +1,14 @@
-"""What an unlocked vault holds: counts per record type, and the results of the global search.
+"""What an unlocked vault holds: counts per record type, unsaved work kept in encrypted drafts
+(ui/unsaved_work.py), and the results of the global search.
 
 The search box itself sits in the main view's header (ui/main_view.py), above every page, and
 hands its text to ``search``. Every read runs off the GUI thread: on a large vault the counts,
 the "recently changed" list (no index on the modification time) and a search for a common word
 each take from a tenth of a second to most of a second.
+
+Drafts change while the overview is out of sight (the editor keeps one every few seconds while
+someone types): ``refresh_drafts`` then only notes that the list is stale, and the list is read
+again when the overview is shown.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -24,8 +30,10 @@ from monitor_app.errors import MonitorError
 from monitor_app.i18n import _
 from monitor_app.jobs import CancelToken, Progress
 from monitor_app.messages import describe
+from monitor_app.records.drafts import DraftSummary
 from monitor_app.vault.session import UnlockedVault
 from ui.record_table_model import cancellable_read
+from ui.unsaved_work import UnsavedWork
 from ui.widgets import ErrorLabel, PlainTextLabel, isolate, one_line
 from ui.workers import JobRunner
 
@@ -59,7 +67,9 @@ def count_caption(type_name: str) -> str:
 
 class OverviewPage(QWidget):
     record_activated = Signal(str)
+    draft_activated = Signal(object)  # a DraftSummary: open the editor on it
     counts_ready = Signal()
+    drafts_ready = Signal()  # the "Unsaved work" block shows the drafts as last read
     results_ready = Signal()  # the results list shows the latest search (or its error)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -67,6 +77,8 @@ class OverviewPage(QWidget):
         self._vault: UnlockedVault | None = None
         self._counts_runner = JobRunner(self)
         self._search_runner = JobRunner(self)
+        self._drafts_runner = JobRunner(self)
+        self._drafts_stale = False
         self._query = ""
 
         self.count_labels: dict[str, PlainTextLabel] = {}
@@ -82,6 +94,9 @@ class OverviewPage(QWidget):
             counts.addWidget(card, 0, column)
             self.count_labels[type_name] = number
 
+        self.unsaved_work = UnsavedWork()
+        self.unsaved_work.activated.connect(self.draft_activated)
+
         self.results_label = PlainTextLabel(role="muted")
         self.results_list = QListWidget()
         self.results_list.setUniformItemSizes(True)
@@ -92,6 +107,7 @@ class OverviewPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(counts)
         layout.addSpacing(12)
+        layout.addWidget(self.unsaved_work)
         layout.addWidget(self.results_label)
         layout.addWidget(self.results_list, 1)
         layout.addWidget(self.error_label)
@@ -101,6 +117,7 @@ class OverviewPage(QWidget):
         self.clear()
         self._vault = vault
         self.refresh_counts()
+        self._read_drafts()
         self.search("")
 
     def refresh_counts(self) -> None:
@@ -115,12 +132,45 @@ class OverviewPage(QWidget):
         self._counts_runner.cancel()
         self._counts_runner.start(count, on_success=self._counted, on_failure=self._count_failed)
 
+    @Slot()
+    def refresh_drafts(self) -> None:
+        """Drafts were kept, restored or discarded: list them again (when next shown)."""
+        if self._vault is None:
+            return
+        if self.isVisible():
+            self._read_drafts()
+        else:
+            self._drafts_stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._drafts_stale:
+            self._read_drafts()
+
+    def _read_drafts(self) -> None:
+        self._drafts_stale = False
+        self._drafts_runner.cancel()
+        vault = self._vault
+        if vault is None:
+            return
+
+        def read(cancel: CancelToken, progress: Progress) -> list[DraftSummary]:
+            with cancellable_read(vault, cancel):
+                return vault.drafts.summaries()
+
+        self._drafts_runner.start(
+            read, on_success=self._drafts_read, on_failure=self._drafts_failed
+        )
+
     def clear(self) -> None:
         """Forget the vault and blank every widget that showed anything from it."""
         self._counts_runner.cancel()
         self._search_runner.cancel()
+        self._drafts_runner.cancel()
+        self._drafts_stale = False
         self._vault = None
         self._query = ""
+        self.unsaved_work.clear()
         for label in self.count_labels.values():
             label.setText("–")
         self.results_list.clear()
@@ -131,6 +181,7 @@ class OverviewPage(QWidget):
         self.clear()
         self._counts_runner.shutdown()
         self._search_runner.shutdown()
+        self._drafts_runner.shutdown()
 
     @property
     def searching(self) -> bool:
@@ -192,6 +243,16 @@ class OverviewPage(QWidget):
     def _count_failed(self, error: MonitorError) -> None:
         self.error_label.show_message(describe(error))
         self.counts_ready.emit()
+
+    def _drafts_read(self, result: Any) -> None:
+        drafts: list[DraftSummary] = result
+        self.unsaved_work.show_drafts(drafts, type_label)
+        self.drafts_ready.emit()
+
+    def _drafts_failed(self, error: MonitorError) -> None:
+        self.unsaved_work.clear()
+        self.error_label.show_message(describe(error))
+        self.drafts_ready.emit()
 
     @Slot(QListWidgetItem)
     def _activated(self, item: QListWidgetItem) -> None:

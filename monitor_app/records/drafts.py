@@ -9,10 +9,15 @@ A draft is not a record: its values may be incomplete or invalid (that is what a
 they are stored as the editor gave them, checked only for being JSON of bounded size. They are
 never indexed, exported or audited. There is at most one draft per existing record; a record
 not created yet has drafts of its own, without a record id.
+
+``summaries`` lists drafts without their values, for a screen that offers them (the overview's
+"Unsaved work"): a draft of an existing record comes with that record's title as the record
+lists show it, never anything typed into the draft.
 """
 
 from __future__ import annotations
 
+import builtins
 import json
 import uuid
 from dataclasses import dataclass
@@ -34,6 +39,19 @@ class Draft:
     base_revision: int | None
     data: dict[str, Any]
     updated_at: str
+
+
+@dataclass(frozen=True)
+class DraftSummary:
+    """A draft without its values. ``display`` is the saved record's list title (the
+    ``records.display`` column: never a sensitive field); None for a record not created yet,
+    or a record no longer there."""
+
+    draft_id: str
+    record_type: str
+    record_id: str | None
+    updated_at: str
+    display: str | None
 
 
 class DraftStore:
@@ -92,6 +110,25 @@ class DraftStore:
         with self.vault.reading() as conn:
             rows = conn.execute(f"{_SELECT} ORDER BY updated_at DESC, draft_id").fetchall()
         return [_draft(row) for row in rows]
+
+    def summaries(self) -> builtins.list[DraftSummary]:
+        """Every draft, most recently saved first, without reading its values."""
+        with self.vault.reading() as conn:
+            rows = conn.execute(
+                "SELECT d.draft_id, d.record_type, d.record_id, d.updated_at, r.display"
+                " FROM drafts AS d LEFT JOIN records AS r ON r.id = d.record_id"
+                " ORDER BY d.updated_at DESC, d.draft_id"
+            ).fetchall()
+        return [
+            DraftSummary(
+                draft_id=str(row[0]),
+                record_type=str(row[1]),
+                record_id=None if row[2] is None else str(row[2]),
+                updated_at=str(row[3]),
+                display=None if row[4] is None else str(row[4]),
+            )
+            for row in rows
+        ]
 
     def discard(self, draft_id: str) -> None:
         with self.vault.transaction() as conn:

@@ -16,11 +16,16 @@ from monitor_app.records.store import RecordView
 from ui.widgets import PlainTextLabel, modified_text
 
 
+def saved_since(draft: Draft, view: RecordView | None) -> bool:
+    """The record has a newer revision than the one the draft's edit started from."""
+    return view is not None and draft.base_revision not in (None, view.revision)
+
+
 def offer_text(draft: Draft, view: RecordView | None) -> str:
     text = _("Unsaved changes from {when} were kept in an encrypted draft.").format(
         when=modified_text(draft.updated_at)
     )
-    if view is not None and draft.base_revision not in (None, view.revision):
+    if view is not None and saved_since(draft, view):
         text += " " + _(
             "The record has been saved again since (now revision {n}): restoring brings back "
             "the draft's version of every field."

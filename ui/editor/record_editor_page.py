@@ -9,6 +9,10 @@ Drafts: a change is written to an encrypted draft a few seconds later (``DraftKe
 ``clear()`` (called by the main view before the vault locks) writes it at once. Opening a
 record that has a draft, or a new record of a type with a draft, offers to restore it; until
 the user decides, the form cannot be edited, so that nothing overwrites the draft unseen.
+A draft chosen from the overview's "Unsaved work" (``open_draft`` with ``restore``) is
+restored at once, as if Restore had been pressed, unless its record has been saved again since:
+then the offer stays, with its warning. ``drafts_changed`` tells the overview to list the
+drafts again.
 
 Nothing from a record goes into a window title, a tooltip or a notification; everything shown
 is plain text, and ``clear()`` blanks it all (protected fields, pickers' lists, history,
@@ -33,13 +37,13 @@ from monitor_app.errors import MonitorError, ValidationError
 from monitor_app.i18n import _
 from monitor_app.jobs import CancelToken, Progress
 from monitor_app.messages import describe
-from monitor_app.records.drafts import Draft
+from monitor_app.records.drafts import Draft, DraftSummary
 from monitor_app.records.store import RecordView
 from monitor_app.vault.session import UnlockedVault
 from ui.editor import dialogs
 from ui.editor.attachments_panel import AttachmentsPanel
 from ui.editor.base import FormContext
-from ui.editor.draft_banner import DraftBanner
+from ui.editor.draft_banner import DraftBanner, saved_since
 from ui.editor.draft_keeper import DraftKeeper
 from ui.editor.editor_jobs import (
     EditLoad,
@@ -65,6 +69,7 @@ class RecordEditorPage(QWidget):
     closed = Signal()  # Cancel, or after Delete: the main view goes back
     loaded = Signal()  # the record (or the new form) and any draft offer are on screen
     revealed = Signal()  # the protected fields are shown
+    drafts_changed = Signal()  # a draft was kept, restored or discarded
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -75,11 +80,13 @@ class RecordEditorPage(QWidget):
         self.form: RecordForm | None = None
         self._forms: dict[str, RecordForm] = {}  # one per type, reused: see _forget
         self._offered: Draft | None = None
+        self._restore_on_load: str | None = None  # a draft id: see open_draft
         self._loader, self._saver = JobRunner(self), JobRunner(self)
         self._revealer, self._discarder = JobRunner(self), JobRunner(self)
         self.lookup = RecordLookup(self)
         self.keeper = DraftKeeper(self._draft_data, self)
         self.keeper.saved.connect(self._draft_written)
+        self.keeper.saved.connect(self.drafts_changed)
         self.keeper.failed.connect(self._draft_failed)
 
         self.header = EditorHeader()
@@ -144,12 +151,16 @@ class RecordEditorPage(QWidget):
 
         self._loader.start(job, on_success=self._arrived, on_failure=self._load_failed)
 
-    def open_draft(self, vault: UnlockedVault, draft: Draft) -> None:
-        """Open a draft listed by ``DraftStore.list`` (e.g. offered when the app starts)."""
+    def open_draft(
+        self, vault: UnlockedVault, draft: Draft | DraftSummary, *, restore: bool = False
+    ) -> None:
+        """Open a listed draft; with ``restore``, restore it once loaded (``restore_draft``),
+        unless its record has been saved again since the draft was begun."""
         if draft.record_id is not None:
             self.open_record(vault, draft.record_id)
         else:
             self.new_record(vault, draft.record_type, draft.draft_id)
+        self._restore_on_load = draft.draft_id if restore else None
 
     def _arrived(self, loaded: EditLoad) -> None:
         vault = self._vault
@@ -170,9 +181,14 @@ class RecordEditorPage(QWidget):
             self.error_label.show_message(describe(MonitorError("record_deleted")))
         elif loaded.draft is not None:
             self._offer(loaded.draft, view)
+            wanted = loaded.draft.draft_id == self._restore_on_load
+            if wanted and not saved_since(loaded.draft, view):
+                self.restore_draft()
+        self._restore_on_load = None
         self.loaded.emit()
 
     def _load_failed(self, error: MonitorError) -> None:
+        self._restore_on_load = None
         self.header.clear()
         self.error_label.show_message(describe(error))
         self.loaded.emit()
@@ -229,6 +245,7 @@ class RecordEditorPage(QWidget):
         self.keeper.adopt(draft.draft_id, draft.base_revision if draft.record_id else None)
         form.apply_draft(draft.data)  # a change: the keeper writes it back in a few seconds
         self.status_label.setText(_("Draft restored. Save to keep it as a revision."))
+        self.drafts_changed.emit()
 
     @Slot()
     def postpone_draft(self) -> None:
@@ -247,7 +264,9 @@ class RecordEditorPage(QWidget):
         def job(cancel: CancelToken, progress: Progress) -> None:
             vault.drafts.discard(draft_id)
 
-        self._discarder.start(job, on_success=lambda _r: None, on_failure=self._show_error)
+        self._discarder.start(
+            job, on_success=lambda _r: self.drafts_changed.emit(), on_failure=self._show_error
+        )
 
     def _draft_data(self) -> dict[str, Any] | None:
         form = self.form
@@ -336,6 +355,7 @@ class RecordEditorPage(QWidget):
             self.attachments.show_record(vault, view.record_id)
         self.status_label.setText(_("Saved as revision {n}.").format(n=view.revision))
         self.saved.emit(view.record_id)
+        self.drafts_changed.emit()  # saving discarded the record's draft
 
     def _save_failed(self, error: MonitorError) -> None:
         self._set_busy(False)
@@ -378,6 +398,7 @@ class RecordEditorPage(QWidget):
     def _deleted(self, record_id: str) -> None:
         self._forget()
         self.deleted.emit(record_id)
+        self.drafts_changed.emit()
         self.closed.emit()
 
     # -- state -----------------------------------------------------------------------------
@@ -418,7 +439,7 @@ class RecordEditorPage(QWidget):
         self.status_label.clear()
         self.error_label.clear()
         self.draft_banner.clear()
-        self._offered = None
+        self._offered = self._restore_on_load = None
         self._vault, self.record_id, self.type_name, self.revision = None, None, None, None
         self.tabs.setCurrentIndex(RECORD_TAB)
         self._set_busy(False)
