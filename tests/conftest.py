@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,17 @@ from monitor_app.vault import lifecycle
 from monitor_app.vault.session import UnlockedVault
 
 PASSPHRASE = "correct horse battery staple"
+
+# The worker threads of monitor_app/background.py and bundles/read_back.py: an export or
+# import that ends, however it ends (done, cancelled, refused, a full disk), ends them.
+BACKGROUND_THREADS = frozenset({"sha256", "writer", "read-back"})
+
+
+@pytest.fixture(autouse=True)
+def no_background_thread_outlives_its_test() -> Iterator[None]:
+    yield
+    left = [t.name for t in threading.enumerate() if t.name in BACKGROUND_THREADS]
+    assert not left, f"background threads left running: {left}"
 
 # Awkward text reused across record, CLI and GUI tests: mixed scripts, RTL marks, combining
 # characters, emoji, very long strings.
