@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor_app.crypto import kdf
+from monitor_app.demo_handoff import populate_handoff
 from monitor_app.vault import lifecycle
 from monitor_app.vault.session import UnlockedVault
 
@@ -420,8 +421,14 @@ def populate_demo(vault: UnlockedVault) -> None:
     records.add_many("incident", _incidents(places, visits, people))
 
 
-def create_demo_vault(directory: Path) -> tuple[UnlockedVault, str]:
+def create_demo_vault(
+    directory: Path, *, workspace: Path | None = None
+) -> tuple[UnlockedVault, str]:
     """Create a demo vault at ``directory`` (absent or empty), filled with sample data.
+
+    With a ``workspace`` (a private folder, such as the temporary one ``directory`` is in), the
+    vault also gets contacts and a handoff history (``demo_handoff``): the other parties'
+    throwaway vaults are made and removed there, and the bundle files stay there.
 
     Returns the unlocked vault and its recovery code. The passphrase is ``DEMO_PASSPHRASE``.
     """
@@ -434,6 +441,8 @@ def create_demo_vault(directory: Path) -> tuple[UnlockedVault, str]:
     )
     try:
         populate_demo(vault)
+        if workspace is not None:
+            populate_handoff(vault, workspace)
     except BaseException:
         vault.lock()
         raise

@@ -42,7 +42,9 @@ def test_list_spells_out_trust_and_keeps_card_text_plain(
     assert stranger[3] == "UNVERIFIED" and stranger[4] == "No"
     hub_row = by_name["\u2068Hub\u2069"]
     assert hub_row[3] == "VERIFIED"
-    assert hub_row[5] == fp.format_fingerprint(hub.identity.fingerprint)
+    whole = fp.format_fingerprint(hub.identity.fingerprint)
+    assert hub_row[5] == " ".join(whole.split()[:2]) + " …"  # its start; the tooltip: whole
+    assert page.table.item(rows.index(hub_row), 5).toolTip() == whole
     for label in page.findChildren(QLabel):
         assert label.textFormat() == Qt.TextFormat.PlainText
     own = vault.identity.fingerprint

@@ -3,9 +3,10 @@
     monitor-app [--vault DIR] [--demo] [--portable] [--screenshot FILE] [--view NAME]
                 [--lang CODE] [--size WxH]
 
-``--demo`` opens a throwaway vault of invented sample data in a private temporary directory
-that is removed on exit. ``--screenshot FILE`` renders the window to a PNG and exits (it works
-with ``QT_QPA_PLATFORM=offscreen``), once every background read of the screen has arrived.
+``--demo`` opens a throwaway vault of invented sample data (records, contacts and a handoff
+history) in a private temporary directory that is removed on exit. ``--screenshot FILE``
+renders the window to a PNG and exits (it works with ``QT_QPA_PLATFORM=offscreen``), once
+every background read of the screen has arrived.
 ``--view`` starts on one screen: a section of the main view, ``editor`` (the record editor of
 a demo incident; the sections and the editor need ``--demo``), ``unlock`` or ``create``.
 ``--lang`` uses one of the shipped languages for this run, ``--size`` the window's size.
@@ -311,8 +312,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             vault_path = directory / "vault"
             try:
-                # The minimum KDF cost: a fraction of a second, before any window is shown.
-                vault, _code = create_demo_vault(vault_path)
+                # Before any window is shown: the demo vault and the other parties' vaults of
+                # its handoff history (made and removed in this directory) at the minimum KDF
+                # cost, about two seconds in all.
+                vault, _code = create_demo_vault(vault_path, workspace=directory)
             except MonitorError as exc:
                 sys.stderr.write(f"monitor-app: {describe(exc)}\n")
                 return 1

@@ -117,7 +117,8 @@ class ContactsPage(QWidget):
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # names vary most
+        # Names and trust in full; the organisation takes what is left, cut short if need be.
+        header.setSectionResizeMode(COLUMNS.index("organisation"), QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.itemActivated.connect(lambda _item: self.verify_selected())
 
@@ -369,6 +370,10 @@ class ContactsPage(QWidget):
                 item = QTableWidgetItem(cell_text(key, contact))
                 if key == "trust":
                     mark_trust(item, contact.verified)
+                elif key == "fingerprint":
+                    item.setToolTip(contact.fingerprint_display)
+                elif key in ("name", "organisation"):
+                    item.setToolTip(item.text())  # whole, where the column cuts it short
                 self.table.setItem(row, column, item)
             first = self.table.item(row, 0)
             if first is not None:
@@ -426,4 +431,6 @@ def cell_text(key: str, contact: Contact) -> str:
         return trust_text(contact.verified)
     if key == "handoff":
         return _("Yes") if contact.handoff_recipient else _("No")
-    return contact.fingerprint_display
+    # Its start tells two cards apart at a glance; the whole one (32 digits) would push the
+    # names and trust out of sight. The tooltip and Verify… show it whole, to compare.
+    return " ".join(contact.fingerprint_display.split()[:2]) + " …"

@@ -552,7 +552,7 @@ class HandoffPage(QWidget):
         held = sum(1 for b in data.incoming if b.status == ledger.QUARANTINED)
         self.quarantine_label.setText(
             _(
-                "{n} bundles are in quarantine: their signer is not a verified contact. Compare "
+                "Bundles in quarantine: {n}. Their signer is not a verified contact. Compare "
                 "fingerprints in Contacts, then import the same files again."
             ).format(n=held)
             if held
