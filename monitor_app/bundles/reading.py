@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from monitor_app.background import BackgroundSha256
 from monitor_app.bundles import canonical, layout, sums
 from monitor_app.bundles.errors import BundleError
 from monitor_app.bundles.manifest import (
@@ -39,6 +38,7 @@ from monitor_app.bundles.manifest import (
     strict_json,
     timestamp,
 )
+from monitor_app.bundles.member_sinks import AttachmentSink, MemorySink, PaddingSink, RecordsSink
 from monitor_app.bundles.staging_blob import READ_BUFFER, BlobWriter
 from monitor_app.bundles.tarstream import InMember, MemberSink, TarParser
 from monitor_app.crypto import age, minisign, stream
@@ -64,84 +64,6 @@ class BundleRefused(MonitorError):
     Importing records such a refusal in the audit log."""
 
     code = "bundle_refused"
-
-
-# --- member sinks -------------------------------------------------------------------------
-
-
-class _MemorySink:
-    def __init__(self, cap: int) -> None:
-        self.data = bytearray()
-        self.cap = cap
-
-    def write(self, data: bytes) -> int:
-        if len(self.data) + len(data) > self.cap:
-            raise bad("member_size")
-        self.data += data
-        return len(data)
-
-
-class _RecordsSink:
-    """records.jsonl: staged encrypted; each line's size and hash checked as it streams."""
-
-    def __init__(self, writer: BlobWriter, entries: tuple[RecordEntry, ...]) -> None:
-        self.writer = writer
-        self._entries = entries
-        self._index = 0
-        self._left = entries[0].size if entries else 0
-        self._line = hashlib.sha256()
-
-    def write(self, data: bytes) -> int:
-        self.writer.write(data)
-        view = memoryview(data)
-        while view:
-            if self._index >= len(self._entries):
-                raise bad("records_size")
-            if self._left:
-                count = min(self._left, len(view))
-                self._line.update(view[:count])
-                self._left -= count
-                view = view[count:]
-                continue
-            entry = self._entries[self._index]
-            if view[0] != 0x0A or self._line.hexdigest() != entry.sha256:
-                raise bad("record_hash", index=self._index)
-            view = view[1:]
-            self._index += 1
-            self._line = hashlib.sha256()
-            if self._index < len(self._entries):
-                self._left = self._entries[self._index].size
-        return len(data)
-
-    def finish(self) -> None:
-        if self._index != len(self._entries):
-            raise bad("records_size")
-
-
-class _AttachmentSink:
-    """One attachment member into one staged blob, however many attachment entries share
-    its content: a manifest listing one content many times must not make the vault write it
-    many times before anyone decided to trust the bundle. ``Staging.blob_for`` makes the
-    other entries' copies, when merging."""
-
-    def __init__(self, writer: BlobWriter) -> None:
-        self.writer = writer
-        self.digest = writer.digest  # the writer hashes what it stages: once is enough
-
-    def write(self, data: bytes) -> int:
-        self.writer.write(data)
-        return len(data)
-
-
-class _PaddingSink:
-    def __init__(self) -> None:
-        self.digest = BackgroundSha256()  # up to an eighth of the bundle: off this thread
-
-    def write(self, data: bytes) -> int:
-        if data != bytes(len(data)):  # compared in C; any() looks at one byte at a time
-            raise bad("padding")
-        self.digest.update(data)
-        return len(data)
 
 
 # --- the staging --------------------------------------------------------------------------
@@ -349,15 +271,15 @@ class _Reader:
         if name == layout.SUMS:
             if member.size > MAX_SUMS:
                 raise bad("member_size", member=name)
-            self.sink = _MemorySink(MAX_SUMS)
+            self.sink = MemorySink(MAX_SUMS)
         elif name == layout.SIGNATURE:
             if member.size > minisign.MAX_SIGNATURE_FILE_BYTES:
                 raise bad("member_size", member=name)
-            self.sink = _MemorySink(minisign.MAX_SIGNATURE_FILE_BYTES)
+            self.sink = MemorySink(minisign.MAX_SIGNATURE_FILE_BYTES)
         elif name == layout.MANIFEST:
             if member.size > MAX_MANIFEST:
                 raise bad("member_size", member=name)
-            self.sink = _MemorySink(MAX_MANIFEST)
+            self.sink = MemorySink(MAX_MANIFEST)
         else:
             if member.size != self.sizes[name]:
                 raise bad("member_size", member=name)
@@ -385,11 +307,11 @@ class _Reader:
         assert manifest is not None
         if name == layout.RECORDS:
             staging.records_blob = staging.new_writer()
-            return _RecordsSink(staging.records_blob, manifest.records)
+            return RecordsSink(staging.records_blob, manifest.records)
         if name == layout.PADDING:
-            return _PaddingSink()
+            return PaddingSink()
         writer = staging.content_blobs[name[len(layout.ATTACHMENT_PREFIX) :]] = staging.new_writer()
-        return _AttachmentSink(writer)
+        return AttachmentSink(writer)
 
     def _finish_current(self) -> None:
         member, sink = self.current, self.sink
