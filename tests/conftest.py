@@ -28,6 +28,7 @@ def no_background_thread_outlives_its_test() -> Iterator[None]:
     left = [t.name for t in threading.enumerate() if t.name in BACKGROUND_THREADS]
     assert not left, f"background threads left running: {left}"
 
+
 # Awkward text reused across record, CLI and GUI tests: mixed scripts, RTL marks, combining
 # characters, emoji, very long strings.
 HOSTILE_TEXTS = [
