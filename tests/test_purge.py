@@ -18,9 +18,10 @@ from typing import Any
 
 import pytest
 
-from monitor_app.bundles import purge
+from monitor_app.bundles import ledger, purge
 from monitor_app.bundles.export import export_bundle
 from monitor_app.bundles.importing import import_bundle
+from monitor_app.bundles.reading import open_bundle
 from monitor_app.bundles.receipts import export_receipt
 from monitor_app.errors import MonitorError
 from monitor_app.records import audit
@@ -335,3 +336,46 @@ def _rows(vault: UnlockedVault) -> dict[str, list[tuple[Any, ...]]]:
     tables = ("records", "revisions", "attachments", "audit", "slot_keys")
     with vault.reading() as conn:
         return {t: [tuple(r) for r in conn.execute(f"SELECT * FROM {t}")] for t in tables}
+
+
+def test_a_later_bundle_does_not_bring_purged_records_back(
+    field: UnlockedVault, hub: UnlockedVault, stick: Path, tmp_path: Path
+) -> None:
+    """The hub (or a colleague) sends records this vault already purged: the preview and the
+    import leave them out, the stubs stay stubs, and no canary comes back."""
+    canaries = Canaries()
+    ids = _case(field, canaries)
+    _hand_off(field, hub, stick)
+    back = export_bundle(hub, stick, contacts=[hub.contacts.get("Test Monitor")])
+    assert back.revisions >= 4 and back.attachments == 1  # every revision, and the photo
+    assert len(purge.purge_handed_off(field).purged) == 3
+    blobs_before = sorted(p.name for p in field.blobs.root.iterdir())
+
+    staging = open_bundle(field, back.path)
+    try:
+        assert staging.summary is not None
+        with field.reading() as conn:
+            preview = ledger.import_preview(conn, staging.summary, staging.revisions())
+    finally:
+        staging.discard()
+    assert preview.purged_skipped == back.revisions
+    assert preview.records_added == preview.records_updated == preview.revisions_added == 0
+
+    result = import_bundle(field, back.path)
+    assert result.status == "imported"
+    assert result.purged_skipped == back.revisions + back.attachments
+    assert result.revisions_added == result.attachments_added == result.records_updated == 0
+    assert sorted(p.name for p in field.blobs.root.iterdir()) == blobs_before
+    with field.reading() as conn:
+        for record_id in (ids["place"], ids["person"], ids["incident"]):
+            assert conn.execute(
+                "SELECT count(*) FROM revisions WHERE record_id = ?", (record_id,)
+            ).fetchone() == (0,)
+            assert conn.execute(
+                "SELECT purged_at IS NOT NULL, display FROM records WHERE id = ?", (record_id,)
+            ).fetchone() == (1, "")
+        assert conn.execute("SELECT count(*) FROM attachments").fetchone() == (0,)
+    assert field.records.search(canaries.of("title")[0]) == []
+    scanner = Scanner(canaries)
+    findings = scanner.scan([field.path]) + scanner.scan([_decrypted_copy(field, tmp_path)])
+    assert not findings, describe(findings)

@@ -6,6 +6,7 @@ name or bundle data in any widget or model, and the removable-drives helper."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from pytestqt.qtbot import QtBot
 
 from monitor_app.bundles import purge
 from monitor_app.bundles.export import ExportResult
+from monitor_app.bundles.importing import ImportResult
+from monitor_app.bundles.reading import BundleSummary
 from monitor_app.errors import Cancelled
 from monitor_app.identity import fingerprint as fp
 from monitor_app.identity.card import make_card
@@ -29,7 +32,7 @@ from ui.contacts_page import ContactsPage
 from ui.drives import DRIVE_REMOVABLE, removable_drives
 from ui.export_wizard import DESTINATION, RECIPIENTS, RUN, SCOPE, ExportWizard
 from ui.handoff_page import HandoffPage
-from ui.import_wizard import RESULT, SUMMARY, ImportWizard
+from ui.import_wizard import RESULT, SUMMARY, ImportWizard, result_lines
 
 pytestmark = pytest.mark.gui
 TIMEOUT_MS = 60_000
@@ -427,3 +430,26 @@ def test_removable_drives_on_macos_and_windows(tmp_path: Path) -> None:
     found = removable_drives(platform="win32", drive_type=lambda r: types.get(r, 1), letters="CEF")
     assert [d.label for d in found] == ["E:", "F:"]
     assert str(found[0].path) == "E:\\"
+
+
+def test_the_import_summary_says_what_purged_records_left_out() -> None:
+    summary = BundleSummary(
+        "id",
+        "records",
+        "2026-01-01T00:00:00Z",
+        "f" * 64,
+        "Hub",
+        None,
+        True,
+        True,
+        2,
+        1,
+        5,
+        3,
+        1,
+        "0" * 64,
+    )
+    plain = ImportResult("imported", summary, records_added=1)
+    assert not any("Left out" in line for line in result_lines(plain))
+    lines = result_lines(replace(plain, purged_skipped=4))
+    assert any(line.startswith("Left out: 4 revisions or attachments") for line in lines)

@@ -125,7 +125,19 @@ def summary_lines(checked: Checked) -> list[str]:
                 "are kept, and the conflicts are flagged for review."
             ).format(n=preview.conflicts)
         )
-    return lines + missing_lines(preview.missing, author)
+    return lines + purged_lines(preview.purged_skipped) + missing_lines(preview.missing, author)
+
+
+def purged_lines(count: int) -> list[str]:
+    """What a bundle brings of records purged here, which the import leaves out."""
+    if not count:
+        return []
+    return [
+        _(
+            "Left out: {n} revisions or attachments of records purged from this vault after "
+            "their handoff. The coalition holds them; they do not come back to this computer."
+        ).format(n=count)
+    ]
 
 
 def result_lines(result: ImportResult) -> list[str]:
@@ -166,6 +178,7 @@ def result_lines(result: ImportResult) -> list[str]:
                     n=result.conflicts
                 )
             )
+        lines += purged_lines(result.purged_skipped)
     return lines + missing_lines(result.missing, author)
 
 

@@ -60,6 +60,9 @@ class ImportResult:
     unchanged: int = 0  # revisions already held with the same content
     conflicts: int = 0  # revisions kept aside: same number, other content
     missing: tuple[int, ...] = ()  # the author's sequences announced but never imported
+    # Revisions and attachments of records purged here after their handoff: not taken
+    # back, or a colleague's bundle would undo the purge on this computer.
+    purged_skipped: int = 0
 
     @property
     def added(self) -> int:
@@ -80,6 +83,7 @@ class ImportResult:
             "unchanged": self.unchanged,
             "conflicts": self.conflicts,
             "missing": list(self.missing),
+            "purged_skipped": self.purged_skipped,
         }
 
 
@@ -91,6 +95,7 @@ class _Counts:
     attachments_added: int = 0
     unchanged: int = 0
     conflicts: int = 0
+    purged_skipped: int = 0
 
 
 def _dumps(value: dict[str, Any]) -> str:
@@ -181,6 +186,7 @@ def import_bundle(
             unchanged=counts.unchanged,
             conflicts=counts.conflicts,
             missing=missing,
+            purged_skipped=counts.purged_skipped,
         )
     finally:
         staging.discard(keep)
@@ -222,10 +228,14 @@ def _merge(
                 "SELECT 1 FROM attachments WHERE id = ?", (entry.attachment_id,)
             ).fetchone():
                 continue
-            if not conn.execute(
-                "SELECT 1 FROM records WHERE id = ?", (entry.record_id,)
-            ).fetchone():
+            owner = conn.execute(
+                "SELECT purged_at FROM records WHERE id = ?", (entry.record_id,)
+            ).fetchone()
+            if owner is None:
                 raise BundleRefused("bundle_record_invalid", reason="attachment_record_unknown")
+            if owner[0] is not None:
+                counts.purged_skipped += 1
+                continue
             # A second attachment of one content gets its copy here: for a verified signer.
             blob = staging.blob_for(entry.sha256, cancel)
             conn.execute(
@@ -265,6 +275,7 @@ def _merge(
                 "attachments_added": counts.attachments_added,
                 "conflicts": counts.conflicts,
                 "missing": list(missing),
+                "purged_skipped": counts.purged_skipped,
             },
         )
     return counts, frozenset(used), missing
@@ -282,7 +293,7 @@ def _merge_revision(
     record_type = incoming.record_type
     valid = incoming.valid
     row = conn.execute(
-        "SELECT type, current_revision, deleted_at FROM records WHERE id = ?",
+        "SELECT type, current_revision, deleted_at, purged_at FROM records WHERE id = ?",
         (incoming.record_id,),
     ).fetchone()
     if row is None:
@@ -315,6 +326,9 @@ def _merge_revision(
         return
     if row[0] != record_type.name:
         raise BundleRefused("bundle_record_invalid", reason="type_mismatch")
+    if row[3] is not None:  # purged here: the coalition holds it, this computer need not
+        counts.purged_skipped += 1
+        return
     current, deleted = int(row[1]), row[2] is not None
     stored = conn.execute(
         "SELECT fields, sensitive, created_at, author FROM revisions"

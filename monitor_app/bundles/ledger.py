@@ -74,6 +74,7 @@ class ImportPreview:
     unchanged: int
     conflicts: int
     missing: tuple[int, ...]  # the author's sequences still missing after this bundle
+    purged_skipped: int = 0  # revisions of records purged here: not taken back
 
 
 def bundles_out(conn: Connection) -> list[OutgoingBundle]:
@@ -211,11 +212,11 @@ def import_preview(
     Counts as ``importing`` does: a record new to this vault is added; an existing one whose
     current revision moves forward is updated; a revision number already held is unchanged
     when its content is the same (sensitive fields missing on either side do not count) and
-    a conflict otherwise."""
+    a conflict otherwise; a revision of a record purged here is not taken back."""
     known = conn.execute(
         "SELECT sums_sha256 FROM bundles_in WHERE bundle_id = ?", (summary.bundle_id,)
     ).fetchone()
-    counts = {"added": 0, "unchanged": 0, "conflicts": 0}
+    counts = {"added": 0, "unchanged": 0, "conflicts": 0, "purged": 0}
     new_records: set[str] = set()
     updated: set[str] = set()
     current: dict[str, int] = {}
@@ -230,6 +231,7 @@ def import_preview(
         unchanged=counts["unchanged"],
         conflicts=counts["conflicts"],
         missing=() if known is not None else _missing_after(conn, summary),
+        purged_skipped=counts["purged"],
     )
 
 
@@ -244,14 +246,17 @@ def _preview_revision(
     record_id = incoming.record_id
     if record_id not in current:
         row = conn.execute(
-            "SELECT current_revision FROM records WHERE id = ?", (record_id,)
+            "SELECT current_revision, purged_at FROM records WHERE id = ?", (record_id,)
         ).fetchone()
         if row is None:
             new_records.add(record_id)
             current[record_id] = incoming.revision
             counts["added"] += 1
             return
-        current[record_id] = int(row[0])
+        current[record_id] = -1 if row[1] is not None else int(row[0])
+    if current[record_id] < 0:  # purged here
+        counts["purged"] += 1
+        return
     stored = conn.execute(
         "SELECT fields, sensitive, created_at, author FROM revisions"
         " WHERE record_id = ? AND revision = ?",

@@ -146,6 +146,11 @@ def cmd_import(args: argparse.Namespace) -> Outcome:
             f"{result.records_added} records added, {result.records_updated} updated,"
             f" {result.attachments_added} attachments, {result.conflicts} conflicts"
         )
+        if result.purged_skipped:
+            lines.append(
+                f"{result.purged_skipped} revisions or attachments of records purged here"
+                " were left out"
+            )
     lines += [f"bundle {number} from this author is missing" for number in result.missing]
     return Outcome(result.to_json(), lines)
 
