@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from monitor_app.bundles import receipts
+from monitor_app.bundles import merge_rules, receipts
 from monitor_app.bundles.errors import BundleError
 from monitor_app.bundles.reading import (
     BundleRefused,
@@ -292,11 +292,8 @@ def _merge_revision(
 ) -> None:
     record_type = incoming.record_type
     valid = incoming.valid
-    row = conn.execute(
-        "SELECT type, current_revision, deleted_at, purged_at FROM records WHERE id = ?",
-        (incoming.record_id,),
-    ).fetchone()
-    if row is None:
+    state = merge_rules.record_state(conn, incoming.record_id)
+    if state is None:
         conn.execute(
             "INSERT INTO records (id, type, current_revision, created_at, created_by,"
             " modified_at, modified_by, display, sort_date, place_id)"
@@ -324,29 +321,20 @@ def _merge_revision(
         new_records.add(incoming.record_id)
         counts.revisions_added += 1
         return
-    if row[0] != record_type.name:
+    if state.type != record_type.name:
         raise BundleRefused("bundle_record_invalid", reason="type_mismatch")
-    if row[3] is not None:  # purged here: the coalition holds it, this computer need not
+    if state.purged:  # purged here: the coalition holds it, this computer need not
         counts.purged_skipped += 1
         return
-    current, deleted = int(row[1]), row[2] is not None
-    stored = conn.execute(
-        "SELECT fields, sensitive, created_at, author FROM revisions"
-        " WHERE record_id = ? AND revision = ?",
-        (incoming.record_id, incoming.revision),
-    ).fetchone()
-    public_json = _dumps(valid.public)
-    sensitive_json = _dumps(valid.sensitive) if valid.sensitive else None
+    current, deleted = state.current_revision, state.deleted
+    stored = merge_rules.stored_revision(conn, incoming)
     if stored is not None:
-        same_public = (
-            json.loads(stored[0]) == valid.public
-            and stored[2] == incoming.created_at
-            and stored[3] == incoming.author
-        )
-        stored_sensitive = json.loads(stored[1]) if stored[1] else None
-        if same_public and (sensitive_json is None or stored_sensitive == valid.sensitive):
+        public_json = _dumps(valid.public)
+        sensitive_json = _dumps(valid.sensitive) if valid.sensitive else None
+        comparison = merge_rules.compare(stored, incoming)
+        if comparison == "held":
             counts.unchanged += 1  # held already (or held with fields redacted from this one)
-        elif same_public and stored_sensitive is None:
+        elif comparison == "fill_sensitive":
             # The same revision, now with the fields its person consented to share.
             conn.execute(
                 "UPDATE revisions SET sensitive = ? WHERE record_id = ? AND revision = ?",

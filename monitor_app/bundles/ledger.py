@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from monitor_app.bundles import selection
+from monitor_app.bundles import merge_rules, selection
 from monitor_app.bundles.reading import BundleSummary, IncomingRevision
 from monitor_app.vault.database import Connection
 
@@ -75,6 +75,9 @@ class ImportPreview:
     conflicts: int
     missing: tuple[int, ...]  # the author's sequences still missing after this bundle
     purged_skipped: int = 0  # revisions of records purged here: not taken back
+
+
+_PURGED = -1  # in a preview's record -> current revision map: a record purged here
 
 
 def bundles_out(conn: Connection) -> list[OutgoingBundle]:
@@ -243,39 +246,24 @@ def _preview_revision(
     updated: set[str],
     current: dict[str, int],
 ) -> None:
+    """Count ``incoming`` as ``importing._merge_revision`` would merge it (merge_rules);
+    ``current`` stands in for what the bundle's earlier revisions would have written."""
     record_id = incoming.record_id
     if record_id not in current:
-        row = conn.execute(
-            "SELECT current_revision, purged_at FROM records WHERE id = ?", (record_id,)
-        ).fetchone()
-        if row is None:
+        state = merge_rules.record_state(conn, record_id)
+        if state is None:
             new_records.add(record_id)
             current[record_id] = incoming.revision
             counts["added"] += 1
             return
-        current[record_id] = -1 if row[1] is not None else int(row[0])
-    if current[record_id] < 0:  # purged here
+        current[record_id] = _PURGED if state.purged else state.current_revision
+    if current[record_id] == _PURGED:
         counts["purged"] += 1
         return
-    stored = conn.execute(
-        "SELECT fields, sensitive, created_at, author FROM revisions"
-        " WHERE record_id = ? AND revision = ?",
-        (record_id, incoming.revision),
-    ).fetchone()
+    stored = merge_rules.stored_revision(conn, incoming)
     if stored is not None:
-        same_public = (
-            json.loads(stored[0]) == incoming.valid.public
-            and stored[2] == incoming.created_at
-            and stored[3] == incoming.author
-        )
-        stored_sensitive = json.loads(stored[1]) if stored[1] else None
-        incoming_sensitive = incoming.valid.sensitive or None
-        sensitive_fits = (
-            incoming_sensitive is None
-            or stored_sensitive is None
-            or stored_sensitive == incoming_sensitive
-        )
-        counts["unchanged" if same_public and sensitive_fits else "conflicts"] += 1
+        held = merge_rules.compare(stored, incoming) != "conflict"
+        counts["unchanged" if held else "conflicts"] += 1
         return
     counts["added"] += 1
     if incoming.revision > current[record_id]:
