@@ -41,6 +41,17 @@ def test_one_draft_per_record_and_saving_replaces_it(vault: UnlockedVault) -> No
     assert vault.drafts.for_record("00000000-0000-4000-8000-000000000000") is None
 
 
+def test_deleting_a_record_removes_its_draft_only(vault: UnlockedVault) -> None:
+    place = vault.records.add("place", {"name": "ИВС", "place_type": "police_station"})
+    other = vault.records.add("place", {"name": "СИЗО", "place_type": "pretrial_detention_centre"})
+    vault.drafts.save("place", {"name": "ИВС-1"}, record_id=place.record_id, base_revision=1)
+    kept = vault.drafts.save("place", {"name": "x"}, record_id=other.record_id, base_revision=1)
+    new = vault.drafts.save("place", {"name": "new"})
+    vault.records.delete(place.record_id, "entered twice")
+    assert vault.drafts.for_record(place.record_id) is None
+    assert {d.draft_id for d in vault.drafts.list()} == {kept, new}
+
+
 @pytest.mark.parametrize(
     ("record_type", "data", "field", "reason"),
     [

@@ -203,6 +203,8 @@ class RecordStore:
                 (stamp, author, reason, record_id),
             )
             search.unindex(conn, record_id)
+            # Unsaved edits of a deleted record have nothing left to be saved into.
+            conn.execute("DELETE FROM drafts WHERE record_id = ?", (record_id,))
             audit.append(
                 conn, author, "record_deleted", record_id, {"type": row["type"], "reason": reason}
             )
