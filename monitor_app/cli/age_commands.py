@@ -27,13 +27,15 @@ from monitor_app.cli import io
 from monitor_app.crypto import age
 from monitor_app.errors import MonitorError
 from monitor_app.fsutil import atomic_writer, storage_error
+from monitor_app.i18n import N_, _
 
 if TYPE_CHECKING:
     from monitor_app.cli.commands import Outcome
 
 __all__ = ["AGE_HELP", "add_age_parser", "cmd_age"]
 
-AGE_HELP = "encrypt or decrypt files in the age format (X25519 keys; no vault needed)"
+# Translated when the parser is built (after main() installs the language).
+AGE_HELP = N_("encrypt or decrypt files in the age format (X25519 keys; no vault needed)")
 
 _STDIO = "-"
 _MAX_IDENTITY_FILE = 16 * 1024 * 1024
@@ -48,8 +50,8 @@ def add_age_parser(
 
     encrypt = actions.add_parser(
         "encrypt",
-        help="encrypt IN to age recipients",
-        description="Encrypt IN (default: standard input) to one or more age recipients.",
+        help=_("encrypt IN to age recipients"),
+        description=_("Encrypt IN (default: standard input) to one or more age recipients."),
     )
     add_globals(encrypt)
     encrypt.add_argument(
@@ -59,14 +61,14 @@ def add_age_parser(
         action="append",
         required=True,
         metavar="RECIPIENT",
-        help="an age public key (age1...); may be repeated",
+        help=_("an age public key (age1...); may be repeated"),
     )
     _add_io_arguments(encrypt)
 
     decrypt = actions.add_parser(
         "decrypt",
-        help="decrypt an age file with identity files",
-        description="Decrypt the age file IN (default: standard input).",
+        help=_("decrypt an age file with identity files"),
+        description=_("Decrypt the age file IN (default: standard input)."),
     )
     add_globals(decrypt)
     decrypt.add_argument(
@@ -76,8 +78,10 @@ def add_age_parser(
         action="append",
         required=True,
         metavar="IDENTITY_FILE",
-        help="a file of AGE-SECRET-KEY-1... lines as age-keygen writes it ('-' for "
-        "standard input); may be repeated",
+        help=_(
+            "a file of AGE-SECRET-KEY-1... lines as age-keygen writes it ('-' for standard "
+            "input); may be repeated"
+        ),
     )
     _add_io_arguments(decrypt)
 
@@ -87,9 +91,11 @@ def _add_io_arguments(parser: argparse.ArgumentParser) -> None:
         "-o",
         "--output",
         metavar="OUT",
-        help="write to OUT (replaced only once complete) instead of standard output",
+        help=_("write to OUT (replaced only once complete) instead of standard output"),
     )
-    parser.add_argument("input", nargs="?", metavar="IN", help="input file (default: stdin)")
+    parser.add_argument(
+        "input", nargs="?", metavar="IN", help=_("input file (default: standard input)")
+    )
 
 
 def cmd_age(args: argparse.Namespace) -> Outcome:

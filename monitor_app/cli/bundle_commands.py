@@ -6,6 +6,9 @@ must be verified. The bundle id, size and what went in are printed; nothing of t
 ``verify`` decrypts and checks a bundle without merging it; ``import`` merges it (or puts it
 in quarantine when the signer is not a verified contact). Names from cards are untrusted text.
 ``purge --handed-off`` removes what receipts confirm, then re-keys the vault.
+
+The lines printed are in the user's language and say what the GUI says where it says the same
+(ui/import_wizard.py, ui/handoff_page.py, ui/export_wizard.py), so the translations are shared.
 """
 
 from __future__ import annotations
@@ -21,16 +24,19 @@ from monitor_app.bundles.importing import import_bundle
 from monitor_app.bundles.reading import BundleSummary, verify_bundle
 from monitor_app.bundles.receipts import export_receipt
 from monitor_app.cli import io
+from monitor_app.i18n import N_, _
+from monitor_app.identity import fingerprint as fp
 from monitor_app.vault import lifecycle
 
 if TYPE_CHECKING:
     from monitor_app.cli.commands import Outcome
 
-EXPORT_HELP = "write a signed, encrypted bundle of what the recipients do not have yet"
-VERIFY_HELP = "decrypt and check a bundle without importing it; print its summary"
-IMPORT_HELP = "check a bundle and merge its records into the vault (or apply a receipt)"
-RECEIPT_HELP = "write a signed receipt, for its author, of a bundle imported here"
-PURGE_HELP = "remove from this vault the records that recipients confirmed with a receipt"
+# Translated when the parser is built (after main() installs the language).
+EXPORT_HELP = N_("write a signed, encrypted bundle of what the recipients do not have yet")
+VERIFY_HELP = N_("decrypt and check a bundle without importing it; print its summary")
+IMPORT_HELP = N_("check a bundle and merge its records into the vault (or apply a receipt)")
+RECEIPT_HELP = N_("write a signed receipt, for its author, of a bundle imported here")
+PURGE_HELP = N_("remove from this vault the records that recipients confirmed with a receipt")
 
 
 def add_export_parser(
@@ -42,28 +48,28 @@ def add_export_parser(
         action="append",
         default=[],
         metavar="CONTACT",
-        help="a verified contact (fingerprint or name); repeat for several",
+        help=_("a verified contact (fingerprint or name); repeat for several"),
     )
     parser.add_argument(
         "--to-age",
         action="append",
         default=[],
         metavar="AGE_RECIPIENT",
-        help="also encrypt to this age1... key (an offline archive); repeat for several",
+        help=_("also encrypt to this age1... key (an offline archive); repeat for several"),
     )
     parser.add_argument(
         "--select",
         nargs="+",
         metavar="ID",
-        help="only these records (default: everything not yet handed to the recipients)",
+        help=_("only these records (default: everything not yet handed to the recipients)"),
     )
-    parser.add_argument("--out", metavar="FILE", help="the bundle file to write")
+    parser.add_argument("--out", metavar="FILE", help=_("the bundle file to write"))
 
 
 def cmd_export(args: argparse.Namespace) -> Outcome:
     from monitor_app.cli.commands import Outcome
 
-    secret = io.read_secret_line(args.passphrase_file, "Passphrase: ")
+    secret = io.read_secret_line(args.passphrase_file, _("Passphrase:"))
     with lifecycle.unlock(Path(args.vault), secret) as vault:
         contacts = [vault.contacts.get(name) for name in args.to]
         if args.out:
@@ -82,13 +88,19 @@ def cmd_export(args: argparse.Namespace) -> Outcome:
         )
     lines = [
         f"{result.path}",
-        f"bundle {result.bundle_id}, sequence {result.sequence}, {result.size} bytes",
-        f"{result.revisions} record revisions, {result.attachments} attachments",
+        _("bundle {bundle}, sequence {sequence}, {size} bytes").format(
+            bundle=result.bundle_id, sequence=result.sequence, size=result.size
+        ),
+        _("Record revisions: {revisions}; attachments: {attachments}.").format(
+            revisions=result.revisions, attachments=result.attachments
+        ),
     ]
     if result.redacted_people:
         lines.append(
-            f"identifying fields of {result.redacted_people} people left out (no consent to"
-            " share with the coalition)"
+            _(
+                "People whose identifying fields stay in this vault (no consent to sharing with "
+                "the coalition): {n}."
+            ).format(n=result.redacted_people)
         )
     return Outcome(result.to_json(), lines)
 
@@ -97,61 +109,108 @@ def add_bundle_file_parser(
     parser: argparse.ArgumentParser, add_globals: Callable[[argparse.ArgumentParser], None]
 ) -> None:
     del add_globals
-    parser.add_argument("bundle", metavar="BUNDLE", help="the bundle file")
+    parser.add_argument("bundle", metavar="BUNDLE", help=_("the bundle file"))
+
+
+def _grouped(fingerprint: str) -> str:
+    """A fingerprint in groups of four digits, for reading aloud (as it is, if not one)."""
+    canonical = fp.try_parse(fingerprint)
+    return fp.format_fingerprint(canonical) if canonical else fingerprint
 
 
 def _summary_lines(summary: BundleSummary) -> list[str]:
-    signer = (
-        "verified contact"
-        if summary.signer_verified
-        else ("UNVERIFIED contact" if summary.signer_known else "UNKNOWN signer")
-    )
+    if summary.signer_verified:
+        signer = _("from {author} [verified contact], fingerprint {fingerprint}")
+    elif summary.signer_known:
+        signer = _("from {author} [UNVERIFIED contact], fingerprint {fingerprint}")
+    else:
+        signer = _("from {author} [UNKNOWN signer], fingerprint {fingerprint}")
+    receipt = summary.receipt
+    if receipt is not None:
+        heading = _("receipt {bundle}, sequence {sequence}")
+        content = _(
+            "A receipt: it confirms that bundle {bundle} from this vault was received."
+        ).format(bundle=receipt.bundle_id)
+    else:
+        heading = _("bundle {bundle}, sequence {sequence}")
+        content = _(
+            "Records: {records} (revisions: {revisions}); attachments: {attachments}."
+        ).format(
+            records=summary.records, revisions=summary.revisions, attachments=summary.attachments
+        )
     return [
-        f"bundle {summary.bundle_id} ({summary.kind}), sequence {summary.sequence}",
-        f"from {io.safe_text(summary.author_name)} [{signer}], fingerprint"
-        f" {summary.author_fingerprint}",
-        f"{summary.records} records, {summary.revisions} revisions,"
-        f" {summary.attachments} attachments",
+        heading.format(bundle=summary.bundle_id, sequence=summary.sequence),
+        signer.format(
+            author=io.safe_text(summary.author_name),
+            fingerprint=_grouped(summary.author_fingerprint),
+        ),
+        content,
     ]
 
 
 def cmd_verify(args: argparse.Namespace) -> Outcome:
     from monitor_app.cli.commands import Outcome
 
-    secret = io.read_secret_line(args.passphrase_file, "Passphrase: ")
+    secret = io.read_secret_line(args.passphrase_file, _("Passphrase:"))
     with lifecycle.unlock(Path(args.vault), secret) as vault:
         summary = verify_bundle(vault, Path(args.bundle), progress=io.terminal_progress())
     return Outcome(
-        summary.to_json(), ["bundle is intact and correctly signed", *_summary_lines(summary)]
+        summary.to_json(),
+        [_("The bundle is intact and its signature is correct."), *_summary_lines(summary)],
     )
 
 
 def cmd_import(args: argparse.Namespace) -> Outcome:
     from monitor_app.cli.commands import Outcome
 
-    secret = io.read_secret_line(args.passphrase_file, "Passphrase: ")
+    secret = io.read_secret_line(args.passphrase_file, _("Passphrase:"))
     with lifecycle.unlock(Path(args.vault), secret) as vault:
         result = import_bundle(vault, Path(args.bundle), progress=io.terminal_progress())
-    lines = [result.status.replace("_", " "), *_summary_lines(result.summary)]
+    statuses = {
+        "imported": _("imported"),
+        "already_imported": _("already imported"),
+        "quarantined": _("quarantined"),
+    }
+    lines = [statuses.get(result.status, result.status), *_summary_lines(result.summary)]
+    author = io.safe_text(result.summary.author_name)
     receipt = result.summary.receipt
     if result.status == "imported" and receipt is not None:
-        lines.append(f"receipt confirms bundle {receipt.bundle_id} was received")
+        lines.append(
+            _("Receipt applied: {author} confirms receiving bundle {bundle}.").format(
+                author=author, bundle=receipt.bundle_id
+            )
+        )
     elif result.status == "quarantined":
         lines.append(
-            "nothing was imported: compare the signer's fingerprint with them, run"
-            " 'contact verify', then import again"
+            _(
+                "nothing was imported: compare the signer's fingerprint with them, run "
+                "'contact verify', then import again"
+            )
         )
     elif result.status == "imported" and receipt is None:
         lines.append(
-            f"{result.records_added} records added, {result.records_updated} updated,"
-            f" {result.attachments_added} attachments, {result.conflicts} conflicts"
+            _(
+                "Records added: {added}; updated: {updated}; attachments added: {attachments}."
+            ).format(
+                added=result.records_added,
+                updated=result.records_updated,
+                attachments=result.attachments_added,
+            )
         )
+        if result.conflicts:
+            lines.append(
+                _("Conflicting revisions kept aside for review: {n}.").format(n=result.conflicts)
+            )
         if result.purged_skipped:
             lines.append(
-                f"{result.purged_skipped} revisions or attachments of records purged here"
-                " were left out"
+                _(
+                    "Revisions or attachments left out because their records were purged here: {n}."
+                ).format(n=result.purged_skipped)
             )
-    lines += [f"bundle {number} from this author is missing" for number in result.missing]
+    lines += [
+        _("Bundle {n} from {author} is missing: ask them for it.").format(n=n, author=author)
+        for n in result.missing
+    ]
     return Outcome(result.to_json(), lines)
 
 
@@ -159,14 +218,14 @@ def add_receipt_parser(
     parser: argparse.ArgumentParser, add_globals: Callable[[argparse.ArgumentParser], None]
 ) -> None:
     del add_globals
-    parser.add_argument("bundle_id", metavar="BUNDLE_ID", help="the id of an imported bundle")
-    parser.add_argument("--out", metavar="FILE", help="the receipt file to write")
+    parser.add_argument("bundle_id", metavar="BUNDLE_ID", help=_("the id of an imported bundle"))
+    parser.add_argument("--out", metavar="FILE", help=_("the receipt file to write"))
 
 
 def cmd_receipt(args: argparse.Namespace) -> Outcome:
     from monitor_app.cli.commands import Outcome
 
-    secret = io.read_secret_line(args.passphrase_file, "Passphrase: ")
+    secret = io.read_secret_line(args.passphrase_file, _("Passphrase:"))
     with lifecycle.unlock(Path(args.vault), secret) as vault:
         if args.out:
             target = Path(args.out)
@@ -184,8 +243,12 @@ def cmd_receipt(args: argparse.Namespace) -> Outcome:
         result.to_json(),
         [
             f"{result.path}",
-            f"receipt {result.bundle_id} for bundle {result.receipt_for},"
-            f" to {result.recipient}, {result.size} bytes",
+            _("receipt {receipt} for bundle {bundle}, to {recipient}, {size} bytes").format(
+                receipt=result.bundle_id,
+                bundle=result.receipt_for,
+                recipient=_grouped(result.recipient),
+                size=result.size,
+            ),
         ],
     )
 
@@ -198,21 +261,23 @@ def add_purge_parser(
         "--handed-off",
         action="store_true",
         required=True,
-        help="purge every record whose revisions and attachments a receipt confirms",
+        help=_("purge every record whose revisions and attachments a receipt confirms"),
     )
     parser.add_argument(
         "--include-withheld",
         action="store_true",
-        help="also purge people whose identifying fields were withheld for lack of consent"
-        " (those fields exist nowhere else and are lost)",
+        help=_(
+            "also purge people whose identifying fields were withheld for lack of consent "
+            "(those fields exist nowhere else and are lost)"
+        ),
     )
-    parser.add_argument("--dry-run", action="store_true", help="only show what would go")
+    parser.add_argument("--dry-run", action="store_true", help=_("only show what would go"))
 
 
 def cmd_purge(args: argparse.Namespace) -> Outcome:
     from monitor_app.cli.commands import Outcome
 
-    secret = io.read_secret_line(args.passphrase_file, "Passphrase: ")
+    secret = io.read_secret_line(args.passphrase_file, _("Passphrase:"))
     with lifecycle.unlock(Path(args.vault), secret) as vault:
         result = purge.purge_handed_off(
             vault,
@@ -220,13 +285,22 @@ def cmd_purge(args: argparse.Namespace) -> Outcome:
             dry_run=args.dry_run,
             progress=io.terminal_progress(),
         )
-    verb = "would be purged" if result.dry_run else "purged"
-    lines = [f"{len(result.purged)} records and {result.attachments} attachments {verb}"]
+    counts = {"records": len(result.purged), "attachments": result.attachments}
+    if result.dry_run:
+        done = _(
+            "Dry run; nothing was purged. Records that would be purged: {records}; "
+            "attachments: {attachments}."
+        )
+    else:
+        done = _("Records purged: {records}; attachments: {attachments}.")
+    lines = [done.format(**counts)]
     if result.kept_withheld:
         lines.append(
-            f"{len(result.kept_withheld)} people kept: their identifying fields were withheld"
-            " and exist only here (--include-withheld purges them too)"
+            _(
+                "People kept: {n}. Their identifying fields were withheld and exist only here "
+                "(--include-withheld purges them too)."
+            ).format(n=len(result.kept_withheld))
         )
     if result.rekeyed:
-        lines.append("the vault was re-encrypted under a new key")
+        lines.append(_("The vault was re-encrypted under a new key."))
     return Outcome(result.to_json(), lines)

@@ -1,4 +1,8 @@
-"""What each monitorctl command does. Each returns a JSON-able result and human lines."""
+"""What each monitorctl command does. Each returns a JSON-able result and human lines.
+
+The human lines are in the user's language (``_``, whole sentences with named placeholders);
+the JSON result never is. Ids, paths, fingerprints and record content are placeholders.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from monitor_app.cli.bundle_commands import (
 from monitor_app.cli.identity_commands import cmd_contact, cmd_identity
 from monitor_app.crypto import kdf
 from monitor_app.errors import MonitorError
+from monitor_app.i18n import _
 from monitor_app.records import audit
 from monitor_app.records.schema import RECORD_TYPES
 from monitor_app.records.vocabularies import default_vocabularies
@@ -35,12 +40,12 @@ class Outcome:
 
 
 def _unlock(args: argparse.Namespace) -> UnlockedVault:
-    secret = io.read_secret_line(args.passphrase_file, "Passphrase: ")
+    secret = io.read_secret_line(args.passphrase_file, _("Passphrase:"))
     return lifecycle.unlock(Path(args.vault), secret)
 
 
 def cmd_init(args: argparse.Namespace) -> Outcome:
-    secret = io.read_secret_line(args.passphrase_file, "New passphrase: ", confirm=True)
+    secret = io.read_secret_line(args.passphrase_file, _("New passphrase:"), confirm=True)
     lifecycle.check_passphrase(secret)
     use_device = bool(args.remember_on_this_computer)
     if use_device:
@@ -67,13 +72,19 @@ def cmd_init(args: argparse.Namespace) -> Outcome:
     return Outcome(
         result,
         [
-            f"Vault created at {vault.path}",
+            _("Vault created at {path}").format(path=vault.path),
             "",
-            "Recovery code (shown only now; write it down and keep it apart from this computer):",
+            _(
+                "Recovery code (shown only now; write it down and keep it apart from this "
+                "computer):"
+            ),
             "",
             f"    {code}",
             "",
-            "It unlocks the vault if the passphrase is lost. Anyone holding it can read the vault.",
+            _(
+                "It unlocks the vault if the passphrase is lost. Anyone holding it can read the "
+                "vault."
+            ),
         ],
     )
 
@@ -89,9 +100,28 @@ def cmd_info(args: argparse.Namespace) -> Outcome:
             "author": vault.author.to_json(),
             "counts": counts,
         }
-    lines = [f"{k}: {v}" for k, v in result.items() if k not in ("counts", "author")]
-    lines += [f"{name}s: {n}" for name, n in counts.items()]
-    return Outcome(result, lines)
+    return Outcome(result, _info_lines(result, counts))
+
+
+def _info_lines(result: dict[str, Any], counts: dict[str, int]) -> list[str]:
+    rows = [
+        (_("Vault:"), str(result["vault"])),
+        (_("Vault id:"), str(result["vault_id"])),
+        (_("Name:"), _or_dash(result["name"])),
+        (_("Organisation:"), _or_dash(result["organisation"])),
+    ]
+    count_labels = {
+        "place": _("Places of detention:"),
+        "visit": _("Visits:"),
+        "incident": _("Incidents:"),
+        "person": _("People:"),
+    }
+    rows += [(count_labels.get(name, f"{name}:"), str(n)) for name, n in counts.items()]
+    return io.aligned(rows)
+
+
+def _or_dash(value: object) -> str:
+    return "-" if value is None else str(value)
 
 
 def cmd_vocab(args: argparse.Namespace) -> Outcome:
@@ -135,7 +165,7 @@ def _record_edit(args: argparse.Namespace) -> Outcome:
         view = vault.records.edit(args.record_id, document)
     return Outcome(
         {"id": view.record_id, "revision": view.revision},
-        [f"{view.record_id} revision {view.revision}"],
+        [_("{record} revision {revision}").format(record=view.record_id, revision=view.revision)],
     )
 
 
@@ -170,7 +200,10 @@ def _record_history(args: argparse.Namespace) -> Outcome:
 def _record_delete(args: argparse.Namespace) -> Outcome:
     with _unlock(args) as vault:
         vault.records.delete(args.record_id, args.reason)
-    return Outcome({"id": args.record_id, "deleted": True}, [f"{args.record_id} deleted"])
+    return Outcome(
+        {"id": args.record_id, "deleted": True},
+        [_("{record} deleted").format(record=args.record_id)],
+    )
 
 
 def cmd_attach(args: argparse.Namespace) -> Outcome:
@@ -204,7 +237,11 @@ def cmd_attachment(args: argparse.Namespace) -> Outcome:
         )
     return Outcome(
         {"id": info.attachment_id, "out": args.out, "sha256": info.sha256, "size": info.size},
-        [f"Saved a plaintext copy to {args.out} (sha256:{info.sha256})"],
+        [
+            _("Saved a plaintext copy to {path} (sha256:{sha256})").format(
+                path=args.out, sha256=info.sha256
+            )
+        ],
     )
 
 
@@ -240,23 +277,30 @@ def cmd_audit(args: argparse.Namespace) -> Outcome:
         raise MonitorError(
             "audit_chain_broken", first_bad_seq=report.first_bad_seq, problem=report.problem
         )
-    return Outcome(report.to_json(), [f"Audit log intact: {report.entries} entries."])
+    return Outcome(
+        report.to_json(),
+        [
+            _("The audit log is intact: {n} entries, each chained to the one before.").format(
+                n=report.entries
+            )
+        ],
+    )
 
 
 def cmd_passwd(args: argparse.Namespace) -> Outcome:
     with _unlock(args) as vault:
-        new = io.read_secret_line(args.new_passphrase_file, "New passphrase: ", confirm=True)
+        new = io.read_secret_line(args.new_passphrase_file, _("New passphrase:"), confirm=True)
         lifecycle.change_passphrase(vault, new)
-    return Outcome({"changed": True}, ["Passphrase changed."])
+    return Outcome({"changed": True}, [_("Passphrase changed.")])
 
 
 def cmd_recover(args: argparse.Namespace) -> Outcome:
-    code = io.read_secret_line(args.recovery_code_file, "Recovery code: ")
+    code = io.read_secret_line(args.recovery_code_file, _("Recovery code:"))
     with lifecycle.unlock_with_recovery_code(Path(args.vault), code) as vault:
-        new = io.read_secret_line(args.new_passphrase_file, "New passphrase: ", confirm=True)
+        new = io.read_secret_line(args.new_passphrase_file, _("New passphrase:"), confirm=True)
         lifecycle.change_passphrase(vault, new)
     return Outcome(
-        {"recovered": True}, ["Vault unlocked with the recovery code; new passphrase set."]
+        {"recovered": True}, [_("Vault unlocked with the recovery code; new passphrase set.")]
     )
 
 

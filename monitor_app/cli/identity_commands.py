@@ -12,7 +12,8 @@ key material).
 ``contact`` adds cards received from others (unverified until their fingerprint has been
 compared aloud), marks them verified, lists, shows and removes them, and chooses which
 verified contacts receive handoff bundles. Text from cards is untrusted: human output goes
-through ``io.safe_text``.
+through ``io.safe_text``. Human output is in the user's language (``_``); labels are
+translated whole and aligned by ``io.aligned``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from monitor_app.clock import now
 from monitor_app.crypto import age, minisign
 from monitor_app.errors import MonitorError
 from monitor_app.fsutil import atomic_writer, write_new_file
-from monitor_app.i18n import _
+from monitor_app.i18n import N_, _
 from monitor_app.identity import fingerprint as fp
 from monitor_app.identity.card import MAX_CARD_BYTES
 from monitor_app.identity.contacts import Contact
@@ -49,17 +50,19 @@ __all__ = [
     "cmd_identity",
 ]
 
-IDENTITY_HELP = "show this vault's fingerprint and public keys, or write its contact card"
-CONTACT_HELP = "add, verify, list and remove contacts, and choose handoff recipients"
+# Marked with N_ so that the catalog collects them; translated where they are shown.
+IDENTITY_HELP = N_("show this vault's fingerprint and public keys, or write its contact card")
+CONTACT_HELP = N_("add, verify, list and remove contacts, and choose handoff recipients")
 
 AGE_IDENTITY_AUDIT_ACTION = "age_identity_exported"
-EXPORT_WARNING = (
+EXPORT_WARNING = N_(
     "WARNING: {path} will hold this vault's secret decryption key. Anyone who holds a copy "
     "can read every bundle sent to this vault. Keep it only on encrypted storage, and delete "
     "it as soon as you no longer need it."
 )
-CONFIRM_PROMPT = "Type yes to write the secret key to {path}: "
-UNVERIFIED_HINT = (
+# The answer stays "yes" in every language (translations say so).
+CONFIRM_PROMPT = N_("Type yes to write the secret key to {path}:")
+UNVERIFIED_HINT = N_(
     "UNVERIFIED contacts: compare the fingerprint aloud with the person (in person or on a "
     "call you trust), then run: monitorctl contact verify FINGERPRINT"
 )
@@ -88,61 +91,61 @@ def _subparsers(parser: argparse.ArgumentParser, add_globals: AddGlobals) -> Any
 def add_identity_parser(parser: argparse.ArgumentParser, add_globals: AddGlobals) -> None:
     """Add ``show``, ``card`` and ``export-age-identity`` to the ``identity`` command."""
     action = _subparsers(parser, add_globals)
-    action("show", "show the fingerprint, age recipient and minisign public key")
+    action("show", _("show the fingerprint, age recipient and minisign public key"))
 
-    card = action("card", "write this vault's self-signed contact card, to give to others")
+    card = action("card", _("write this vault's self-signed contact card, to give to others"))
     card.add_argument(
-        "--out", required=True, metavar="FILE", help="the card file ('-' for standard output)"
+        "--out", required=True, metavar="FILE", help=_("the card file ('-' for standard output)")
     )
-    card.add_argument("--role", help="your role in the coalition, shown to those you give it")
-    card.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    card.add_argument("--role", help=_("your role in the coalition, shown to those you give it"))
+    card.add_argument("--force", action="store_true", help=_("overwrite FILE if it exists"))
 
     export = action(
         "export-age-identity",
-        "write this vault's SECRET decryption key as an age identity file (age -d -i FILE)",
+        _("write this vault's SECRET decryption key as an age identity file (age -d -i FILE)"),
     )
     export.add_argument(
-        "--out", required=True, metavar="FILE", help="a new file, on encrypted storage"
+        "--out", required=True, metavar="FILE", help=_("a new file, on encrypted storage")
     )
     export.add_argument(
         "--yes",
         action="store_true",
-        help="confirm without being asked (needed when there is no terminal)",
+        help=_("confirm without being asked (needed when there is no terminal)"),
     )
 
 
 def add_contact_parser(parser: argparse.ArgumentParser, add_globals: AddGlobals) -> None:
     """Add the ``contact`` actions. Fingerprints may be typed as groups of four digits."""
     action = _subparsers(parser, add_globals)
-    fingerprint_help = "the contact's fingerprint (32 digits, spaces allowed)"
+    fingerprint_help = _("the contact's fingerprint (32 digits, spaces allowed)")
 
-    add = action("add", "add or update a contact from a card file")
-    add.add_argument("card", metavar="CARD", help="the card file ('-' for standard input)")
+    add = action("add", _("add or update a contact from a card file"))
+    add.add_argument("card", metavar="CARD", help=_("the card file ('-' for standard input)"))
     add.add_argument(
         "--verified",
         action="store_true",
-        help="you have already compared the card's fingerprint with its owner",
+        help=_("you have already compared the card's fingerprint with its owner"),
     )
 
-    verify = action("verify", "mark a contact verified, once you compared fingerprints aloud")
+    verify = action("verify", _("mark a contact verified, once you compared fingerprints aloud"))
     verify.add_argument("fingerprint", nargs="+", metavar="FINGERPRINT", help=fingerprint_help)
 
-    action("list", "list contacts; UNVERIFIED ones are marked")
+    action("list", _("list contacts; UNVERIFIED ones are marked"))
 
-    show = action("show", "show one contact")
+    show = action("show", _("show one contact"))
     show.add_argument("who", nargs="+", metavar="FINGERPRINT|NAME")
 
-    recipient = action("recipient", "choose whether a verified contact receives handoffs")
+    recipient = action("recipient", _("choose whether a verified contact receives handoffs"))
     recipient.add_argument("fingerprint", nargs="+", metavar="FINGERPRINT", help=fingerprint_help)
     switch = recipient.add_mutually_exclusive_group(required=True)
     switch.add_argument(
-        "--on", dest="recipient", action="store_true", help="send handoff bundles to them"
+        "--on", dest="recipient", action="store_true", help=_("send handoff bundles to them")
     )
     switch.add_argument(
-        "--off", dest="recipient", action="store_false", help="stop sending them bundles"
+        "--off", dest="recipient", action="store_false", help=_("stop sending them bundles")
     )
 
-    remove = action("remove", "remove a contact")
+    remove = action("remove", _("remove a contact"))
     remove.add_argument("fingerprint", nargs="+", metavar="FINGERPRINT", help=fingerprint_help)
 
 
@@ -150,7 +153,7 @@ def add_contact_parser(parser: argparse.ArgumentParser, add_globals: AddGlobals)
 
 
 def _unlock(args: argparse.Namespace) -> UnlockedVault:
-    secret = io.read_secret_line(args.passphrase_file, "Passphrase: ")
+    secret = io.read_secret_line(args.passphrase_file, _("Passphrase:"))
     return lifecycle.unlock(Path(args.vault), secret)
 
 
@@ -195,14 +198,17 @@ def _identity_show(args: argparse.Namespace) -> Outcome:
             "organisation": author.organisation,
             "created_at": keys.created_at,
         }
+    rows = [
+        (_("Name:"), _text(author.name)),
+        (_("Organisation:"), _text(author.organisation)),
+        (_("Fingerprint:"), str(result["fingerprint_display"])),
+        (_("age recipient:"), str(result["age_recipient"])),
+        (_("minisign public key:"), str(result["minisign_public_key"])),
+    ]
     lines = [
-        f"Name:                {_text(author.name)}",
-        f"Organisation:        {_text(author.organisation)}",
-        f"Fingerprint:         {result['fingerprint_display']}",
-        f"age recipient:       {result['age_recipient']}",
-        f"minisign public key: {result['minisign_public_key']}",
+        *io.aligned(rows),
         "",
-        "Read the fingerprint aloud to the people you give your card to.",
+        _("Read the fingerprint aloud to the people you give your card to."),
     ]
     return _outcome(result, lines)
 
@@ -228,9 +234,11 @@ def _identity_card(args: argparse.Namespace) -> Outcome:
     return _outcome(
         {"out": str(target), "fingerprint": contact_card.fingerprint, "role": contact_card.role},
         [
-            f"Wrote your contact card to {target}.",
-            f"Fingerprint: {display}",
-            "Give the card to your contacts and read this fingerprint aloud to them.",
+            _(
+                "Your card was saved to {path}. Give it to your contacts and read your "
+                "fingerprint aloud to them."
+            ).format(path=target),
+            *io.aligned([(_("Fingerprint:"), display)]),
         ],
     )
 
@@ -272,9 +280,9 @@ def _identity_export_age(args: argparse.Namespace) -> Outcome:
     return _outcome(
         {"out": str(target), "age_recipient": recipient, "fingerprint": keys.fingerprint},
         [
-            f"Wrote the age identity (secret key) to {target}.",
-            f"Its public key: {recipient}",
-            "Decrypt with: age -d -i FILE BUNDLE_FILE. Delete FILE when you are done.",
+            _("Wrote the age identity (secret key) to {path}.").format(path=target),
+            _("Its public key: {recipient}").format(recipient=recipient),
+            _("Decrypt with: age -d -i FILE BUNDLE_FILE. Delete FILE when you are done."),
         ],
     )
 
@@ -285,7 +293,7 @@ def _confirm_export(args: argparse.Namespace, target: Path) -> None:
     stdin = sys.stdin
     if stdin is None or not stdin.isatty():
         raise MonitorError("confirmation_required")
-    sys.stderr.write(_(CONFIRM_PROMPT).format(path=target))
+    sys.stderr.write(_(CONFIRM_PROMPT).format(path=target) + " ")
     sys.stderr.flush()
     answer = stdin.readline(64)
     if answer.strip().casefold() != "yes":
@@ -326,25 +334,33 @@ def _contact_json(contact: Contact) -> dict[str, Any]:
 
 
 def _contact_lines(contact: Contact, *, details: bool = False) -> list[str]:
-    status = "verified" if contact.verified else "UNVERIFIED"
-    verified = f"yes ({contact.verified_at})" if contact.verified else "no (UNVERIFIED)"
-    lines = [
-        f"{contact.fingerprint_display}  {_text(contact.name)}  {status}",
-        f"    name:              {_text(contact.name)}",
-        f"    organisation:      {_text(contact.organisation)}",
-        f"    role:              {_text(contact.role)}",
-        f"    verified:          {verified}",
-        f"    handoff recipient: {'yes' if contact.handoff_recipient else 'no'}",
+    status = _("VERIFIED") if contact.verified else _("UNVERIFIED")
+    verified = (
+        _("yes ({when})").format(when=contact.verified_at)
+        if contact.verified
+        else _("no (UNVERIFIED)")
+    )
+    rows = [
+        (_("name:"), _text(contact.name)),
+        (_("organisation:"), _text(contact.organisation)),
+        (_("role:"), _text(contact.role)),
+        (_("verified:"), verified),
+        (_("handoff recipient:"), _("yes") if contact.handoff_recipient else _("no")),
     ]
+    detail_rows = [
+        (_("age recipient:"), age.X25519Recipient(contact.encryption_public_key).encode()),
+        (_("card made:"), contact.card_created_at),
+        (_("added:"), contact.added_at),
+        (_("updated:"), contact.updated_at),
+    ]
+    # One column for the short and the detailed listing alike.
+    width = io.label_width([label for label, _value in rows + detail_rows])
     if details:
-        recipient = age.X25519Recipient(contact.encryption_public_key).encode()
-        lines += [
-            f"    age recipient:     {recipient}",
-            f"    card made:         {contact.card_created_at}",
-            f"    added:             {contact.added_at}",
-            f"    updated:           {contact.updated_at}",
-        ]
-    return lines
+        rows += detail_rows
+    return [
+        f"{contact.fingerprint_display}  {_text(contact.name)}  {status}",
+        *io.aligned(rows, indent="    ", width=width),
+    ]
 
 
 def _verify_hint(contact: Contact) -> list[str]:
@@ -352,8 +368,10 @@ def _verify_hint(contact: Contact) -> list[str]:
         return []
     return [
         "",
-        "This contact is UNVERIFIED. Compare the fingerprint above aloud with "
-        f"{_text(contact.name)} (in person or on a call you trust), then run:",
+        _(
+            "This contact is UNVERIFIED. Compare the fingerprint above aloud with {name} (in "
+            "person or on a call you trust), then run:"
+        ).format(name=_text(contact.name)),
         f"    monitorctl contact verify {contact.fingerprint_display}",
     ]
 
@@ -363,7 +381,8 @@ def _contact_add(args: argparse.Namespace) -> Outcome:
         data = _read_card(args.card)
         contact = vault.contacts.add(data, verified=args.verified)
     return _outcome(
-        _contact_json(contact), ["Contact saved:", *_contact_lines(contact), *_verify_hint(contact)]
+        _contact_json(contact),
+        [_("Contact saved:"), *_contact_lines(contact), *_verify_hint(contact)],
     )
 
 
@@ -371,19 +390,19 @@ def _contact_verify(args: argparse.Namespace) -> Outcome:
     canonical = _fingerprint_arg(args.fingerprint)
     with _unlock(args) as vault:
         contact = vault.contacts.verify(canonical)
-    return _outcome(_contact_json(contact), ["Contact verified:", *_contact_lines(contact)])
+    return _outcome(_contact_json(contact), [_("Contact verified:"), *_contact_lines(contact)])
 
 
 def _contact_list(args: argparse.Namespace) -> Outcome:
     with _unlock(args) as vault:
         contacts = vault.contacts.list()
     if not contacts:
-        return _outcome({"contacts": []}, ["No contacts yet. Add a card with: contact add CARD"])
+        return _outcome({"contacts": []}, [_("No contacts yet. Add a card with: contact add CARD")])
     lines: list[str] = []
     for contact in contacts:
         lines += _contact_lines(contact)
     if any(not c.verified for c in contacts):
-        lines += ["", UNVERIFIED_HINT]
+        lines += ["", _(UNVERIFIED_HINT)]
     return _outcome({"contacts": [_contact_json(c) for c in contacts]}, lines)
 
 
@@ -399,10 +418,13 @@ def _contact_recipient(args: argparse.Namespace) -> Outcome:
     canonical = _fingerprint_arg(args.fingerprint)
     with _unlock(args) as vault:
         contact = vault.contacts.set_handoff_recipient(canonical, bool(args.recipient))
-    state = "now receives" if contact.handoff_recipient else "no longer receives"
+    if contact.handoff_recipient:
+        said = _("{name} ({fingerprint}) now receives handoff bundles.")
+    else:
+        said = _("{name} ({fingerprint}) no longer receives handoff bundles.")
     return _outcome(
         _contact_json(contact),
-        [f"{_text(contact.name)} ({contact.fingerprint_display}) {state} handoff bundles."],
+        [said.format(name=_text(contact.name), fingerprint=contact.fingerprint_display)],
     )
 
 
@@ -413,5 +435,9 @@ def _contact_remove(args: argparse.Namespace) -> Outcome:
         vault.contacts.remove(canonical)
     return _outcome(
         {"fingerprint": canonical, "removed": True},
-        [f"Removed contact {_text(contact.name)} ({contact.fingerprint_display})."],
+        [
+            _("Removed contact {name} ({fingerprint}).").format(
+                name=_text(contact.name), fingerprint=contact.fingerprint_display
+            )
+        ],
     )

@@ -12,10 +12,13 @@ import getpass
 import json
 import re
 import sys
+import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from monitor_app.errors import MonitorError
+from monitor_app.i18n import _
 
 MAX_JSON_BYTES = 16 * 1024 * 1024
 MAX_SECRET_BYTES = 4096
@@ -23,12 +26,15 @@ _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def read_secret_line(source: str | None, prompt: str, *, confirm: bool = False) -> str:
-    """One secret line from FILE, ``-`` (stdin) or, failing both, a terminal prompt."""
+    """One secret line from FILE, ``-`` (stdin) or, failing both, a terminal prompt.
+
+    ``prompt`` is already translated, without the space that follows it.
+    """
     if source is None:
         if not sys.stdin.isatty():
             raise MonitorError("passphrase_required")
-        first = getpass.getpass(prompt)
-        if confirm and getpass.getpass("Repeat: ") != first:
+        first = getpass.getpass(prompt + " ")
+        if confirm and getpass.getpass(_("Repeat:") + " ") != first:
             raise MonitorError("passphrase_mismatch")
         return first
     if source == "-":
@@ -86,6 +92,32 @@ def read_json_document(source: str) -> Any:
 def safe_text(text: str) -> str:
     """Untrusted text made safe for a terminal: no escape sequences, no bidi overrides."""
     return _UNSAFE.sub("\ufffd", text)
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes on a terminal: CJK characters take two, combining marks none."""
+    width = 0
+    for char in text:
+        if unicodedata.combining(char):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
+
+
+def aligned(rows: Sequence[tuple[str, str]], indent: str = "", width: int = 0) -> list[str]:
+    """``label value`` lines with the values in one column, whatever the labels' language.
+
+    Labels are translated whole ("Name:", "nom :"); ``width`` is at least the widest label.
+    """
+    column = max([width, *(display_width(label) for label, _value in rows)])
+    return [
+        f"{indent}{label}{' ' * (column - display_width(label) + 1)}{value}"
+        for label, value in rows
+    ]
+
+
+def label_width(labels: Sequence[str]) -> int:
+    return max((display_width(label) for label in labels), default=0)
 
 
 def print_json(value: Any) -> None:

@@ -16,6 +16,7 @@ from monitor_app.cli.commands import HANDLERS
 from monitor_app.cli.parser import build_parser
 from monitor_app.errors import MonitorError
 from monitor_app.fsutil import restrict_umask, storage_error
+from monitor_app.i18n import _
 from monitor_app.messages import describe
 
 
@@ -25,8 +26,9 @@ def default_vault_dir() -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     restrict_umask()
-    # Error sentences in the user's language (LANGUAGE, LC_ALL, LC_MESSAGES, LANG); the
-    # informational lines and --json output stay in English for scripts.
+    # Sentences, result lines and help texts in the user's language (LANGUAGE, LC_ALL,
+    # LC_MESSAGES, LANG), so before the parser is built; --json output (keys, values, error
+    # codes and params) is the same in every language, for scripts.
     i18n.set_language(None)
     args = build_parser().parse_args(argv)
     try:
@@ -45,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"monitorctl: {describe(exc)}\n")
         return 1
     except KeyboardInterrupt:
-        sys.stderr.write("monitorctl: interrupted; nothing was changed.\n")
+        sys.stderr.write("monitorctl: " + _("interrupted; nothing was changed.") + "\n")
         return 130
     if args.json:
         io.print_json({"ok": True, "result": outcome.result})

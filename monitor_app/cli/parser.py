@@ -1,4 +1,8 @@
-"""The monitorctl command line: arguments only, no behaviour."""
+"""The monitorctl command line: arguments only, no behaviour.
+
+Help texts are in the user's language: ``build_parser`` runs after main() installs it. The
+words argparse adds itself ("usage:", "options", its error sentences) stay in English.
+"""
 
 from __future__ import annotations
 
@@ -22,12 +26,15 @@ from monitor_app.cli.identity_commands import (
     add_contact_parser,
     add_identity_parser,
 )
+from monitor_app.i18n import N_, _
 
 GLOBAL_HELP = {
-    "vault": "vault directory (default: the per-user data directory)",
-    "passphrase_file": "read the passphrase from FILE ('-' for standard input); "
-    "without it, you are asked on the terminal",
-    "json": "machine-readable output",
+    "vault": N_("vault directory (default: the per-user data directory)"),
+    "passphrase_file": N_(
+        "read the passphrase from FILE ('-' for standard input); without it, you are asked "
+        "on the terminal"
+    ),
+    "json": N_("machine-readable output"),
 }
 
 
@@ -37,9 +44,10 @@ def _add_globals(
     # Accepted both before and after the command; SUPPRESS keeps a subcommand from
     # resetting a value given before it.
     default = argparse.SUPPRESS if suppress else None
-    parser.add_argument("--vault", metavar="DIR", default=default, help=GLOBAL_HELP["vault"])
+    helps = {key: _(text) for key, text in GLOBAL_HELP.items()}
+    parser.add_argument("--vault", metavar="DIR", default=default, help=helps["vault"])
     parser.add_argument(
-        "--passphrase-file", metavar="FILE", default=default, help=GLOBAL_HELP["passphrase_file"]
+        "--passphrase-file", metavar="FILE", default=default, help=helps["passphrase_file"]
     )
     if not with_json_flag:
         return
@@ -47,14 +55,14 @@ def _add_globals(
         "--json",
         action="store_true",
         default=argparse.SUPPRESS if suppress else False,
-        help=GLOBAL_HELP["json"],
+        help=helps["json"],
     )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="monitorctl",
-        description="Encrypted records of detention-monitoring visits and incidents.",
+        description=_("Encrypted records of detention-monitoring visits and incidents."),
     )
     _add_globals(parser, suppress=False)
     parser.add_argument(
@@ -62,8 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         const="",
         metavar="DIR",
-        help="keep the default vault beside the app (or in DIR) and write nothing to this"
-        " computer's home or keyring (a portable app on a USB stick does this by itself)",
+        help=_(
+            "keep the default vault beside the app (or in DIR) and write nothing to this "
+            "computer's home or keyring (a portable app on a USB stick does this by itself)"
+        ),
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -72,22 +82,22 @@ def build_parser() -> argparse.ArgumentParser:
         _add_globals(sub, suppress=True)
         return sub
 
-    init = command("init", "create a new vault and print its recovery code once")
-    init.add_argument("--name", required=True, help="your name or role as the author")
-    init.add_argument("--org", help="your organisation")
+    init = command("init", _("create a new vault and print its recovery code once"))
+    init.add_argument("--name", required=True, help=_("your name or role as the author"))
+    init.add_argument("--org", help=_("your organisation"))
     init.add_argument(
         "--remember-on-this-computer",
         action="store_true",
-        help="also require a secret kept in this computer's system keyring",
+        help=_("also require a secret kept in this computer's system keyring"),
     )
 
-    command("info", "show the vault's id, name and record counts")
+    command("info", _("show the vault's id, name and record counts"))
 
-    vocab = command("vocab", "list controlled vocabularies, or the codes of one")
+    vocab = command("vocab", _("list controlled vocabularies, or the codes of one"))
     vocab.add_argument("name", nargs="?")
-    vocab.add_argument("--lang", default="en", help="label language (en, ru, fr, zh_CN, ky)")
+    vocab.add_argument("--lang", default="en", help=_("label language (en, ru, fr, zh_CN, ky)"))
 
-    record = command("record", "add, edit, show, list and delete records")
+    record = command("record", _("add, edit, show, list and delete records"))
     actions = record.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     def action(name: str, help_text: str, json_flag: bool = True) -> argparse.ArgumentParser:
@@ -98,46 +108,46 @@ def build_parser() -> argparse.ArgumentParser:
     types = ("place", "visit", "incident", "person")
     # Here --json names the input document (FILE or -); for JSON output put --json before
     # the command: monitorctl --json record add --type place --json record.json
-    add = action("add", "add a record from a JSON object; prints the new id", json_flag=False)
+    add = action("add", _("add a record from a JSON object; prints the new id"), json_flag=False)
     add.add_argument("--type", required=True, choices=types)
     add.add_argument("--json-file", "--json", dest="document", metavar="FILE|-", required=True)
     edit = action(
-        "edit", "apply a JSON object of changed fields as a new revision", json_flag=False
+        "edit", _("apply a JSON object of changed fields as a new revision"), json_flag=False
     )
     edit.add_argument("record_id", metavar="ID")
     edit.add_argument("--json-file", "--json", dest="document", metavar="FILE|-", required=True)
-    show = action("show", "show a record")
+    show = action("show", _("show a record"))
     show.add_argument("record_id", metavar="ID")
     show.add_argument("--revision", type=int)
     show.add_argument("--reveal-sensitive", action="store_true")
-    listing = action("list", "list records, newest first")
+    listing = action("list", _("list records, newest first"))
     listing.add_argument("--type", choices=types)
     listing.add_argument("--limit", type=int, default=100)
     listing.add_argument("--offset", type=int, default=0)
-    history = action("history", "list a record's revisions and what changed")
+    history = action("history", _("list a record's revisions and what changed"))
     history.add_argument("record_id", metavar="ID")
-    delete = action("delete", "delete a record; the reason goes into the audit log")
+    delete = action("delete", _("delete a record; the reason goes into the audit log"))
     delete.add_argument("record_id", metavar="ID")
     delete.add_argument("--reason", required=True)
 
-    attach = command("attach", "add a file to a record; prints its id and SHA-256")
+    attach = command("attach", _("add a file to a record; prints its id and SHA-256"))
     attach.add_argument("record_id", metavar="RECORD_ID")
     attach.add_argument("file", metavar="FILE")
     attach.add_argument("--caption")
     attach.add_argument("--media-type")
 
-    attachment = command("attachment", "list attachments or save a copy of one")
+    attachment = command("attachment", _("list attachments or save a copy of one"))
     att_actions = attachment.add_subparsers(dest="action", required=True, metavar="ACTION")
-    get = att_actions.add_parser("get", help="save a plaintext copy to a file you choose")
+    get = att_actions.add_parser("get", help=_("save a plaintext copy to a file you choose"))
     _add_globals(get, suppress=True)
     get.add_argument("attachment_id", metavar="ATTACHMENT_ID")
     get.add_argument("--out", required=True, metavar="FILE")
-    get.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
-    att_list = att_actions.add_parser("list", help="list a record's attachments")
+    get.add_argument("--force", action="store_true", help=_("overwrite FILE if it exists"))
+    att_list = att_actions.add_parser("list", help=_("list a record's attachments"))
     _add_globals(att_list, suppress=True)
     att_list.add_argument("record_id", metavar="RECORD_ID")
 
-    search = command("search", "full-text search in every language")
+    search = command("search", _("full-text search in every language"))
     search.add_argument("query")
     search.add_argument("--type", choices=types)
     search.add_argument("--from", dest="date_from", metavar="DATE")
@@ -145,31 +155,33 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--place", dest="place_id", metavar="PLACE_ID")
     search.add_argument("--limit", type=int, default=50)
 
-    audit = command("audit", "check or show the audit log")
+    audit = command("audit", _("check or show the audit log"))
     audit_actions = audit.add_subparsers(dest="action", required=True, metavar="ACTION")
-    verify = audit_actions.add_parser("verify", help="check the hash chain")
+    verify = audit_actions.add_parser("verify", help=_("check the hash chain"))
     _add_globals(verify, suppress=True)
-    log = audit_actions.add_parser("log", help="show audit entries")
+    log = audit_actions.add_parser("log", help=_("show audit entries"))
     _add_globals(log, suppress=True)
     log.add_argument("--limit", type=int, default=100)
     log.add_argument("--offset", type=int, default=0)
 
-    passwd = command("passwd", "change the passphrase (the data is not re-encrypted)")
+    passwd = command("passwd", _("change the passphrase (the data is not re-encrypted)"))
     passwd.add_argument("--new-passphrase-file", metavar="FILE")
-    recover = command("recover", "unlock with the recovery code and set a new passphrase")
+    recover = command("recover", _("unlock with the recovery code and set a new passphrase"))
     recover.add_argument("--recovery-code-file", required=True, metavar="FILE")
     recover.add_argument("--new-passphrase-file", metavar="FILE")
 
-    add_age_parser(command("age", AGE_HELP), lambda sub: _add_globals(sub, suppress=True))
+    add_age_parser(command("age", _(AGE_HELP)), lambda sub: _add_globals(sub, suppress=True))
     add_identity_parser(
-        command("identity", IDENTITY_HELP), lambda sub: _add_globals(sub, suppress=True)
+        command("identity", _(IDENTITY_HELP)), lambda sub: _add_globals(sub, suppress=True)
     )
     add_contact_parser(
-        command("contact", CONTACT_HELP), lambda sub: _add_globals(sub, suppress=True)
+        command("contact", _(CONTACT_HELP)), lambda sub: _add_globals(sub, suppress=True)
     )
-    add_export_parser(command("export", EXPORT_HELP), lambda sub: _add_globals(sub, suppress=True))
-    add_bundle_file_parser(command("verify", VERIFY_HELP), lambda sub: None)
-    add_bundle_file_parser(command("import", IMPORT_HELP), lambda sub: None)
-    add_receipt_parser(command("receipt", RECEIPT_HELP), lambda sub: None)
-    add_purge_parser(command("purge", PURGE_HELP), lambda sub: None)
+    add_export_parser(
+        command("export", _(EXPORT_HELP)), lambda sub: _add_globals(sub, suppress=True)
+    )
+    add_bundle_file_parser(command("verify", _(VERIFY_HELP)), lambda sub: None)
+    add_bundle_file_parser(command("import", _(IMPORT_HELP)), lambda sub: None)
+    add_receipt_parser(command("receipt", _(RECEIPT_HELP)), lambda sub: None)
+    add_purge_parser(command("purge", _(PURGE_HELP)), lambda sub: None)
     return parser
