@@ -321,7 +321,7 @@ def test_receipt_and_import_commands(
     assert done["bundle"]["kind"] == "receipt"
     assert done["bundle"]["receipt"]["bundle_id"] == bundle_id
     text = cli(*vault_b.base, "import", str(tmp_path / "r2.bin"))
-    assert f"receipt confirms bundle {bundle_id}" in text.out
+    assert f"confirms receiving bundle {bundle_id}." in text.out
     again = cli("--json", *vault_b.base, "import", str(receipt)).json["result"]
     assert again["status"] == "already_imported"
 
@@ -334,7 +334,7 @@ def test_receipt_and_import_commands(
     }  # fmt: skip
     assert _only_record(cli, vault_b) == record_id
     done_text = cli(*vault_b.base, "purge", "--handed-off")
-    assert "1 records and 0 attachments purged" in done_text.out
+    assert "Records purged: 1; attachments: 0." in done_text.out
     assert "re-encrypted under a new key" in done_text.out
     shown = cli("--json", *vault_b.base, "record", "show", record_id, expect=1)
     assert _error(shown)["code"] == "record_purged"
