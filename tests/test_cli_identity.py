@@ -21,24 +21,13 @@ from typing import Any
 
 import pytest
 
-from monitor_app.cli.main import main
 from monitor_app.crypto import age, minisign
 from monitor_app.identity import fingerprint as fp
 from monitor_app.identity import keys
 from monitor_app.identity.card import MAX_CARD_BYTES, make_card
 from monitor_app.vault import lifecycle
+from tests.cli_tools import Run, invoke
 from tests.conftest import PASSPHRASE
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.out)
 
 
 @dataclass
@@ -59,14 +48,7 @@ def _keep_umask() -> Iterator[None]:
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]) -> Any:
     def run(*args: str, expect: int | None = 0) -> Run:
-        try:
-            code = main(list(args))
-        except SystemExit as exc:  # argparse usage errors
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        if expect is not None:
-            assert code == expect, (code, out, err)
-        return Run(code, out, err)
+        return invoke(capsys, list(args), expect)
 
     return run
 

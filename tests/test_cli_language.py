@@ -10,27 +10,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from monitor_app import i18n
-from monitor_app.cli.main import main
+from tests.cli_tools import Run, invoke
 from tests.conftest import PASSPHRASE
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.out)
-
 
 Cli = Callable[..., Run]
 
@@ -52,14 +39,7 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
     def run(lang: str, *args: str, expect: int = 0) -> Run:
         # LANGUAGE comes first for gettext; "en" has no catalog, so it is the source text.
         monkeypatch.setenv("LANGUAGE", lang)
-        capsys.readouterr()
-        try:
-            code = main(list(args))
-        except SystemExit as exc:  # --help
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        assert code == expect, (code, out, err)
-        return Run(code, out, err)
+        return invoke(capsys, list(args), expect)
 
     return run
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from PySide6.QtCore import Qt
@@ -57,24 +57,25 @@ def table_rows(table: Any) -> list[list[str]]:
     ]
 
 
-def handoff_page(qtbot: QtBot, vault: UnlockedVault) -> HandoffPage:
-    page = HandoffPage()
+Page = TypeVar("Page", HandoffPage, ContactsPage)
+
+
+def _shown_with(qtbot: QtBot, page: Page, vault: UnlockedVault) -> Page:
+    """``page`` on screen at 1000 x 700, once it has loaded ``vault``."""
     qtbot.addWidget(page, before_close_func=lambda p: p.shutdown())
     page.resize(1000, 700)
     page.show()
     with qtbot.waitSignal(page.loaded, timeout=TIMEOUT_MS):
         page.set_vault(vault)
     return page
+
+
+def handoff_page(qtbot: QtBot, vault: UnlockedVault) -> HandoffPage:
+    return _shown_with(qtbot, HandoffPage(), vault)
 
 
 def contacts_page(qtbot: QtBot, vault: UnlockedVault) -> ContactsPage:
-    page = ContactsPage()
-    qtbot.addWidget(page, before_close_func=lambda p: p.shutdown())
-    page.resize(1000, 700)
-    page.show()
-    with qtbot.waitSignal(page.loaded, timeout=TIMEOUT_MS):
-        page.set_vault(vault)
-    return page
+    return _shown_with(qtbot, ContactsPage(), vault)
 
 
 def refreshed(qtbot: QtBot, page: HandoffPage) -> None:
