@@ -39,7 +39,7 @@ from monitor_app.vault import keyslots, lifecycle
 from monitor_app.vault.device_secret import DeviceSecretStore, default_store
 from monitor_app.vault.session import UnlockedVault
 from ui.create_page import keyring_explanation
-from ui.widgets import ErrorLabel, PassphraseEdit, PlainTextLabel, wipe
+from ui.widgets import ErrorLabel, PassphraseEdit, PlainTextLabel, titled_card, wipe
 from ui.workers import JobRunner
 
 MIN_LENGTH = lifecycle.MIN_PASSPHRASE_LENGTH
@@ -144,16 +144,6 @@ class PassphraseDialog(QDialog):
 
 
 # -- the page --------------------------------------------------------------------------------
-def _card(title: str) -> tuple[QFrame, QVBoxLayout]:
-    frame = QFrame()
-    frame.setProperty("role", "card")
-    layout = QVBoxLayout(frame)
-    heading = PlainTextLabel(title)
-    heading.setStyleSheet("font-weight: 600;")
-    layout.addWidget(heading)
-    return frame, layout
-
-
 def _note(text: str = "") -> PlainTextLabel:
     label = PlainTextLabel(text, role="muted")
     label.setWordWrap(True)
@@ -176,7 +166,7 @@ class SettingsPage(QWidget):
         self._worker, self._timer = JobRunner(self), JobRunner(self)
         self.dialog: PassphraseDialog | None = None
 
-        general, general_layout = _card(_("This computer"))
+        general, general_layout = titled_card(_("This computer"))
         self.language_combo = QComboBox()
         self.language_combo.addItem(_("The system's language"), None)
         for code in SHIPPED_LANGUAGES:
@@ -205,14 +195,14 @@ class SettingsPage(QWidget):
         )
         general_layout.addLayout(row)
 
-        keyring, keyring_layout = _card(_("System keyring"))
+        keyring, keyring_layout = titled_card(_("System keyring"))
         self.remember_box = QCheckBox(_("Remember on this computer (system keyring)"))
         self.remember_box.clicked.connect(self._remember_clicked)
         self.remember_note = _note()
         keyring_layout.addWidget(self.remember_box)
         keyring_layout.addWidget(self.remember_note)
 
-        strength, strength_layout = _card(_("Passphrase key strength"))
+        strength, strength_layout = titled_card(_("Passphrase key strength"))
         self.kdf_label = PlainTextLabel()
         self.kdf_time_label = _note()
         self.recalibrate_button = QPushButton(_("Recalibrate for this computer…"))
@@ -230,7 +220,7 @@ class SettingsPage(QWidget):
         )
         strength_layout.addWidget(self.recalibrate_button)
 
-        passphrase, passphrase_layout = _card(_("Passphrase"))
+        passphrase, passphrase_layout = titled_card(_("Passphrase"))
         self.change_button = QPushButton(_("Change passphrase…"))
         self.change_button.clicked.connect(lambda: self.ask("change"))
         passphrase_layout.addWidget(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 # First-strong isolate ... pop directional isolate: keeps right-to-left marks or overrides
 # inside a piece of untrusted text from reordering the text around it.
@@ -102,3 +102,19 @@ class PassphraseEdit(QLineEdit):
         text = self.text()
         self.clear()
         return text
+
+
+def titled_card(title: str, note: str = "") -> tuple[QFrame, QVBoxLayout]:
+    """A framed group (the style sheet's "card" role) headed by ``title`` in bold, with an
+    optional muted ``note`` under it; returns the frame and the layout to fill."""
+    frame = QFrame()
+    frame.setProperty("role", "card")
+    layout = QVBoxLayout(frame)
+    heading = PlainTextLabel(title)
+    heading.setStyleSheet("font-weight: 600;")
+    layout.addWidget(heading)
+    if note:
+        text = PlainTextLabel(note, role="muted")
+        text.setWordWrap(True)
+        layout.addWidget(text)
+    return frame, layout

@@ -43,7 +43,7 @@ from monitor_app.records.schema import RECORD_TYPES
 from ui.editor.base import FieldRow, FormContext
 from ui.editor.clipboard import ClipboardGuard
 from ui.editor.compound import make_editor
-from ui.widgets import ErrorLabel, PlainTextLabel
+from ui.widgets import ErrorLabel, PlainTextLabel, titled_card
 
 # Shown first, in this order, where the type has them.
 RISK_FIELDS = ("reprisal_risk", "do_not_contact", "follow_up_on", "reprisal_follow_up_on")
@@ -66,20 +66,6 @@ def field_message(error: ValidationError) -> str:
     reason = str(error.params.get("reason", ""))
     detail = _(VALIDATION_REASONS.get(reason, "the value is not valid")).format_map(params)
     return detail[:1].upper() + detail[1:] + "."
-
-
-def _card(title: str, note: str = "") -> tuple[QFrame, QVBoxLayout]:
-    frame = QFrame()
-    frame.setProperty("role", "card")
-    layout = QVBoxLayout(frame)
-    heading = PlainTextLabel(title)
-    heading.setStyleSheet("font-weight: 600;")
-    layout.addWidget(heading)
-    if note:
-        text = PlainTextLabel(note, role="muted")
-        text.setWordWrap(True)
-        layout.addWidget(text)
-    return frame, layout
 
 
 def _form_layout() -> QFormLayout:
@@ -113,7 +99,7 @@ class RecordForm(QWidget):
         self.risk_warning.setWordWrap(True)
         self.risk_warning.setVisible(False)
         if type_name in RISK_TYPES:
-            self.risk_card, card = _card(
+            self.risk_card, card = titled_card(
                 _("Consent and reprisal risk"),
                 _("Check these first. Record only what is needed and what consent allows."),
             )
@@ -142,7 +128,7 @@ class RecordForm(QWidget):
         self.hide_button = QPushButton(_("Hide"), self)
         self.hide_button.clicked.connect(self.hide_sensitive)
         if self.record_type.sensitive_fields:
-            self.protected_card, card = _card(
+            self.protected_card, card = titled_card(
                 _("Protected identity"),
                 _(
                     "Real name, date of birth, documents, contact details and address. They "
