@@ -162,9 +162,6 @@ class BackgroundWriter:
                 sink.flush()
                 self._fd = sink.fileno()
 
-    def fileno(self) -> int:
-        return self._sink.fileno()
-
     def write(self, data: bytes | bytearray | memoryview, /) -> int:
         self._worker.add(data)
         return len(data)

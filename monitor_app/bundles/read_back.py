@@ -39,8 +39,6 @@ _WHILE_WRITING = hasattr(os, "preadv") and hasattr(os, "fdatasync")
 class _Writable(Protocol):
     def write(self, data: bytes | bytearray | memoryview, /) -> int: ...
 
-    def flush(self) -> None: ...
-
 
 class ReadBackFailed(Exception):
     """The device returned other bytes than were written, or fewer."""
@@ -59,9 +57,6 @@ class MacSink:
         self._mac.update(data)
         self.size += len(data)
         return len(data)
-
-    def flush(self) -> None:
-        self.sink.flush()
 
     def tag(self) -> bytes:
         return self._mac.finalize()

@@ -41,7 +41,6 @@ class BlobWriter:
         self._filled = 0
         self._index = 0
         self._tmp = temp_name(root)
-        self._closed = False
         try:
             fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
             # Writes on a second thread: the kernel's copy into the page cache costs about
@@ -100,7 +99,6 @@ class BlobWriter:
         except OSError as exc:
             raise storage_error(exc, None) from None
         self.digest.digest()  # the hashing thread finishes while the file is synced
-        self._closed = True
 
     def abort(self) -> None:
         self.digest.close()
