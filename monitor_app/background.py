@@ -29,6 +29,8 @@ import threading
 from collections.abc import Callable
 from typing import BinaryIO
 
+from monitor_app.direct_io import DirectFile
+
 BATCH_SIZE = 1 << 20
 _QUEUE_DEPTH = 4
 _IOV_MAX = 1024  # POSIX's minimum for the pieces of one writev
@@ -145,28 +147,56 @@ class BackgroundSha256:
 
 
 class BackgroundWriter:
-    """A write-only file over ``sink``; ``finish`` before syncing, ``abandon`` on failure."""
+    """A write-only file over ``sink``; ``finish`` before syncing, ``abandon`` on failure.
 
-    __slots__ = ("_after_write", "_fd", "_sink", "_worker")
+    With ``direct``, the file is written past the page cache where the file system allows
+    (``direct_io``; ``self.direct`` tells whether it does): for files synced at once and
+    not read again soon, such as staged blobs and bundles.
+    """
 
-    def __init__(self, sink: BinaryIO, after_write: Callable[[int], None] | None = None) -> None:
-        """``after_write(count)`` runs on the worker after each batch is in the file."""
+    __slots__ = ("_direct", "_fd", "_sink", "_worker", "after_write")
+
+    def __init__(
+        self,
+        sink: BinaryIO,
+        after_write: Callable[[int], None] | None = None,
+        *,
+        direct: bool = False,
+    ) -> None:
+        """``after_write(count)`` runs on the worker each time ``count`` more bytes are in
+        the file (with ``direct``, some may still wait in the aligned buffer until then)."""
         self._sink = sink
-        self._after_write = after_write
+        self.after_write = after_write
         self._worker = _BatchWorker(self._write_all, "writer")
         # A batch goes to the file in one writev(2), past the sink's own buffer (empty: all
         # writes come through here); a sink without a descriptor takes one write per piece.
         self._fd: int | None = None
-        if hasattr(os, "writev"):
+        self._direct: DirectFile | None = None
+        if hasattr(os, "writev") or direct:
             with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
                 sink.flush()
                 self._fd = sink.fileno()
+        if direct and self._fd is not None:
+            self._direct = DirectFile(self._fd, BATCH_SIZE)
+            if not self._direct.direct:
+                self._direct = None
+        if not hasattr(os, "writev"):
+            self._fd = None
+
+    @property
+    def direct(self) -> bool:
+        return self._direct is not None and self._direct.direct
 
     def write(self, data: bytes | bytearray | memoryview, /) -> int:
         self._worker.add(data)
         return len(data)
 
     def _write_all(self, batch: list[bytes]) -> None:
+        if self._direct is not None:
+            size = self._direct.write(batch)
+            if size and self.after_write is not None:
+                self.after_write(size)
+            return
         size = sum(len(piece) for piece in batch)
         if self._fd is not None:
             batch = self._writev(batch)
@@ -179,9 +209,9 @@ class BackgroundWriter:
                 if written == 0:
                     raise OSError("short write")
                 view = view[written:]
-        if self._after_write is not None:
+        if self.after_write is not None:
             self._sink.flush()  # a buffered sink: the batch must be in the file by now
-            self._after_write(size)
+            self.after_write(size)
 
     def _writev(self, batch: list[bytes]) -> list[bytes]:
         """Write ``batch`` with writev; returns what a short write left over."""
@@ -203,8 +233,14 @@ class BackgroundWriter:
         return batch
 
     def flush(self) -> None:
-        """Everything written so far is in the file (not yet synced: ``os.fsync`` that)."""
+        """Everything written so far is in the file (not yet synced: ``os.fsync`` that).
+        With ``direct``, what follows is written plainly: the file's end need not be
+        aligned."""
         self._worker.drain()
+        if self._direct is not None:
+            tail = self._direct.finish()
+            if tail and self.after_write is not None:
+                self.after_write(tail)
         self._sink.flush()
 
     def finish(self) -> None:
@@ -217,6 +253,8 @@ class BackgroundWriter:
     def abandon(self) -> None:
         """End the worker, dropping what was not written yet; idempotent, never raises."""
         self._worker.stop(drop=True)
+        if self._direct is not None:
+            self._direct.close()
 
 
 class PeriodicSync:

@@ -33,11 +33,13 @@ def field(vault: UnlockedVault, hub: UnlockedVault) -> UnlockedVault:
     return vault
 
 
-def _write_through_read_back(path: Path, data: bytes) -> tuple[ReadBack, MacSink]:
+def _write_through_read_back(
+    path: Path, data: bytes, *, direct: bool = False
+) -> tuple[ReadBack, MacSink]:
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
         checker = ReadBack(handle.fileno())
-        writer = BackgroundWriter(handle, after_write=checker.written)
+        writer = BackgroundWriter(handle, after_write=checker.written, direct=direct)
         sink = MacSink(writer, checker.key)
         for start in range(0, len(data), 100_000):
             sink.write(data[start : start + 100_000])
@@ -48,29 +50,32 @@ def _write_through_read_back(path: Path, data: bytes) -> tuple[ReadBack, MacSink
     return checker, sink
 
 
+@pytest.mark.parametrize("direct", [False, True])
 @pytest.mark.usefixtures("small_segments")
 def test_segments_are_read_back_while_the_file_is_written(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, direct: bool
 ) -> None:
     reads: list[tuple[int, bool]] = []  # (offset, whether the file was complete by then)
     real = ReadBack._read_range
 
-    def spy(self: ReadBack, end: int, buffer: bytearray, view: memoryview) -> None:
+    def spy(self: ReadBack, end: int, view: memoryview) -> None:
         reads.append((self._read, self._complete))
-        real(self, end, buffer, view)
+        real(self, end, view)
 
     monkeypatch.setattr(ReadBack, "_read_range", spy)
     data = os.urandom(5 * BATCH_SIZE + 777)
-    checker, sink = _write_through_read_back(tmp_path / "out", data)
+    checker, sink = _write_through_read_back(tmp_path / "out", data, direct=direct)
     assert checker.verify(sink.tag(), sink.size) == hashlib.sha256(data).hexdigest()
     assert any(not complete for _offset, complete in reads), "nothing read before the end"
 
 
-@pytest.mark.parametrize("size", [0, 1, BATCH_SIZE - 1, 3 * BATCH_SIZE])
+@pytest.mark.parametrize("direct", [False, True])
+@pytest.mark.parametrize("size", [0, 1, BATCH_SIZE - 1, 3 * BATCH_SIZE, 3 * BATCH_SIZE + 5])
 @pytest.mark.usefixtures("small_segments")
-def test_read_back_accepts_a_faithful_device(tmp_path: Path, size: int) -> None:
+def test_read_back_accepts_a_faithful_device(tmp_path: Path, size: int, direct: bool) -> None:
+    """Direct writes leave the file with O_DIRECT set until its tail: reads see it too."""
     data = os.urandom(size)
-    checker, sink = _write_through_read_back(tmp_path / "out", data)
+    checker, sink = _write_through_read_back(tmp_path / "out", data, direct=direct)
     assert checker.verify(sink.tag(), sink.size) == hashlib.sha256(data).hexdigest()
 
 
@@ -108,7 +113,9 @@ def test_one_flipped_bit_from_the_device_is_caught(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, at: int
 ) -> None:
     _lying_reads(monkeypatch, at)
-    checker, sink = _write_through_read_back(tmp_path / "out", os.urandom(3 * BATCH_SIZE))
+    checker, sink = _write_through_read_back(
+        tmp_path / "out", os.urandom(3 * BATCH_SIZE), direct=True
+    )
     with pytest.raises(ReadBackFailed):
         checker.verify(sink.tag(), sink.size)
 

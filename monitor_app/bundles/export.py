@@ -342,9 +342,10 @@ def _write_and_record(
         with atomic_writer(target) as handle:
             read_back = ReadBack(handle.fileno())
             cleanup.callback(read_back.abandon)
-            # The copy into the page cache runs on a second thread, beside the encryption,
-            # and the reader checks each segment on the device as soon as it is synced.
-            writer = BackgroundWriter(handle, after_write=read_back.written)
+            # Writes run on a second thread, beside the encryption, past the page cache
+            # where the stick's file system allows; the reader checks each segment on the
+            # device as soon as it is synced.
+            writer = BackgroundWriter(handle, after_write=read_back.written, direct=True)
             try:
                 sink = MacSink(writer, read_back.key)
                 age.encrypt(

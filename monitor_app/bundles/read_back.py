@@ -29,6 +29,8 @@ from typing import Protocol
 
 from cryptography.hazmat.primitives.poly1305 import Poly1305
 
+from monitor_app.direct_io import aligned_buffer, release
+
 SEGMENT = 32 << 20
 READ_CHUNK = 4 << 20  # large reads: fewer system calls, the device streams
 # Reading while writing needs positional reads (they leave the writer's file offset alone),
@@ -140,9 +142,11 @@ class ReadBack:
             self._fd = -1
 
     def _run(self) -> None:
-        buffer = bytearray(READ_CHUNK)  # one buffer for the whole file: no copy per read
-        view = memoryview(buffer)
+        # One buffer for the whole file, no copy per read; page-aligned, as a direct read
+        # wants (the writer may have set O_DIRECT on the file, which this descriptor shares).
+        buffer = aligned_buffer(READ_CHUNK)
         try:
+            view = memoryview(buffer)
             while True:
                 with self._changed:
                     while not (self._stopped or self._complete or self._durable > self._read):
@@ -150,13 +154,15 @@ class ReadBack:
                     if self._stopped:
                         return
                     end, last = self._durable, self._complete
-                self._read_range(end, buffer, view)
+                self._read_range(end, view)
                 if last and self._read >= end:
                     return
         except OSError as exc:
-            self._failure = exc
+            self._failure = exc.with_traceback(None)  # its frames would hold the buffer
+        finally:
+            release(buffer)
 
-    def _read_range(self, end: int, buffer: bytearray, view: memoryview) -> None:
+    def _read_range(self, end: int, view: memoryview) -> None:
         start = self._read
         if hasattr(os, "posix_fadvise"):
             with contextlib.suppress(OSError):

@@ -43,12 +43,14 @@ class BlobWriter:
         self._tmp = temp_name(root)
         try:
             fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-            # Writes on a second thread: the kernel's copy into the page cache costs about
-            # as much as the encryption, and overlaps it there.
+            # Writes on a second thread, past the page cache where the file system allows
+            # (the blob is synced at once and read much later, if ever); elsewhere the copy
+            # into the page cache costs about as much as the encryption, and overlaps it
+            # there, and periodic syncs keep the device busy meanwhile.
             self._raw = os.fdopen(fd, "wb", 0)
-            self._file: BackgroundWriter | None = BackgroundWriter(
-                self._raw, after_write=PeriodicSync(fd)
-            )
+            self._file: BackgroundWriter | None = BackgroundWriter(self._raw, direct=True)
+            if not self._file.direct:
+                self._file.after_write = PeriodicSync(fd)
         except OSError as exc:
             raise storage_error(exc, None) from None
 
