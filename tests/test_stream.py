@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
+from monitor_app.crypto import stream as stream_module
 from monitor_app.crypto.stream import (
     CHUNK_SIZE,
     TAG_SIZE,
@@ -21,6 +22,7 @@ from monitor_app.crypto.stream import (
     derive_age_payload_key,
     encrypt_stream,
     encrypted_size,
+    iter_decrypted_batches,
     iter_decrypted_chunks,
 )
 from monitor_app.errors import Cancelled, MonitorError
@@ -362,6 +364,38 @@ def test_iterator_yields_chunks_then_raises_at_damage() -> None:
             got.append(chunk)
     assert info.value.params == {"reason": "authentication_failed", "chunk": 2}
     assert b"".join(got) == THREE_CHUNKS[: 2 * CHUNK_SIZE]
+
+
+@pytest.mark.parametrize("into", [True, False])
+@pytest.mark.parametrize(
+    "size", [0, 1, CHUNK_SIZE, 4 * CHUNK_SIZE - 1, 4 * CHUNK_SIZE, 9 * CHUNK_SIZE + 5]
+)
+def test_batches_give_the_plaintext_in_whole_chunks(
+    size: int, into: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pieces of up to 4 chunks, all full but the last, with or without decrypt_into; each
+    is copied at once, since the next step reuses the buffer."""
+    monkeypatch.setattr(stream_module, "_HAS_INTO", into)
+    plaintext = data(size, seed=5)
+    pieces = [
+        bytes(piece)
+        for piece in iter_decrypted_batches(KEY, io.BytesIO(encrypt(plaintext)), chunks=4)
+    ]
+    assert b"".join(pieces) == plaintext
+    assert all(len(piece) == 4 * CHUNK_SIZE for piece in pieces[:-1])
+    assert all(0 < len(piece) <= 4 * CHUNK_SIZE for piece in pieces)
+
+
+def test_batches_hold_back_a_piece_whose_chunk_is_damaged() -> None:
+    plaintext = data(9 * CHUNK_SIZE, seed=6)
+    ciphertext = bytearray(encrypt(plaintext))
+    ciphertext[6 * CT_CHUNK + 3] ^= 1  # the seventh chunk, in the second piece of four
+    got: list[bytes] = []
+    with pytest.raises(StreamError) as info:
+        for piece in iter_decrypted_batches(KEY, io.BytesIO(bytes(ciphertext)), chunks=4):
+            got.append(bytes(piece))
+    assert info.value.params == {"reason": "authentication_failed", "chunk": 6}
+    assert b"".join(got) == plaintext[: 4 * CHUNK_SIZE]  # nothing of the damaged piece
 
 
 # --- progress, cancel, digest --------------------------------------------------------------

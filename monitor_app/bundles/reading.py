@@ -39,7 +39,7 @@ from monitor_app.bundles.manifest import (
     timestamp,
 )
 from monitor_app.bundles.member_sinks import AttachmentSink, MemorySink, PaddingSink, RecordsSink
-from monitor_app.bundles.staging_blob import READ_BUFFER, BlobWriter
+from monitor_app.bundles.staging_blob import BlobWriter
 from monitor_app.bundles.tarstream import InMember, MemberSink, TarParser
 from monitor_app.crypto import age, minisign, stream
 from monitor_app.errors import MonitorError, ValidationError
@@ -413,7 +413,8 @@ def _decrypt_into(
 ) -> None:
     identity = age.X25519Identity(vault.identity.keys().encryption_private)
     try:
-        source = open(path, "rb", buffering=READ_BUFFER)  # noqa: SIM115 - closed below
+        # Unbuffered: each chunk is read straight into the decryption's buffer, no copy.
+        source = open(path, "rb", buffering=0)  # noqa: SIM115 - closed below
     except OSError:
         raise MonitorError("file_unreadable", path=str(path)) from None
     with source:
@@ -430,8 +431,9 @@ def _decrypt_into(
         step = 1 << 20
         next_report = step
         try:
-            for chunk in stream.iter_decrypted_chunks(key, source, cancel=cancel):
-                parser.write(chunk)
+            # In pieces of 1 MiB: the parser, the sinks and the hash take one step per MiB.
+            for piece in stream.iter_decrypted_batches(key, source, cancel=cancel):
+                parser.write(piece)
                 if progress is not None:
                     done = source.tell()
                     if done >= next_report:

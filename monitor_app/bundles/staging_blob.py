@@ -75,6 +75,11 @@ class BlobWriter:
             if self._filled == stream.CHUNK_SIZE:
                 self._seal(chunk, last=False)
                 self._filled = 0
+            if not self._filled and len(view) > stream.CHUNK_SIZE:
+                # A whole chunk with more after it: sealed where it lies, without a copy.
+                self._seal(view[: stream.CHUNK_SIZE], last=False)
+                view = view[stream.CHUNK_SIZE :]
+                continue
             take = min(stream.CHUNK_SIZE - self._filled, len(view))
             chunk[self._filled : self._filled + take] = view[:take]
             self._filled += take

@@ -108,7 +108,7 @@ class TarReader(io.RawIOBase):
 
 
 class MemberSink(Protocol):
-    def write(self, data: bytes) -> object: ...
+    def write(self, data: memoryview) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,8 @@ class TarParser:
             if self._remaining:
                 count = min(self._remaining, len(view))
                 assert self._sink is not None
-                self._sink.write(bytes(view[:count]))
+                # A view, not a copy: sinks copy what they keep (the caller reuses its buffer).
+                self._sink.write(view[:count])
                 self._remaining -= count
                 view = view[count:]
                 continue

@@ -44,6 +44,7 @@ __all__ = [
     "derive_age_payload_key",
     "encrypt_stream",
     "encrypted_size",
+    "iter_decrypted_batches",
     "iter_decrypted_chunks",
     "new_sealed_buffer",
     "seal_chunk",
@@ -287,16 +288,23 @@ def encrypt_stream(
 
 
 def _decrypt_chunks(
-    key: bytes, source: BinaryIO, cancel: CancelToken | None
+    key: bytes, source: BinaryIO, cancel: CancelToken | None, outs: memoryview | None = None
 ) -> Iterator[memoryview]:
     """Yield each chunk's plaintext once authenticated.
 
-    A yielded view aliases an internal buffer: it is valid only until the next step.
+    A yielded view aliases an internal buffer: it is valid only until the next step. With
+    ``outs`` (a multiple of CHUNK_SIZE long), chunk ``i`` is decrypted into its slot
+    ``i % slots`` where encrypt_into exists, and stays valid for ``slots`` steps.
     """
     aead = _aead(key)
     read_into = _reader(source)
     bufs = (memoryview(bytearray(_CT_CHUNK_SIZE)), memoryview(bytearray(_CT_CHUNK_SIZE)))
-    out = memoryview(bytearray(CHUNK_SIZE)) if _HAS_INTO else None
+    if not _HAS_INTO:
+        outs = None
+    elif outs is None:
+        outs = memoryview(bytearray(CHUNK_SIZE))
+    slots = len(outs) // CHUNK_SIZE if outs is not None else 1
+    out = outs
 
     check(cancel)
     cur = 0
@@ -314,6 +322,9 @@ def _decrypt_chunks(
             # EOF before any chunk marked final (including an empty ciphertext).
             raise StreamError(reason="truncated", chunk=index)
         sealed = bufs[cur][:n]
+        if outs is not None:
+            slot = index % slots * CHUNK_SIZE
+            out = outs[slot : slot + CHUNK_SIZE]
         plain = _open(aead, index, last, sealed, out)
         if last and index > 0 and len(plain) == 0:
             raise StreamError(reason="empty_final_chunk", chunk=index)
@@ -395,6 +406,31 @@ def decrypt_stream(
         reporter.update(done)
     reporter.finish(done)
     return done
+
+
+def iter_decrypted_batches(
+    key: bytes, source: BinaryIO, *, chunks: int = 16, cancel: CancelToken | None = None
+) -> Iterator[memoryview]:
+    """The authenticated plaintext in pieces of up to ``chunks`` whole chunks (1 MiB by
+    default), for a consumer that takes it in large pieces: one step per piece instead of
+    one per 64 KiB. Same checks as ``decrypt_stream``, and the same caution: the data is
+    trustworthy only once the iterator is exhausted without raising.
+
+    Each piece is a view of a buffer that the next step reuses: copy what must be kept.
+    """
+    buffer = memoryview(bytearray(CHUNK_SIZE * chunks))
+    filled = 0
+    for plain in _decrypt_chunks(key, source, cancel, buffer):
+        size = len(plain)
+        if plain.obj is not buffer.obj:  # no decrypt_into: the chunk is not in place yet
+            buffer[filled : filled + size] = plain
+        filled += size
+        # Chunk i sits in slot i % chunks, so a piece always starts at the buffer's start.
+        if filled == len(buffer):
+            yield buffer
+            filled = 0
+    if filled:
+        yield buffer[:filled]
 
 
 def iter_decrypted_chunks(
