@@ -294,22 +294,7 @@ def _merge_revision(
     valid = incoming.valid
     state = merge_rules.record_state(conn, incoming.record_id)
     if state is None:
-        conn.execute(
-            "INSERT INTO records (id, type, current_revision, created_at, created_by,"
-            " modified_at, modified_by, display, sort_date, place_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                incoming.record_id,
-                record_type.name,
-                incoming.revision,
-                incoming.created_at,
-                incoming.author,
-                incoming.created_at,
-                incoming.author,
-                *store._list_columns(record_type, valid.public),
-            ),
-        )
-        store._write_revision(
+        store._insert_record(
             conn,
             record_type,
             incoming.record_id,

@@ -123,11 +123,18 @@ def document_for(record_type: RecordType, fields: dict[str, Any], vocab: Vocabul
 def reindex(conn: Connection, record_id: str, record_type: str, document: str) -> None:
     """Replace the index row of a record whose ``records`` row already exists."""
     unindex(conn, record_id)
+    rowid = index_new(conn, record_id, record_type, document)
+    conn.execute("UPDATE records SET search_rowid = ? WHERE id = ?", (rowid, record_id))
+
+
+def index_new(conn: Connection, record_id: str, record_type: str, document: str) -> int:
+    """Add an index row for a record that has none; returns its rowid, which the caller
+    keeps in ``records.search_rowid``."""
     cursor = conn.execute(
         "INSERT INTO search_index (record_id, type, body) VALUES (?, ?, ?)",
         (record_id, record_type, document),
     )
-    conn.execute("UPDATE records SET search_rowid = ? WHERE id = ?", (cursor.lastrowid, record_id))
+    return int(cursor.lastrowid)
 
 
 def unindex(conn: Connection, record_id: str) -> None:

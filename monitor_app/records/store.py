@@ -128,21 +128,7 @@ class RecordStore:
                 self._check_references(conn, valid)
                 record_id = str(uuid.uuid4())
                 stamp = now_iso()
-                conn.execute(
-                    "INSERT INTO records (id, type, current_revision, created_at, created_by,"
-                    " modified_at, modified_by, display, sort_date, place_id)"
-                    " VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        record_id,
-                        type_name,
-                        stamp,
-                        author,
-                        stamp,
-                        author,
-                        *self._list_columns(record_type, valid.public),
-                    ),
-                )
-                self._write_revision(conn, record_type, record_id, 1, stamp, author, valid)
+                self._insert_record(conn, record_type, record_id, 1, stamp, author, valid)
                 audit.append(conn, author, "record_created", record_id, {"type": type_name})
                 views.append(
                     RecordView(
@@ -319,6 +305,42 @@ class RecordStore:
             sort_date = dates.sort_key(value) if isinstance(value, dict) else value
         place_id = public.get(record_type.place_field) if record_type.place_field else None
         return display, sort_date, place_id
+
+    def _insert_record(
+        self,
+        conn: Connection,
+        record_type: RecordType,
+        record_id: str,
+        revision: int,
+        stamp: str,
+        author: str,
+        valid: Validated,
+    ) -> None:
+        """A new record: its index row, its ``records`` row and its first revision here.
+
+        The index row comes first, so the record is written once with its index rowid: a
+        new record has no index row to replace (two statements fewer than ``reindex``).
+        """
+        document = search.document_for(record_type, valid.public, self.vocabularies)
+        conn.execute(
+            "INSERT INTO records (id, type, current_revision, created_at, created_by,"
+            " modified_at, modified_by, display, sort_date, place_id, search_rowid)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record_id,
+                record_type.name,
+                revision,
+                stamp,
+                author,
+                stamp,
+                author,
+                *self._list_columns(record_type, valid.public),
+                search.index_new(conn, record_id, record_type.name, document),
+            ),
+        )
+        self._write_revision(
+            conn, record_type, record_id, revision, stamp, author, valid, index=False
+        )
 
     def _write_revision(
         self,
