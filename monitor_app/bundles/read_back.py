@@ -14,7 +14,9 @@ durable (``fdatasync``), and a reader thread drops those pages from the cache
 and reads them from the device with positional reads, while the next segment is encrypted
 and written. After the final fsync the reader reads the rest. The file descriptor is a
 duplicate of the writer's (the temporary file is opened read-write), so nothing depends on
-the file's name.
+the file's name. Where the writer uses ``O_DIRECT`` (``direct_io``) the duplicate shares it:
+its reads then come from the device itself, into a page-aligned buffer, and there is
+nothing cached to drop.
 """
 
 from __future__ import annotations
