@@ -139,7 +139,7 @@ class _AttachmentSource:
     ) -> None:
         self._vault, self._ref, self._cancel = vault, ref, cancel
 
-    def __call__(self) -> Iterator[bytes]:
+    def __call__(self) -> Iterator[memoryview]:
         with self._vault.reading() as conn:
             row = conn.execute(
                 "SELECT blob_name, blob_key FROM attachments WHERE id = ?",
@@ -148,12 +148,14 @@ class _AttachmentSource:
         blob_name, key = str(row[0]), bytes(row[1])
         size = 0
         try:
-            with open(self._vault.blobs.path_of(blob_name), "rb") as source:
-                for chunk in stream.iter_decrypted_chunks(key, source, cancel=self._cancel):
-                    size += len(chunk)
+            # Unbuffered, in pieces of 1 MiB decrypted in place; each piece is a view that
+            # the next step reuses, and the tar reader copies it out before asking again.
+            with open(self._vault.blobs.path_of(blob_name), "rb", buffering=0) as source:
+                for piece in stream.iter_decrypted_batches(key, source, cancel=self._cancel):
+                    size += len(piece)
                     if size > self._ref.size:
                         break
-                    yield chunk
+                    yield piece
         except FileNotFoundError:
             raise MonitorError("attachment_damaged", reason="blob_missing") from None
         except stream.StreamError as exc:
@@ -244,7 +246,7 @@ def _plan(
             "receipt": receipt,
         }
     )
-    contents: dict[str, tuple[int, Callable[[], Iterable[bytes]]]] = {
+    contents: dict[str, tuple[int, Callable[[], Iterable[bytes | memoryview]]]] = {
         layout.MANIFEST: (len(manifest), lambda: [manifest]),
         layout.RECORDS: (records_size, lambda: (line + b"\n" for line in lines)),
     }

@@ -47,7 +47,9 @@ _MEMBER_TYPES = {
 class OutMember:
     name: str
     size: int
-    chunks: Callable[[], Iterable[bytes]]  # called once, when the member is reached
+    # Called once, when the member is reached. A piece may be a view that the next step
+    # reuses: whoever consumes the archive takes each piece before asking for the next.
+    chunks: Callable[[], Iterable[bytes | memoryview]]
 
 
 def _header(name: str, size: int) -> bytes:
@@ -61,7 +63,7 @@ def _header(name: str, size: int) -> bytes:
     return info.tobuf(tarfile.USTAR_FORMAT, "ascii", "strict")
 
 
-def tar_chunks(members: Iterable[OutMember]) -> Iterator[bytes]:
+def tar_chunks(members: Iterable[OutMember]) -> Iterator[bytes | memoryview]:
     """The archive, in pieces. A member whose chunks do not add up to its size is an error
     in the caller (its data changed between sizing and writing)."""
     total = 0
@@ -87,7 +89,7 @@ def tar_chunks(members: Iterable[OutMember]) -> Iterator[bytes]:
 class TarReader(io.RawIOBase):
     """A readable, forward-only file over ``tar_chunks``."""
 
-    def __init__(self, chunks: Iterator[bytes]) -> None:
+    def __init__(self, chunks: Iterator[bytes | memoryview]) -> None:
         self._chunks = chunks
         self._pending = memoryview(b"")
 
