@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
+from monitor_app.background import BackgroundSha256, BackgroundWriter, PeriodicSync
 from monitor_app.crypto import stream
 from monitor_app.errors import MonitorError, StorageError
 from monitor_app.fsutil import (
@@ -31,6 +32,13 @@ BLOB_DIR = "blobs"
 KEY_LENGTH = 32
 READ_BUFFER = 1024 * 1024
 STALE_AFTER_SECONDS = 600.0
+
+
+def _abandon(writer: BackgroundWriter | None, digest: BackgroundSha256) -> None:
+    """Stop the worker threads of a failed intake (never raises)."""
+    if writer is not None:
+        writer.abandon()
+    digest.close()
 
 
 class Intake:
@@ -63,33 +71,44 @@ class BlobStore:
         progress: Progress | None = None,
         cancel: CancelToken | None = None,
     ) -> Intake:
-        """Encrypt ``source`` into a new blob, hashing the original in the same pass."""
+        """Encrypt ``source`` into a new blob, hashing the original in the same pass.
+
+        The hash and the writes run on worker threads (``monitor_app.background``) beside
+        the encryption, and the blob is written past the page cache where the file system
+        allows: it is synced at once and read again only when someone opens or exports it.
+        """
         self.ensure()
         key = secrets.token_bytes(KEY_LENGTH)
         blob_name = secrets.token_hex(16)
         target = self.root / blob_name
         tmp = temp_name(self.root)
-        digest = hashlib.sha256()
+        digest = BackgroundSha256()
+        writer: BackgroundWriter | None = None
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-            with os.fdopen(fd, "wb", buffering=READ_BUFFER) as sink:
+            with os.fdopen(fd, "wb", buffering=0) as sink:
+                writer = BackgroundWriter(sink, direct=True)
+                if not writer.direct:
+                    writer.after_write = PeriodicSync(fd)
                 size = stream.encrypt_stream(
                     key,
                     source,
-                    sink,
+                    writer,  # type: ignore[arg-type]
                     total=total,
                     progress=progress,
                     cancel=cancel,
                     digest=digest,
                 )
-                sink.flush()
+                writer.finish()
                 os.fsync(sink.fileno())
             os.replace(tmp, target)
             fsync_dir(self.root)
         except OSError as exc:
+            _abandon(writer, digest)
             tmp.unlink(missing_ok=True)
             raise storage_error(exc, None) from None
         except BaseException:
+            _abandon(writer, digest)
             tmp.unlink(missing_ok=True)
             raise
         return Intake(blob_name, key, size, digest.hexdigest())
