@@ -432,7 +432,7 @@ def test_record_find_export_import_receipt_purge(
     assert isinstance(hub_handoff, HandoffPage)
     with qtbot.waitSignal(hub_handoff.records_changed, timeout=TIMEOUT_MS):
         importer = import_file(qtbot, hub_handoff, bundle)
-    assert "4 records added" in importer.result_label.text()
+    assert "Records added: 4;" in importer.result_label.text()
     record_ids = [place, person, visit, incident]
     # ... and holds every revision as the field wrote it, and the photo bit for bit.
     assert revision_rows(hub, record_ids) == revision_rows(field, record_ids)

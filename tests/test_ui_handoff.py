@@ -211,7 +211,7 @@ def test_export_quarantine_verify_import_receipt_purge(
     assert importer.next_button.text() == "Import"
     with qtbot.waitSignal(hub_page.records_changed, timeout=TIMEOUT_MS):
         imported(qtbot, importer)
-    assert "3 records added" in importer.result_label.text()
+    assert "Records added: 3;" in importer.result_label.text()
     assert hub.records.count("incident") == 1 and hub.records.count("person") == 1
     person = hub.records.list("person")[0]
     assert SECRET not in str(hub.records.get(person.record_id, reveal_sensitive=True).sensitive)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QWidget
 
 from monitor_app.bundles import ledger
 from monitor_app.bundles.importing import ImportResult, import_bundle
+from monitor_app.bundles.outcome_text import merged_lines, missing_lines, purged_lines
 from monitor_app.bundles.reading import BundleSummary, open_bundle
 from monitor_app.bundles.receipts import ReceiptResult, export_receipt
 from monitor_app.i18n import _
@@ -68,13 +69,6 @@ def signer_state(summary: BundleSummary) -> str:
     if summary.signer_known:
         return _("Signed by an UNVERIFIED contact")
     return _("Signed by an UNKNOWN signer: not one of your contacts")
-
-
-def missing_lines(numbers: tuple[int, ...], author: str) -> list[str]:
-    return [
-        _("Bundle {n} from {author} is missing: ask them for it.").format(n=n, author=author)
-        for n in numbers
-    ]
 
 
 def summary_lines(checked: Checked) -> list[str]:
@@ -128,18 +122,6 @@ def summary_lines(checked: Checked) -> list[str]:
     return lines + purged_lines(preview.purged_skipped) + missing_lines(preview.missing, author)
 
 
-def purged_lines(count: int) -> list[str]:
-    """What a bundle brings of records purged here, which the import leaves out."""
-    if not count:
-        return []
-    return [
-        _(
-            "Left out: {n} revisions or attachments of records purged from this vault after "
-            "their handoff. The coalition holds them; they do not come back to this computer."
-        ).format(n=count)
-    ]
-
-
 def result_lines(result: ImportResult) -> list[str]:
     summary = result.summary
     author = isolate(one_line(summary.author_name))
@@ -162,23 +144,7 @@ def result_lines(result: ImportResult) -> list[str]:
             _("What it confirmed can now be purged from this vault (Handoff, Purge)."),
         ]
     else:
-        lines = [
-            _(
-                "Imported: {added} records added, {updated} updated, {attachments} "
-                "attachments added."
-            ).format(
-                added=result.records_added,
-                updated=result.records_updated,
-                attachments=result.attachments_added,
-            )
-        ]
-        if result.conflicts:
-            lines.append(
-                _("{n} conflicting revisions were kept aside for review.").format(
-                    n=result.conflicts
-                )
-            )
-        lines += purged_lines(result.purged_skipped)
+        lines = merged_lines(result)
     return lines + missing_lines(result.missing, author)
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from monitor_app.bundles import purge
 from monitor_app.bundles.export import export_bundle
 from monitor_app.bundles.importing import import_bundle
+from monitor_app.bundles.outcome_text import merged_lines, missing_lines
 from monitor_app.bundles.reading import BundleSummary, verify_bundle
 from monitor_app.bundles.receipts import export_receipt
 from monitor_app.cli import io
@@ -188,29 +189,8 @@ def cmd_import(args: argparse.Namespace) -> Outcome:
             )
         )
     elif result.status == "imported" and receipt is None:
-        lines.append(
-            _(
-                "Records added: {added}; updated: {updated}; attachments added: {attachments}."
-            ).format(
-                added=result.records_added,
-                updated=result.records_updated,
-                attachments=result.attachments_added,
-            )
-        )
-        if result.conflicts:
-            lines.append(
-                _("Conflicting revisions kept aside for review: {n}.").format(n=result.conflicts)
-            )
-        if result.purged_skipped:
-            lines.append(
-                _(
-                    "Revisions or attachments left out because their records were purged here: {n}."
-                ).format(n=result.purged_skipped)
-            )
-    lines += [
-        _("Bundle {n} from {author} is missing: ask them for it.").format(n=n, author=author)
-        for n in result.missing
-    ]
+        lines += merged_lines(result)
+    lines += missing_lines(result.missing, author)
     return Outcome(result.to_json(), lines)
 
 
