@@ -8,6 +8,7 @@ switches for the whole process; a language without a catalog falls back to Engli
 from __future__ import annotations
 
 import gettext as _gettext
+from pathlib import Path
 
 from monitor_app.resources import resources_dir
 
@@ -31,9 +32,14 @@ def set_language(lang: str | None) -> None:
     """Use ``lang`` (one of SHIPPED_LANGUAGES, or None for the system's) from now on."""
     global _translation, _language
     languages = [lang] if lang else None
+    localedir = str(resources_dir() / "locale")
     _translation = _gettext.translation(
-        DOMAIN, localedir=str(resources_dir() / "locale"), languages=languages, fallback=True
+        DOMAIN, localedir=localedir, languages=languages, fallback=True
     )
+    if lang is None:
+        # The system's choice is whichever catalog gettext found first (<lang>/LC_MESSAGES).
+        found = _gettext.find(DOMAIN, localedir=localedir, all=True)
+        lang = Path(found[0]).parent.parent.name if found else None
     _language = lang or SOURCE_LANGUAGE
 
 

@@ -149,3 +149,14 @@ def test_help_texts_are_translated(cli: Cli) -> None:
     assert "afficher seulement ce qui serait purgé" in french
     english = cli("en", "purge", "--help").out
     assert "only show what would go" in english
+
+
+def test_vocabulary_labels_follow_the_language_and_json_does_not(cli: Cli) -> None:
+    """Without --lang, labels come in the language of the other lines; --json keeps English
+    labels in every language, and --lang still chooses."""
+    russian = cli("ru", "vocab", "incident_type").out
+    assert "torture\tПытки" in russian
+    assert "torture\tTorture" in cli("en", "vocab", "incident_type").out
+    assert "torture\t酷刑" in cli("ru", "vocab", "incident_type", "--lang", "zh_CN").out
+    entries = same_json(cli, "ru", "vocab", "incident_type")["result"]["entries"]
+    assert next(e for e in entries if e["code"] == "torture")["label"] == "Torture"

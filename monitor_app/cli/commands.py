@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from monitor_app import i18n
 from monitor_app.cli import io
 from monitor_app.cli.age_commands import cmd_age
 from monitor_app.cli.bundle_commands import (
@@ -130,13 +131,20 @@ def cmd_vocab(args: argparse.Namespace) -> Outcome:
         names = vocabularies.names()
         return Outcome({"vocabularies": names}, names)
     vocabulary = vocabularies.get(args.name)
+    # Labels for a person in the language of the other lines; for scripts (--json) the same
+    # in every language: English unless --lang says otherwise.
+    shown = args.lang or i18n.current_language()
     entries = [
-        {"code": e.code, "label": e.label(args.lang), "labels": dict(e.labels)}
+        {
+            "code": e.code,
+            "label": e.label(args.lang or i18n.SOURCE_LANGUAGE),
+            "labels": dict(e.labels),
+        }
         for e in vocabulary.entries
     ]
     return Outcome(
         {"name": vocabulary.name, "entries": entries},
-        [f"{e['code']}\t{e['label']}" for e in entries],
+        [f"{e.code}\t{e.label(shown)}" for e in vocabulary.entries],
     )
 
 

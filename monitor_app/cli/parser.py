@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     vocab = command("vocab", _("list controlled vocabularies, or the codes of one"))
     vocab.add_argument("name", nargs="?")
-    vocab.add_argument("--lang", default="en", help=_("label language (en, ru, fr, zh_CN, ky)"))
+    vocab.add_argument("--lang", help=_("label language (en, ru, fr, zh_CN, ky)"))
 
     record = command("record", _("add, edit, show, list and delete records"))
     actions = record.add_subparsers(dest="action", required=True, metavar="ACTION")
