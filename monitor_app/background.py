@@ -260,17 +260,28 @@ class BackgroundWriter:
 class PeriodicSync:
     """An ``after_write`` hook that syncs the file every ``every`` bytes, on the writer's
     thread: the device then writes while the next data is encrypted, instead of all at once
-    in the final fsync, which finds little left to do."""
+    in the final fsync, which finds little left to do. ``after_sync(total)`` runs after each
+    sync with the number of bytes written so far, all of them now durable."""
 
-    __slots__ = ("_every", "_fd", "_unsynced")
+    __slots__ = ("_after_sync", "_every", "_fd", "_unsynced", "written")
 
-    def __init__(self, fd: int, every: int = 32 << 20) -> None:
+    def __init__(
+        self,
+        fd: int,
+        every: int = 32 << 20,
+        after_sync: Callable[[int], None] | None = None,
+    ) -> None:
         self._fd = fd
         self._every = every
+        self._after_sync = after_sync
         self._unsynced = 0
+        self.written = 0
 
     def __call__(self, count: int) -> None:
+        self.written += count
         self._unsynced += count
         if self._unsynced >= self._every:
             getattr(os, "fdatasync", os.fsync)(self._fd)
             self._unsynced = 0
+            if self._after_sync is not None:
+                self._after_sync(self.written)

@@ -150,3 +150,18 @@ def test_background_writer_to_a_real_file(
         writer.finish()
     assert (tmp_path / "out").read_bytes() == data
     assert sum(synced) == len(data)  # after_write saw every byte, once
+
+
+def test_periodic_sync_syncs_every_n_bytes_and_reports_the_total(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[int] = []
+    monkeypatch.setattr(background.os, "fdatasync", lambda fd: synced.append(-1))
+    totals: list[int] = []
+    with (tmp_path / "out").open("wb") as handle:
+        hook = background.PeriodicSync(handle.fileno(), every=100, after_sync=totals.append)
+        for count in (60, 60, 30, 99, 1, 250):
+            hook(count)
+    assert totals == [120, 249, 500]  # each time 100 or more were written since the last
+    assert len(synced) == 3
+    assert hook.written == 500

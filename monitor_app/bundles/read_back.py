@@ -31,6 +31,7 @@ from typing import Protocol
 
 from cryptography.hazmat.primitives.poly1305 import Poly1305
 
+from monitor_app.background import PeriodicSync
 from monitor_app.direct_io import aligned_buffer, release
 
 SEGMENT = 32 << 20
@@ -78,7 +79,8 @@ class ReadBack:
         self._fd = os.dup(fd)
         self._mac = Poly1305(self.key)
         self._digest = hashlib.sha256()
-        self._written = 0  # bytes written so far (writer's thread)
+        # Syncs every SEGMENT on the writer's thread, then lets the reader have the segment.
+        self._sync = PeriodicSync(self._fd, SEGMENT, after_sync=self._synced)
         self._durable = 0  # bytes synced to the device, ready to read back
         self._read = 0  # bytes read back (reader's thread)
         self._complete = False
@@ -91,12 +93,12 @@ class ReadBack:
                 os.posix_fadvise(self._fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
 
     def written(self, count: int) -> None:
-        self._written += count
-        if not _WHILE_WRITING or self._written - self._durable < SEGMENT:
-            return
-        os.fdatasync(self._fd)
+        if _WHILE_WRITING:
+            self._sync(count)
+
+    def _synced(self, total: int) -> None:
         with self._changed:
-            self._durable = self._written
+            self._durable = total
             self._changed.notify()
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="read-back", daemon=True)
