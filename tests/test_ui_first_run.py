@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QInputMethodEvent
-from PySide6.QtWidgets import QApplication, QLabel, QLineEdit
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from monitor_app import locations
@@ -17,8 +16,10 @@ from monitor_app.vault import lifecycle
 from monitor_app.vault.lifecycle import MIN_PASSPHRASE_LENGTH
 from tests.conftest import PASSPHRASE
 from tests.host_tools import activate_portable
-from tests.ui_tools import keep_windows, open_window
+from tests.ui_tools import keep_windows, open_window, type_text
+from ui.create_page import CreatePage
 from ui.strength_meter import advice, level_text
+from ui.unlock_page import UnlockPage
 from ui.vault_window import VaultWindow, no_vault_message
 
 __all__ = ["keep_windows"]  # an autouse fixture
@@ -48,16 +49,6 @@ def stick_vault(tmp_path: Path) -> Path:
     return path
 
 
-def type_into(qtbot: QtBot, edit: QLineEdit, text: str) -> None:
-    """Type ASCII key by key; commit other scripts as an input method does."""
-    if text.isascii():
-        qtbot.keyClicks(edit, text)
-        return
-    event = QInputMethodEvent("", [])
-    event.setCommitString(text)
-    QApplication.sendEvent(edit, event)
-
-
 def label_texts(window: VaultWindow) -> list[str]:
     return [label.text() for label in window.findChildren(QLabel)]
 
@@ -73,6 +64,14 @@ def choose(window: VaultWindow, folder: Path | str) -> list[str]:
 
     window.choose_folder = chooser
     return asked
+
+
+def open_folder(
+    qtbot: QtBot, window: VaultWindow, page: CreatePage | UnlockPage, folder: Path | str
+) -> None:
+    """Press the page's "Open an existing vault folder…", the chooser answering ``folder``."""
+    choose(window, folder)
+    qtbot.mouseClick(page.open_folder_button, Qt.MouseButton.LeftButton)
 
 
 # -- passphrase strength ---------------------------------------------------------------------
@@ -109,12 +108,12 @@ def test_strength_follows_typing(qtbot: QtBot, window: VaultWindow) -> None:
 
 def test_strength_counts_code_points_in_any_script(qtbot: QtBot, window: VaultWindow) -> None:
     page, meter = window.create_page, window.create_page.strength_meter
-    type_into(qtbot, page.passphrase_edit, "我们的祖国是花园花")  # 9 characters
+    type_text(qtbot, page.passphrase_edit, "我们的祖国是花园花")  # 9 characters
     assert meter.strength is not None and meter.strength.level == "too_short"
-    type_into(qtbot, page.passphrase_edit, "园")
+    type_text(qtbot, page.passphrase_edit, "园")
     assert meter.strength.level != "too_short"
     page.passphrase_edit.clear()
-    type_into(qtbot, page.passphrase_edit, "синий трамвай молчит утром вдали")
+    type_text(qtbot, page.passphrase_edit, "синий трамвай молчит утром вдали")
     assert meter.strength.level == "strong"
 
 
@@ -177,8 +176,7 @@ def test_a_folder_without_a_vault_is_explained(
 ) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
-    choose(window, empty)
-    qtbot.mouseClick(window.create_page.open_folder_button, Qt.MouseButton.LeftButton)
+    open_folder(qtbot, window, window.create_page, empty)
     assert window.current_page is window.create_page
     assert window.vault_path == home
     error = window.create_page.error_label
@@ -186,8 +184,7 @@ def test_a_folder_without_a_vault_is_explained(
     assert error.text() == no_vault_message(empty)
     assert str(empty) in error.text() and "keyslots.json" in error.text()
 
-    choose(window, "")  # cancelled: nothing changes
-    qtbot.mouseClick(window.create_page.open_folder_button, Qt.MouseButton.LeftButton)
+    open_folder(qtbot, window, window.create_page, "")  # cancelled: nothing changes
     assert window.current_page is window.create_page
     assert error.text() == no_vault_message(empty)
 
@@ -196,8 +193,7 @@ def test_the_stick_itself_can_be_chosen(
     qtbot: QtBot, window: VaultWindow, stick_vault: Path
 ) -> None:
     stick = stick_vault.parents[1]  # the stick's root, as people tend to pick it
-    choose(window, stick)
-    qtbot.mouseClick(window.create_page.open_folder_button, Qt.MouseButton.LeftButton)
+    open_folder(qtbot, window, window.create_page, stick)
     assert window.current_page is window.unlock_page
     assert window.vault_path == stick_vault
 
@@ -214,20 +210,17 @@ def test_open_another_vault_folder_from_the_unlock_screen(
 
     empty = tmp_path / "empty"
     empty.mkdir()
-    choose(window, empty)
-    qtbot.mouseClick(page.open_folder_button, Qt.MouseButton.LeftButton)
+    open_folder(qtbot, window, page, empty)
     assert window.vault_path == usual
     assert page.error_label.text() == no_vault_message(empty)
 
-    choose(window, stick_vault)
-    qtbot.mouseClick(page.open_folder_button, Qt.MouseButton.LeftButton)
+    open_folder(qtbot, window, page, stick_vault)
     assert window.vault_path == stick_vault
     assert page.where_label.text() == str(stick_vault)
     assert page.error_label.text() == ""
     assert not page.create_button.isVisible()  # the usual folder holds a vault
 
-    choose(window, usual)  # and back
-    qtbot.mouseClick(page.open_folder_button, Qt.MouseButton.LeftButton)
+    open_folder(qtbot, window, page, usual)  # and back
     assert window.vault_path == usual
     qtbot.keyClicks(page.passphrase_edit, PASSPHRASE)
     with qtbot.waitSignal(window.vault_opened, timeout=TIMEOUT_MS):
@@ -238,8 +231,7 @@ def test_open_another_vault_folder_from_the_unlock_screen(
 def test_back_to_creating_a_vault(
     qtbot: QtBot, window: VaultWindow, home: Path, stick_vault: Path
 ) -> None:
-    choose(window, stick_vault)
-    qtbot.mouseClick(window.create_page.open_folder_button, Qt.MouseButton.LeftButton)
+    open_folder(qtbot, window, window.create_page, stick_vault)
     assert window.current_page is window.unlock_page
     qtbot.mouseClick(window.unlock_page.create_button, Qt.MouseButton.LeftButton)
     assert window.current_page is window.create_page
@@ -249,8 +241,7 @@ def test_back_to_creating_a_vault(
 def test_a_vanished_stick_leads_back_to_the_usual_folder(
     qtbot: QtBot, window: VaultWindow, home: Path, stick_vault: Path
 ) -> None:
-    choose(window, stick_vault)
-    qtbot.mouseClick(window.create_page.open_folder_button, Qt.MouseButton.LeftButton)
+    open_folder(qtbot, window, window.create_page, stick_vault)
     assert window.current_page is window.unlock_page
     shutil.rmtree(stick_vault.parents[1])  # the stick was pulled out
     window.lock_now()
@@ -264,8 +255,7 @@ def test_the_chosen_folder_is_not_remembered(
     portable = activate_portable(tmp_path / "app", monkeypatch)
     home = portable.vault_dir
     window = open_window(qtbot, home)
-    choose(window, stick_vault)
-    qtbot.mouseClick(window.create_page.open_folder_button, Qt.MouseButton.LeftButton)
+    open_folder(qtbot, window, window.create_page, stick_vault)
     qtbot.keyClicks(window.unlock_page.passphrase_edit, PASSPHRASE)
     with qtbot.waitSignal(window.vault_opened, timeout=TIMEOUT_MS):
         qtbot.keyClick(window.unlock_page.passphrase_edit, Qt.Key.Key_Return)
@@ -292,9 +282,7 @@ def test_the_demo_hint_belongs_to_the_usual_vault_only(
     window = open_window(qtbot, usual, unlock_hint="Demo vault passphrase: demo")
     page = window.unlock_page
     assert page.hint_label.isVisible()
-    choose(window, stick_vault)
-    qtbot.mouseClick(page.open_folder_button, Qt.MouseButton.LeftButton)
+    open_folder(qtbot, window, page, stick_vault)
     assert not page.hint_label.isVisible()
-    choose(window, usual)
-    qtbot.mouseClick(page.open_folder_button, Qt.MouseButton.LeftButton)
+    open_folder(qtbot, window, page, usual)
     assert page.hint_label.isVisible()

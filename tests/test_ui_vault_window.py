@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -29,7 +28,7 @@ from monitor_app.vault.lifecycle import MIN_PASSPHRASE_LENGTH
 from monitor_app.vault.session import UnlockedVault
 from tests.conftest import HOSTILE_TEXTS, PASSPHRASE
 from tests.host_tools import FakeKeyring
-from tests.ui_tools import keep_windows, open_window
+from tests.ui_tools import keep_windows, open_window, type_text
 from ui import vault_window
 from ui.vault_window import VaultWindow
 
@@ -97,17 +96,6 @@ def create_through_window(qtbot: QtBot, window: VaultWindow) -> str:
     assert window.current_page is window.main_view
     assert page.code_label.text() == "", "the recovery code is shown once only"
     return code
-
-
-def type_text(qtbot: QtBot, edit: QLineEdit, text: str) -> None:
-    """Type ASCII key by key; commit other scripts as an input method does (QTest only
-    knows ASCII keys)."""
-    if text.isascii():
-        qtbot.keyClicks(edit, text)
-        return
-    event = QInputMethodEvent("", [])
-    event.setCommitString(text)
-    QApplication.sendEvent(edit, event)
 
 
 def search(qtbot: QtBot, window: VaultWindow, query: str) -> list[str]:

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QAbstractItemModel, QAbstractListModel, QModelIndex, Qt
+from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QApplication,
     QComboBox,
     QLabel,
     QLineEdit,
@@ -84,3 +86,14 @@ def open_window(qtbot: QtBot, path: Path, **kwargs: Any) -> Any:
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
     return window
+
+
+def type_text(qtbot: QtBot, edit: QLineEdit, text: str) -> None:
+    """Type ASCII key by key; commit other scripts as an input method does (QTest only
+    knows ASCII keys)."""
+    if text.isascii():
+        qtbot.keyClicks(edit, text)
+        return
+    event = QInputMethodEvent("", [])
+    event.setCommitString(text)
+    QApplication.sendEvent(edit, event)
