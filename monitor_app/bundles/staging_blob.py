@@ -9,12 +9,9 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-from monitor_app.background import BackgroundSha256, BackgroundWriter, PeriodicSync
+from monitor_app.background import BackgroundSha256, BackgroundWriter, durable_writer
 from monitor_app.crypto import stream
 from monitor_app.fsutil import FILE_MODE, fsync_dir, storage_error, temp_name
-
-READ_BUFFER = 1 << 20  # for reading staged blobs back
-
 
 # --- staging blobs ------------------------------------------------------------------------
 
@@ -43,14 +40,10 @@ class BlobWriter:
         self._tmp = temp_name(root)
         try:
             fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-            # Writes on a second thread, past the page cache where the file system allows
-            # (the blob is synced at once and read much later, if ever); elsewhere the copy
-            # into the page cache costs about as much as the encryption, and overlaps it
-            # there, and periodic syncs keep the device busy meanwhile.
+            # Writes on a second thread, overlapping the encryption, past the page cache
+            # where the file system allows: the blob is synced at once and read much later.
             self._raw = os.fdopen(fd, "wb", 0)
-            self._file: BackgroundWriter | None = BackgroundWriter(self._raw, direct=True)
-            if not self._file.direct:
-                self._file.after_write = PeriodicSync(fd)
+            self._file: BackgroundWriter | None = durable_writer(self._raw)
         except OSError as exc:
             raise storage_error(exc, None) from None
 

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
-from monitor_app.background import BackgroundSha256, BackgroundWriter, PeriodicSync
+from monitor_app.background import BackgroundSha256, BackgroundWriter, durable_writer
 from monitor_app.crypto import stream
 from monitor_app.errors import MonitorError, StorageError
 from monitor_app.fsutil import (
@@ -87,9 +87,7 @@ class BlobStore:
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
             with os.fdopen(fd, "wb", buffering=0) as sink:
-                writer = BackgroundWriter(sink, direct=True)
-                if not writer.direct:
-                    writer.after_write = PeriodicSync(fd)
+                writer = durable_writer(sink)
                 size = stream.encrypt_stream(
                     key,
                     source,
