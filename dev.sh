@@ -15,7 +15,8 @@ VENV=.venv
 system_packages() {
     # age and minisign: interop tests against the reference tools; xvfb: a virtual screen
     # for the app on machines without one, with the X libraries Qt's xcb platform loads;
-    # fonts: Cyrillic and Chinese glyphs on Linux.
+    # fonts: Cyrillic and Chinese glyphs on Linux; exfat-fuse, exfatprogs and ntfs-3g: the
+    # exports onto exFAT and NTFS sticks (tests/test_stick_filesystems.py).
     local wanted=("$@") missing=()
     for pkg in "${wanted[@]}"; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
@@ -62,7 +63,8 @@ case "$command" in
         exec "$VENV/bin/monitor-app" "$@"
         ;;
     test)
-        command -v dpkg-query >/dev/null && system_packages age minisign xvfb xauth "${QT_X11[@]}"
+        command -v dpkg-query >/dev/null && system_packages age minisign xvfb xauth "${QT_X11[@]}" \
+            exfat-fuse exfatprogs ntfs-3g
         python_env
         export QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-offscreen}
         exec "$VENV/bin/python" -m pytest "$@"

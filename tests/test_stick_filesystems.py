@@ -1,0 +1,145 @@
+"""Exports onto the file systems USB sticks come with, through their FUSE drivers.
+
+Sticks are formatted exFAT, FAT32 or NTFS, and on Linux the last two are often (NTFS almost
+always) driven by FUSE, which handles direct I/O, syncs and cache hints its own way: the
+export writes with ``O_DIRECT`` where it is taken, syncs every segment and reads it back
+while writing. These tests make a small exFAT and NTFS volume, mount it with
+``exfat-fuse`` and ``ntfs-3g`` (installed by ``dev.sh test`` as root), and check that a
+bundle written there imports whole, that a cancelled export leaves nothing there, and that
+a new file (a contact card, an age identity) is never written over an existing one, with
+hard links (NTFS) or without (exFAT).
+
+Mounting needs root, ``/dev/fuse`` and, for exFAT, a loop device: without them the tests
+are skipped with the reason. (fusefat, a FUSE FAT driver with experimental writing, is left
+out: it fails writes made while the same file is being read back, with EPERM, and the
+export then stops with a storage error and removes its file.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from monitor_app.background import BATCH_SIZE
+from monitor_app.bundles import read_back
+from monitor_app.bundles.export import export_bundle
+from monitor_app.bundles.importing import import_bundle
+from monitor_app.errors import Cancelled, StorageError
+from monitor_app.fsutil import write_new_file
+from monitor_app.jobs import CancelToken
+from monitor_app.vault.session import UnlockedVault
+from tests.bundle_tools import add_sample_case
+
+# Several segments (made 1 MiB below), and a tail that is not a whole block.
+ATTACHMENT = os.urandom(3 * BATCH_SIZE + 12_345)
+VOLUME_SIZE = 64 << 20
+
+# The tools each kind needs: its mkfs, its FUSE driver (and for exFAT a loop device).
+DRIVERS = {
+    "exfat": ("mkfs.exfat", "mount.exfat-fuse", "losetup"),
+    "ntfs": ("mkfs.ntfs", "ntfs-3g"),
+}
+
+
+def _run(*command: str) -> str:
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"{command[0]} failed here: {(done.stderr or done.stdout).strip()[:200]}")
+    return done.stdout.strip()
+
+
+@pytest.fixture(params=sorted(DRIVERS))
+def fuse_stick(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
+    """A freshly formatted volume of the parameter's kind, mounted through FUSE."""
+    kind = str(request.param)
+    if os.geteuid() != 0 or not os.path.exists("/dev/fuse"):
+        pytest.skip("mounting a FUSE file system needs root and /dev/fuse")
+    missing = [tool for tool in DRIVERS[kind] if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"not installed: {', '.join(missing)}")
+    image = tmp_path / f"{kind}.img"
+    with open(image, "wb") as f:
+        f.truncate(VOLUME_SIZE)
+    mountpoint = tmp_path / f"{kind}-stick"
+    mountpoint.mkdir()
+    loop = None
+    if kind == "exfat":
+        _run("mkfs.exfat", str(image))
+        loop = _run("losetup", "--find", "--show", str(image))  # exfat-fuse wants a device
+        try:
+            _run("mount.exfat-fuse", loop, str(mountpoint))
+        except BaseException:
+            subprocess.run(["losetup", "-d", loop], check=False)
+            raise
+    else:
+        _run("mkfs.ntfs", "--fast", "--force", str(image))
+        _run("ntfs-3g", str(image), str(mountpoint))
+    try:
+        yield mountpoint
+    finally:
+        subprocess.run(["umount", str(mountpoint)], capture_output=True, check=False)
+        if loop is not None:
+            subprocess.run(["losetup", "-d", loop], capture_output=True, check=False)
+
+
+@pytest.fixture
+def field(
+    vault: UnlockedVault, hub: UnlockedVault, monkeypatch: pytest.MonkeyPatch
+) -> UnlockedVault:
+    monkeypatch.setattr(read_back, "SEGMENT", BATCH_SIZE)  # read back while writing
+    vault.contacts.add(hub.identity.card(), verified=True)
+    hub.contacts.add(vault.identity.card(), verified=True)
+    add_sample_case(vault, real_name="Someone", share_consent="refused", attachment=ATTACHMENT)
+    return vault
+
+
+def test_a_bundle_on_the_stick_imports_whole(
+    field: UnlockedVault, hub: UnlockedVault, fuse_stick: Path
+) -> None:
+    result = export_bundle(field, fuse_stick, contacts=[field.contacts.get("Hub")])
+    assert sorted(p.name for p in fuse_stick.iterdir() if p.is_file()) == [result.path.name]
+    assert result.path.stat().st_size == result.size
+
+    outcome = import_bundle(hub, result.path)
+    assert (outcome.status, outcome.attachments_added) == ("imported", 1)
+    (attachment_id,) = [row[0] for row in hub.conn.execute("SELECT id FROM attachments")]
+    copy = io.BytesIO()
+    hub.attachments.write_to(str(attachment_id), copy)
+    assert hashlib.sha256(copy.getvalue()).digest() == hashlib.sha256(ATTACHMENT).digest()
+
+
+def test_a_cancelled_export_leaves_the_stick_empty(field: UnlockedVault, fuse_stick: Path) -> None:
+    before = sorted(p.name for p in fuse_stick.iterdir())
+    token = CancelToken()
+
+    def progress(done: int, total: int | None) -> None:
+        if done >= 2 * BATCH_SIZE:  # well into the attachment, segments already read back
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        export_bundle(
+            field,
+            fuse_stick,
+            contacts=[field.contacts.get("Hub")],
+            progress=progress,
+            cancel=token,
+        )
+    assert sorted(p.name for p in fuse_stick.iterdir()) == before
+    assert field.conn.execute("SELECT count(*) FROM bundles_out").fetchone()[0] == 0
+
+
+def test_a_new_file_never_replaces_one_on_the_stick(fuse_stick: Path) -> None:
+    card = fuse_stick / "monitor.card"
+    write_new_file(card, b"first card")
+    with pytest.raises(StorageError) as caught:
+        write_new_file(card, b"second card")
+    assert caught.value.code == "output_exists"
+    assert card.read_bytes() == b"first card"
+    assert [p.name for p in fuse_stick.iterdir() if p.is_file()] == ["monitor.card"]
