@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from monitor_app.errors import StorageError
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -49,6 +53,30 @@ def storage_error(exc: OSError, path: Path | None = None) -> StorageError:
     """Translate an OSError into a typed error without leaking file content."""
     code = "disk_full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "storage_failed"
     return StorageError(code, path=str(path) if path else None, errno=exc.errno)
+
+
+class NamedSource(io.FileIO):
+    """A file the user chose, opened for reading, unbuffered (raises as ``open`` does).
+
+    A read error becomes a ``StorageError`` that names this file, so the message says which
+    drive to check (the photo's stick, not the vault's disk). Closing never raises: the
+    file was only read, and on a stick pulled out the close fails too, which must not hide
+    the error that stopped the reading.
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, "rb")
+        self.path = path
+
+    def readinto(self, buffer: WriteableBuffer, /) -> int:
+        try:
+            return super().readinto(buffer)
+        except OSError as exc:
+            raise storage_error(exc, self.path) from None
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            super().close()
 
 
 def _private_temp(target: Path) -> tuple[int, Path]:

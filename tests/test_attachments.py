@@ -244,6 +244,19 @@ def test_attaching_needs_a_live_record(vault: UnlockedVault, vault_dir: Path) ->
     assert missing.value.code == "attachment_not_found"
 
 
+@pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux's /proc")
+def test_a_file_that_fails_to_read_is_named_in_the_error(vault: UnlockedVault) -> None:
+    """A read error (here EIO: the start of /proc/self/mem is never mapped; on a stick, one
+    pulled out) names the file read, not the vault, and stores nothing."""
+    record_id = new_record(vault)
+    unreadable = Path("/proc/self/mem")
+    with pytest.raises(StorageError) as caught:
+        vault.attachments.add_file(record_id, unreadable)
+    assert (caught.value.code, caught.value.params["path"]) == ("storage_failed", str(unreadable))
+    assert blob_files(vault) == []
+    assert vault.attachments.list(record_id) == []
+
+
 # -- hostile names ---------------------------------------------------------------------------
 HOSTILE_NAMES = [
     ("../../etc/passwd", "passwd"),

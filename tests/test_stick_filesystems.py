@@ -1,4 +1,4 @@
-"""Exports onto the file systems USB sticks come with, through their FUSE drivers.
+"""Bundles and attachments on the file systems USB sticks come with, through FUSE drivers.
 
 Sticks are formatted exFAT, FAT32 or NTFS, and on Linux the last two are often (NTFS almost
 always) driven by FUSE, which handles direct I/O, syncs and cache hints its own way: the
@@ -7,7 +7,10 @@ while writing. These tests make a small exFAT and NTFS volume, mount it with
 ``exfat-fuse`` and ``ntfs-3g`` (installed by ``dev.sh test`` as root), and check that a
 bundle written there imports whole, that a cancelled export leaves nothing there, and that
 a new file (a contact card, an age identity) is never written over an existing one, with
-hard links (NTFS) or without (exFAT).
+hard links (NTFS) or without (exFAT). Killing the FUSE driver halfway is what pulling the
+stick out looks like to the app (every access then fails with ENOTCONN): the export or
+import, or the intake of a photo from the stick, must stop with a storage error that names
+the file on the stick, leave the vault as it was and not hang.
 
 Mounting needs root, ``/dev/fuse`` and, for exFAT, a loop device: without them the tests
 are skipped with the reason. (fusefat, a FUSE FAT driver with experimental writing, is left
@@ -20,9 +23,11 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import select
 import shutil
+import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -31,11 +36,11 @@ from monitor_app.background import BATCH_SIZE
 from monitor_app.bundles import read_back
 from monitor_app.bundles.export import export_bundle
 from monitor_app.bundles.importing import import_bundle
-from monitor_app.errors import Cancelled, StorageError
+from monitor_app.errors import Cancelled, MonitorError, StorageError
 from monitor_app.fsutil import write_new_file
 from monitor_app.jobs import CancelToken
 from monitor_app.vault.session import UnlockedVault
-from tests.bundle_tools import add_sample_case
+from tests.bundle_tools import add_sample_case, vault_files, vault_rows
 
 # Several segments (made 1 MiB below), and a tail that is not a whole block.
 ATTACHMENT = os.urandom(3 * BATCH_SIZE + 12_345)
@@ -84,7 +89,8 @@ def fuse_stick(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]
     try:
         yield mountpoint
     finally:
-        subprocess.run(["umount", str(mountpoint)], capture_output=True, check=False)
+        if subprocess.run(["umount", str(mountpoint)], capture_output=True).returncode:
+            subprocess.run(["umount", "--lazy", str(mountpoint)], capture_output=True)
         if loop is not None:
             subprocess.run(["losetup", "-d", loop], capture_output=True, check=False)
 
@@ -143,3 +149,81 @@ def test_a_new_file_never_replaces_one_on_the_stick(fuse_stick: Path) -> None:
     assert caught.value.code == "output_exists"
     assert card.read_bytes() == b"first card"
     assert [p.name for p in fuse_stick.iterdir() if p.is_file()] == ["monitor.card"]
+
+
+def _pull_out_after(mountpoint: Path, size: int) -> Callable[[int, int | None], None]:
+    """A progress callback that pulls the stick out once ``size`` bytes are done."""
+    pulled: list[bool] = []
+
+    def progress(done: int, total: int | None) -> None:
+        if done >= size and not pulled:
+            pulled.append(True)
+            _pull_out(mountpoint)
+
+    return progress
+
+
+def _pull_out(mountpoint: Path) -> None:
+    """Kill the FUSE driver serving ``mountpoint``: to the app, the stick is gone."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            arguments = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if os.fsencode(str(mountpoint)) in arguments:
+            # Wait until it is gone: until then it may still answer a read or two.
+            driver = os.pidfd_open(int(entry.name))
+            try:
+                signal.pidfd_send_signal(driver, signal.SIGKILL)
+                ended, _, _ = select.select([driver], [], [], 30)
+                assert ended, "the FUSE driver did not end"
+            finally:
+                os.close(driver)
+            return
+    raise AssertionError(f"no FUSE driver found for {mountpoint}")
+
+
+def test_a_stick_pulled_out_during_export(field: UnlockedVault, fuse_stick: Path) -> None:
+    rows = vault_rows(field)
+
+    with pytest.raises(MonitorError) as caught:
+        export_bundle(
+            field,
+            fuse_stick,
+            contacts=[field.contacts.get("Hub")],
+            progress=_pull_out_after(fuse_stick, 2 * BATCH_SIZE),
+        )
+    assert caught.value.code == "storage_failed"
+    assert Path(caught.value.params["path"]).parent == fuse_stick
+    assert vault_rows(field) == rows  # no handoff recorded
+
+
+def test_a_stick_pulled_out_during_import(
+    field: UnlockedVault, hub: UnlockedVault, fuse_stick: Path
+) -> None:
+    bundle = export_bundle(field, fuse_stick, contacts=[field.contacts.get("Hub")]).path
+    rows, files = vault_rows(hub), vault_files(hub)
+
+    with pytest.raises(MonitorError) as caught:
+        import_bundle(hub, bundle, progress=_pull_out_after(fuse_stick, BATCH_SIZE))
+    assert (caught.value.code, caught.value.params["path"]) == ("storage_failed", str(bundle))
+    assert (vault_rows(hub), vault_files(hub)) == (rows, files)  # nothing staged is left
+
+
+def test_a_stick_pulled_out_while_a_file_is_attached(
+    vault: UnlockedVault, fuse_stick: Path
+) -> None:
+    photo = fuse_stick / "photo.jpg"
+    photo.write_bytes(ATTACHMENT)
+    record = vault.records.add("place", {"name": "ИВС №1", "place_type": "police_station"})
+    rows, files = vault_rows(vault), vault_files(vault)
+
+    with pytest.raises(MonitorError) as caught:
+        vault.attachments.add_file(
+            record.record_id, photo, progress=_pull_out_after(fuse_stick, BATCH_SIZE)
+        )
+    assert caught.value.code == "storage_failed"
+    assert caught.value.params["path"] == str(photo)  # the stick's file, not the vault
+    assert (vault_rows(vault), vault_files(vault)) == (rows, files)

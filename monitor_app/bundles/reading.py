@@ -21,7 +21,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -172,7 +172,7 @@ class Staging:
                 for chunk in stream.iter_decrypted_chunks(staged.key, source, cancel=cancel):
                     copy.write(chunk)
         except OSError as exc:
-            raise storage_error(exc, None) from None
+            raise storage_error(exc, self.vault.blobs.root) from None
         except stream.StreamError:
             raise bad("staging_damaged") from None
         copy.close()
@@ -201,7 +201,7 @@ class Staging:
                         yield self._parse_line(entries[index], line, index)
                         index += 1
         except OSError as exc:
-            raise storage_error(exc, None) from None
+            raise storage_error(exc, self.vault.blobs.root) from None
         except stream.StreamError:
             raise bad("staging_damaged") from None
         if index != len(entries) or buffer:
@@ -417,34 +417,49 @@ def _decrypt_into(
         source = open(path, "rb", buffering=0)  # noqa: SIM115 - closed below
     except OSError:
         raise MonitorError("file_unreadable", path=str(path)) from None
-    with source:
-        try:
-            total = os.fstat(source.fileno()).st_size
-            header = age.read_header(source)
-            file_key = age.unwrap_file_key(header, [identity])
-        except age.AgeError as exc:
-            raise _age_refusal(exc) from None
-        nonce = source.read(stream.AGE_PAYLOAD_NONCE_SIZE)
-        if len(nonce) != stream.AGE_PAYLOAD_NONCE_SIZE:
-            raise BundleError("bundle_damaged", reason="truncated")
-        key = stream.derive_age_payload_key(file_key, nonce)
-        step = 1 << 20
-        next_report = step
-        try:
-            # In pieces of 1 MiB: the parser, the sinks and the hash take one step per MiB.
-            for piece in stream.iter_decrypted_batches(key, source, cancel=cancel):
-                parser.write(piece)
-                if progress is not None:
-                    done = source.tell()
-                    if done >= next_report:
-                        progress(done, total)
-                        next_report = done + step
-        except stream.StreamError as exc:
-            raise BundleError("bundle_damaged", reason=exc.params.get("reason")) from None
-        except OSError as exc:
-            raise storage_error(exc, path) from None
-        if progress is not None:
-            progress(total, total)
+    try:
+        _decrypt_from(source, identity, parser, progress, cancel)
+    except OSError as exc:  # the stick pulled out, a read error
+        raise storage_error(exc, path) from None
+    finally:
+        # Only read: a failure to close loses nothing, and must not hide the error above
+        # (closing a file on a stick that was pulled out fails too).
+        with contextlib.suppress(OSError):
+            source.close()
+
+
+def _decrypt_from(
+    source: BinaryIO,
+    identity: age.X25519Identity,
+    parser: TarParser,
+    progress: Progress | None,
+    cancel: CancelToken | None,
+) -> None:
+    try:
+        total = os.fstat(source.fileno()).st_size
+        header = age.read_header(source)
+        file_key = age.unwrap_file_key(header, [identity])
+    except age.AgeError as exc:
+        raise _age_refusal(exc) from None
+    nonce = source.read(stream.AGE_PAYLOAD_NONCE_SIZE)
+    if len(nonce) != stream.AGE_PAYLOAD_NONCE_SIZE:
+        raise BundleError("bundle_damaged", reason="truncated")
+    key = stream.derive_age_payload_key(file_key, nonce)
+    step = 1 << 20
+    next_report = step
+    try:
+        # In pieces of 1 MiB: the parser, the sinks and the hash take one step per MiB.
+        for piece in stream.iter_decrypted_batches(key, source, cancel=cancel):
+            parser.write(piece)
+            if progress is not None:
+                done = source.tell()
+                if done >= next_report:
+                    progress(done, total)
+                    next_report = done + step
+    except stream.StreamError as exc:
+        raise BundleError("bundle_damaged", reason=exc.params.get("reason")) from None
+    if progress is not None:
+        progress(total, total)
 
 
 def open_bundle(

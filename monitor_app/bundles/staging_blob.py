@@ -45,7 +45,7 @@ class BlobWriter:
             self._raw = os.fdopen(fd, "wb", 0)
             self._file: BackgroundWriter | None = durable_writer(self._raw)
         except OSError as exc:
-            raise storage_error(exc, None) from None
+            raise storage_error(exc, self.root) from None
 
     def _seal(self, plain: memoryview, last: bool) -> None:
         assert self._file is not None
@@ -54,7 +54,7 @@ class BlobWriter:
         try:
             self._file.write(sealed)
         except OSError as exc:
-            raise storage_error(exc, None) from None
+            raise storage_error(exc, self.root) from None
         self._index += 1
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
@@ -97,7 +97,7 @@ class BlobWriter:
             os.replace(self._tmp, self.root / self.name)
             fsync_dir(self.root)
         except OSError as exc:
-            raise storage_error(exc, None) from None
+            raise storage_error(exc, self.root) from None
         self.digest.digest()  # the hashing thread finishes while the file is synced
 
     def abort(self) -> None:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from monitor_app.clock import now_iso
 from monitor_app.errors import MonitorError, NotFoundError, ValidationError
-from monitor_app.fsutil import FILE_MODE, fsync_dir, storage_error, temp_name
+from monitor_app.fsutil import FILE_MODE, NamedSource, fsync_dir, storage_error, temp_name
 from monitor_app.jobs import CancelToken, Progress
 from monitor_app.records import audit
 from monitor_app.records.validation import _text
@@ -78,11 +78,11 @@ class AttachmentStore:
         cancel: CancelToken | None = None,
     ) -> AttachmentInfo:
         try:
-            source = open(path, "rb")  # noqa: SIM115 - closed below, after streaming
+            source = NamedSource(path)
+            total = os.fstat(source.fileno()).st_size
         except OSError:
             raise MonitorError("file_unreadable", path=str(path)) from None
         with source:
-            total = os.fstat(source.fileno()).st_size
             return self.add_stream(
                 record_id,
                 source,

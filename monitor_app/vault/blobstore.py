@@ -104,7 +104,7 @@ class BlobStore:
         except OSError as exc:
             _abandon(writer, digest)
             tmp.unlink(missing_ok=True)
-            raise storage_error(exc, None) from None
+            raise storage_error(exc, self.root) from None
         except BaseException:
             _abandon(writer, digest)
             tmp.unlink(missing_ok=True)
