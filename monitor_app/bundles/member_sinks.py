@@ -80,12 +80,18 @@ class AttachmentSink:
         return len(data)
 
 
+_ZEROS = bytes(1 << 20)  # the size of the pieces the importer decrypts
+
+
 class PaddingSink:
     def __init__(self) -> None:
         self.digest = BackgroundSha256()  # up to an eighth of the bundle: off this thread
 
-    def write(self, data: bytes) -> int:
-        if data != bytes(len(data)):  # compared in C; any() looks at one byte at a time
+    def write(self, data: bytes | memoryview) -> int:
+        # Copied once into bytes: compared with memcmp (comparing a memoryview goes byte by
+        # byte, 2.5 ms a MiB), and the hashing thread takes the same bytes without a copy.
+        piece = bytes(data)
+        if piece != (_ZEROS if len(piece) == len(_ZEROS) else bytes(len(piece))):
             raise bad("padding")
-        self.digest.update(data)
-        return len(data)
+        self.digest.update(piece)
+        return len(piece)
