@@ -7,10 +7,11 @@ while writing. These tests make a small exFAT and NTFS volume, mount it with
 ``exfat-fuse`` and ``ntfs-3g`` (installed by ``dev.sh test`` as root), and check that a
 bundle written there imports whole, that a cancelled export leaves nothing there, and that
 a new file (a contact card, an age identity) is never written over an existing one, with
-hard links (NTFS) or without (exFAT). Killing the FUSE driver halfway is what pulling the
-stick out looks like to the app (every access then fails with ENOTCONN): the export or
-import, or the intake of a photo from the stick, must stop with a storage error that names
-the file on the stick, leave the vault as it was and not hang.
+hard links (NTFS) or without (exFAT); and that an export onto a stick too full for it
+stops with disk_full and leaves the stick as it was. Killing the FUSE driver halfway is
+what pulling the stick out looks like to the app (every access then fails with ENOTCONN):
+the export or import, or the intake of a photo from the stick, must stop with a storage
+error that names the file on the stick, leave the vault as it was and not hang.
 
 Mounting needs root, ``/dev/fuse`` and, for exFAT, a loop device: without them the tests
 are skipped with the reason. (fusefat, a FUSE FAT driver with experimental writing, is left
@@ -227,3 +228,19 @@ def test_a_stick_pulled_out_while_a_file_is_attached(
     assert caught.value.code == "storage_failed"
     assert caught.value.params["path"] == str(photo)  # the stick's file, not the vault
     assert (vault_rows(vault), vault_files(vault)) == (rows, files)
+
+
+def test_a_stick_too_full_for_the_bundle(field: UnlockedVault, fuse_stick: Path) -> None:
+    room = os.statvfs(fuse_stick)
+    filler = fuse_stick / "holiday photos.zip"
+    left = room.f_bavail * room.f_frsize - BATCH_SIZE  # a MiB, less than the bundle needs
+    with open(filler, "wb") as f:  # written, not truncated: NTFS would keep it sparse
+        while left > 0:
+            left -= f.write(bytes(min(left, 4 * BATCH_SIZE)))
+        os.fsync(f.fileno())
+    rows = vault_rows(field)
+    with pytest.raises(MonitorError) as caught:
+        export_bundle(field, fuse_stick, contacts=[field.contacts.get("Hub")])
+    assert caught.value.code == "disk_full"
+    assert [p.name for p in fuse_stick.iterdir() if p.is_file()] == [filler.name]
+    assert vault_rows(field) == rows
