@@ -74,6 +74,18 @@ class NamedSource(io.FileIO):
         except OSError as exc:
             raise storage_error(exc, self.path) from None
 
+    def read(self, size: int | None = -1, /) -> bytes:
+        try:
+            return super().read(size)
+        except OSError as exc:
+            raise storage_error(exc, self.path) from None
+
+    def readall(self) -> bytes:
+        try:
+            return super().readall()
+        except OSError as exc:
+            raise storage_error(exc, self.path) from None
+
     def close(self) -> None:
         with contextlib.suppress(OSError):
             super().close()

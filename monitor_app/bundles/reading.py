@@ -43,7 +43,7 @@ from monitor_app.bundles.staging_blob import BlobWriter
 from monitor_app.bundles.tarstream import InMember, MemberSink, TarParser
 from monitor_app.crypto import age, minisign, stream
 from monitor_app.errors import MonitorError, ValidationError
-from monitor_app.fsutil import fsync_dir, storage_error
+from monitor_app.fsutil import NamedSource, fsync_dir, storage_error
 from monitor_app.jobs import CancelToken, Progress, check
 from monitor_app.records.schema import RECORD_TYPES, RecordType
 from monitor_app.records.validation import Validated, validate
@@ -414,18 +414,15 @@ def _decrypt_into(
     identity = age.X25519Identity(vault.identity.keys().encryption_private)
     try:
         # Unbuffered: each chunk is read straight into the decryption's buffer, no copy.
-        source = open(path, "rb", buffering=0)  # noqa: SIM115 - closed below
+        # A read error (the stick pulled out) is a storage error naming the bundle.
+        source = NamedSource(path)
     except OSError:
         raise MonitorError("file_unreadable", path=str(path)) from None
-    try:
-        _decrypt_from(source, identity, parser, progress, cancel)
-    except OSError as exc:  # the stick pulled out, a read error
-        raise storage_error(exc, path) from None
-    finally:
-        # Only read: a failure to close loses nothing, and must not hide the error above
-        # (closing a file on a stick that was pulled out fails too).
-        with contextlib.suppress(OSError):
-            source.close()
+    with source:
+        try:
+            _decrypt_from(source, identity, parser, progress, cancel)
+        except OSError as exc:  # its size or position
+            raise storage_error(exc, path) from None
 
 
 def _decrypt_from(

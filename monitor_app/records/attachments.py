@@ -79,10 +79,13 @@ class AttachmentStore:
     ) -> AttachmentInfo:
         try:
             source = NamedSource(path)
-            total = os.fstat(source.fileno()).st_size
         except OSError:
             raise MonitorError("file_unreadable", path=str(path)) from None
         with source:
+            try:
+                total = os.fstat(source.fileno()).st_size
+            except OSError:
+                raise MonitorError("file_unreadable", path=str(path)) from None
             return self.add_stream(
                 record_id,
                 source,
