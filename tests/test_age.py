@@ -1440,6 +1440,22 @@ def test_several_recipients_both_ways(tmp_path: Path, keys: list[tuple[Path, str
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("action", ["encrypt", "decrypt"])
+def test_an_input_that_fails_to_read_is_named(
+    tmp_path: Path, keys: list[tuple[Path, str]], action: str
+) -> None:
+    """A read error (EIO: the start of /proc/self/mem is never mapped; on a stick, one
+    pulled out) is a storage error naming the input, and no output is left."""
+    key = ["-r", keys[0][1]] if action == "encrypt" else ["-i", keys[0][0]]
+    result = monitorctl(
+        "--json", "age", action, *key, "-o", tmp_path / "out", "/proc/self/mem", check=False
+    )
+    error = json_error(result)
+    assert (error["code"], error["params"]["path"]) == ("storage_failed", "/proc/self/mem")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_identity_from_stdin_and_json_result(tmp_path: Path, keys: list[tuple[Path, str]]) -> None:
     (tmp_path / "f.age").write_bytes(age_cli("-r", keys[0][1], stdin=b"secret text"))
     result = monitorctl(

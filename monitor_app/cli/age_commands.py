@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from monitor_app.cli import io
 from monitor_app.crypto import age
 from monitor_app.errors import MonitorError
-from monitor_app.fsutil import atomic_writer, storage_error
+from monitor_app.fsutil import NamedSource, atomic_writer, storage_error
 from monitor_app.i18n import N_, _
 
 if TYPE_CHECKING:
@@ -107,8 +107,8 @@ def cmd_age(args: argparse.Namespace) -> Outcome:
         raise MonitorError("age_output_required")
     try:
         result = _encrypt(args, to_stdout) if args.action == "encrypt" else _decrypt(args)
-    except OSError as exc:
-        raise storage_error(exc) from None
+    except OSError as exc:  # the input's read errors name it already (NamedSource)
+        raise storage_error(exc, None if to_stdout else Path(args.output)) from None
     return Outcome(result, [])
 
 
@@ -182,10 +182,11 @@ def _open_input(path: str | None) -> Iterator[tuple[BinaryIO, int | None]]:
     assert path is not None
     with contextlib.ExitStack() as stack:
         try:
-            handle = stack.enter_context(open(path, "rb"))
+            # A read error (a stick pulled out) is a storage error naming the input.
+            handle = stack.enter_context(NamedSource(Path(path)))
+            info = os.fstat(handle.fileno())
         except OSError:
             raise MonitorError("file_unreadable", path=path) from None
-        info = os.fstat(handle.fileno())
         yield handle, info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
