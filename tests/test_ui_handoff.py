@@ -16,10 +16,10 @@ from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
 from monitor_app.bundles import purge
-from monitor_app.bundles.export import ExportResult
+from monitor_app.bundles.export import ExportResult, export_bundle
 from monitor_app.bundles.importing import ImportResult
 from monitor_app.bundles.reading import BundleSummary
-from monitor_app.errors import Cancelled
+from monitor_app.errors import Cancelled, StorageError
 from monitor_app.identity import fingerprint as fp
 from monitor_app.identity.card import make_card
 from monitor_app.identity.keys import Identity
@@ -27,7 +27,7 @@ from monitor_app.jobs import CancelToken
 from monitor_app.vault.session import UnlockedVault
 from tests.bundle_tools import add_sample_case
 from tests.ui_tools import widget_texts
-from ui import export_wizard
+from ui import export_wizard, import_wizard
 from ui.contacts_page import ContactsPage
 from ui.drives import DRIVE_REMOVABLE, removable_drives
 from ui.export_wizard import DESTINATION, RECIPIENTS, RUN, SCOPE, ExportWizard
@@ -355,6 +355,71 @@ def test_cancel_stops_the_export_and_a_late_result_is_reported(
         wizard.reject()
         assert not wizard.isVisible()
     assert len(started) == 2
+
+
+def test_a_stick_pulled_out_can_be_replaced_and_the_export_tried_again(
+    qtbot: QtBot, field: UnlockedVault, stick: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pulled = stick / ".tmp-0123456789abcdef"
+    real_export = export_wizard.export_bundle
+
+    def pulled_out(vault: Any, folder: Path, *, progress: Any, **_: Any) -> ExportResult:
+        progress(10, 100)
+        raise StorageError("storage_failed", path=str(pulled), errno=107)
+
+    monkeypatch.setattr(export_wizard, "export_bundle", pulled_out)
+    page = handoff_page(qtbot, field)
+    wizard = opened_export(qtbot, page)
+    step(qtbot, wizard, wizard.settled)
+    wizard.next()
+    wizard.folder_edit.setText(str(stick))
+    with qtbot.waitSignal(wizard.settled, timeout=TIMEOUT_MS):
+        wizard.next()
+    message = wizard.error_label.text()
+    assert str(pulled) in message and "still connected" in message
+    assert wizard.export_result is None and wizard.cancel_button.text() == "Cancel"
+    assert wizard.back_button.isEnabled()  # back to the destination, for another stick
+
+    monkeypatch.setattr(export_wizard, "export_bundle", real_export)
+    qtbot.mouseClick(wizard.back_button, Qt.MouseButton.LeftButton)
+    assert wizard.step == DESTINATION and wizard.folder_edit.text() == str(stick)
+    assert not wizard.error_label.text()
+    with qtbot.waitSignal(wizard.exported, timeout=TIMEOUT_MS) as blocker:
+        wizard.next()
+    assert [p.name for p in stick.iterdir()] == [blocker.args[0].path.name]
+    wizard.reject()
+
+
+def test_an_import_from_a_stick_pulled_out_can_be_tried_again(
+    qtbot: QtBot,
+    field: UnlockedVault,
+    hub: UnlockedVault,
+    stick: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hub.contacts.add(field.identity.card(), verified=True)
+    bundle = export_bundle(field, stick, contacts=[field.contacts.get("Hub")]).path
+    real_import = import_wizard.import_bundle
+
+    def pulled_out(vault: Any, path: Path, progress: Any, cancel: Any) -> ImportResult:
+        progress(10, 100)
+        raise StorageError("storage_failed", path=str(path), errno=107)
+
+    monkeypatch.setattr(import_wizard, "import_bundle", pulled_out)
+    importer = handoff_page(qtbot, hub).start_import()
+    assert importer is not None
+    checked(qtbot, importer, bundle)
+    with qtbot.waitSignal(importer.settled, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(importer.next_button, Qt.MouseButton.LeftButton)
+    message = importer.error_label.text()
+    assert str(bundle) in message and "still connected" in message
+    assert importer.step == SUMMARY and importer.next_button.isEnabled()
+    assert hub.records.count("incident") == 0
+
+    monkeypatch.setattr(import_wizard, "import_bundle", real_import)  # the stick is back
+    imported(qtbot, importer)
+    assert hub.records.count("incident") == 1
+    importer.reject()
 
 
 # --- locking ------------------------------------------------------------------------------
