@@ -27,7 +27,6 @@ from monitor_app.bundles.receipts import export_receipt
 from monitor_app.cli import io
 from monitor_app.i18n import N_, _
 from monitor_app.identity import fingerprint as fp
-from monitor_app.vault import lifecycle
 
 if TYPE_CHECKING:
     from monitor_app.cli.commands import Outcome
@@ -67,17 +66,21 @@ def add_export_parser(
     parser.add_argument("--out", metavar="FILE", help=_("the bundle file to write"))
 
 
+def _destination(out: str | None) -> tuple[Path, str | None]:
+    """The folder and file name of ``--out``; without it, the current folder and a random
+    neutral name."""
+    if not out:
+        return Path.cwd(), None
+    target = Path(out)
+    return target.parent, target.name
+
+
 def cmd_export(args: argparse.Namespace) -> Outcome:
     from monitor_app.cli.commands import Outcome
 
-    secret = io.read_secret_line(args.passphrase_file, _("Passphrase:"))
-    with lifecycle.unlock(Path(args.vault), secret) as vault:
+    with io.unlock_vault(args) as vault:
         contacts = [vault.contacts.get(name) for name in args.to]
-        if args.out:
-            target = Path(args.out)
-            destination, file_name = target.parent, target.name
-        else:
-            destination, file_name = Path.cwd(), None
+        destination, file_name = _destination(args.out)
         result = export_bundle(
             vault,
             destination,
@@ -152,8 +155,7 @@ def _summary_lines(summary: BundleSummary) -> list[str]:
 def cmd_verify(args: argparse.Namespace) -> Outcome:
     from monitor_app.cli.commands import Outcome
 
-    secret = io.read_secret_line(args.passphrase_file, _("Passphrase:"))
-    with lifecycle.unlock(Path(args.vault), secret) as vault:
+    with io.unlock_vault(args) as vault:
         summary = verify_bundle(vault, Path(args.bundle), progress=io.terminal_progress())
     return Outcome(
         summary.to_json(),
@@ -164,8 +166,7 @@ def cmd_verify(args: argparse.Namespace) -> Outcome:
 def cmd_import(args: argparse.Namespace) -> Outcome:
     from monitor_app.cli.commands import Outcome
 
-    secret = io.read_secret_line(args.passphrase_file, _("Passphrase:"))
-    with lifecycle.unlock(Path(args.vault), secret) as vault:
+    with io.unlock_vault(args) as vault:
         result = import_bundle(vault, Path(args.bundle), progress=io.terminal_progress())
     statuses = {
         "imported": _("imported"),
@@ -205,13 +206,8 @@ def add_receipt_parser(
 def cmd_receipt(args: argparse.Namespace) -> Outcome:
     from monitor_app.cli.commands import Outcome
 
-    secret = io.read_secret_line(args.passphrase_file, _("Passphrase:"))
-    with lifecycle.unlock(Path(args.vault), secret) as vault:
-        if args.out:
-            target = Path(args.out)
-            destination, file_name = target.parent, target.name
-        else:
-            destination, file_name = Path.cwd(), None
+    with io.unlock_vault(args) as vault:
+        destination, file_name = _destination(args.out)
         result = export_receipt(
             vault,
             args.bundle_id,
@@ -257,8 +253,7 @@ def add_purge_parser(
 def cmd_purge(args: argparse.Namespace) -> Outcome:
     from monitor_app.cli.commands import Outcome
 
-    secret = io.read_secret_line(args.passphrase_file, _("Passphrase:"))
-    with lifecycle.unlock(Path(args.vault), secret) as vault:
+    with io.unlock_vault(args) as vault:
         result = purge.purge_handed_off(
             vault,
             include_withheld=args.include_withheld,

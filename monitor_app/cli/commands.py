@@ -30,7 +30,6 @@ from monitor_app.records.schema import RECORD_TYPES
 from monitor_app.records.vocabularies import default_vocabularies
 from monitor_app.vault import lifecycle
 from monitor_app.vault.device_secret import default_store
-from monitor_app.vault.session import UnlockedVault
 
 
 @dataclass
@@ -38,11 +37,6 @@ class Outcome:
     result: Any
     lines: list[str] | None = field(default_factory=list)
     exit_code: int = 0
-
-
-def _unlock(args: argparse.Namespace) -> UnlockedVault:
-    secret = io.read_secret_line(args.passphrase_file, _("Passphrase:"))
-    return lifecycle.unlock(Path(args.vault), secret)
 
 
 def cmd_init(args: argparse.Namespace) -> Outcome:
@@ -91,7 +85,7 @@ def cmd_init(args: argparse.Namespace) -> Outcome:
 
 
 def cmd_info(args: argparse.Namespace) -> Outcome:
-    with _unlock(args) as vault:
+    with io.unlock_vault(args) as vault:
         counts = {name: vault.records.count(name) for name in RECORD_TYPES}
         result = {
             "vault": str(vault.path),
@@ -161,14 +155,14 @@ def cmd_record(args: argparse.Namespace) -> Outcome:
 
 
 def _record_add(args: argparse.Namespace) -> Outcome:
-    with _unlock(args) as vault:
+    with io.unlock_vault(args) as vault:
         document = io.read_json_document(args.document)
         view = vault.records.add(args.type, document)
     return Outcome({"id": view.record_id, "revision": view.revision}, [view.record_id])
 
 
 def _record_edit(args: argparse.Namespace) -> Outcome:
-    with _unlock(args) as vault:
+    with io.unlock_vault(args) as vault:
         document = io.read_json_document(args.document)
         view = vault.records.edit(args.record_id, document)
     return Outcome(
@@ -178,7 +172,7 @@ def _record_edit(args: argparse.Namespace) -> Outcome:
 
 
 def _record_show(args: argparse.Namespace) -> Outcome:
-    with _unlock(args) as vault:
+    with io.unlock_vault(args) as vault:
         view = vault.records.get(
             args.record_id, revision=args.revision, reveal_sensitive=args.reveal_sensitive
         )
@@ -188,7 +182,7 @@ def _record_show(args: argparse.Namespace) -> Outcome:
 
 
 def _record_list(args: argparse.Namespace) -> Outcome:
-    with _unlock(args) as vault:
+    with io.unlock_vault(args) as vault:
         rows = vault.records.list(args.type, limit=args.limit, offset=args.offset)
     return Outcome(
         {"records": [r.to_json() for r in rows]},
@@ -197,7 +191,7 @@ def _record_list(args: argparse.Namespace) -> Outcome:
 
 
 def _record_history(args: argparse.Namespace) -> Outcome:
-    with _unlock(args) as vault:
+    with io.unlock_vault(args) as vault:
         revisions = vault.records.history(args.record_id)
     return Outcome(
         {"id": args.record_id, "revisions": [r.to_json() for r in revisions]},
@@ -206,7 +200,7 @@ def _record_history(args: argparse.Namespace) -> Outcome:
 
 
 def _record_delete(args: argparse.Namespace) -> Outcome:
-    with _unlock(args) as vault:
+    with io.unlock_vault(args) as vault:
         vault.records.delete(args.record_id, args.reason)
     return Outcome(
         {"id": args.record_id, "deleted": True},
@@ -215,7 +209,7 @@ def _record_delete(args: argparse.Namespace) -> Outcome:
 
 
 def cmd_attach(args: argparse.Namespace) -> Outcome:
-    with _unlock(args) as vault:
+    with io.unlock_vault(args) as vault:
         info = vault.attachments.add_file(
             args.record_id,
             Path(args.file),
@@ -227,7 +221,7 @@ def cmd_attach(args: argparse.Namespace) -> Outcome:
 
 
 def cmd_attachment(args: argparse.Namespace) -> Outcome:
-    with _unlock(args) as vault:
+    with io.unlock_vault(args) as vault:
         if args.action == "list":
             items = vault.attachments.list(args.record_id)
             return Outcome(
@@ -254,7 +248,7 @@ def cmd_attachment(args: argparse.Namespace) -> Outcome:
 
 
 def cmd_search(args: argparse.Namespace) -> Outcome:
-    with _unlock(args) as vault:
+    with io.unlock_vault(args) as vault:
         hits = vault.records.search(
             args.query,
             record_type=args.type,
@@ -273,7 +267,7 @@ def cmd_search(args: argparse.Namespace) -> Outcome:
 
 
 def cmd_audit(args: argparse.Namespace) -> Outcome:
-    with _unlock(args) as vault, vault.reading() as conn:
+    with io.unlock_vault(args) as vault, vault.reading() as conn:
         if args.action == "log":
             entries = audit.entries(conn, limit=args.limit, offset=args.offset)
             return Outcome(
@@ -296,7 +290,7 @@ def cmd_audit(args: argparse.Namespace) -> Outcome:
 
 
 def cmd_passwd(args: argparse.Namespace) -> Outcome:
-    with _unlock(args) as vault:
+    with io.unlock_vault(args) as vault:
         new = io.read_secret_line(args.new_passphrase_file, _("New passphrase:"), confirm=True)
         lifecycle.change_passphrase(vault, new)
     return Outcome({"changed": True}, [_("Passphrase changed.")])

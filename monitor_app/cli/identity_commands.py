@@ -35,11 +35,9 @@ from monitor_app.identity import fingerprint as fp
 from monitor_app.identity.card import MAX_CARD_BYTES
 from monitor_app.identity.contacts import Contact
 from monitor_app.records import audit
-from monitor_app.vault import lifecycle
 
 if TYPE_CHECKING:
     from monitor_app.cli.commands import Outcome
-    from monitor_app.vault.session import UnlockedVault
 
 __all__ = [
     "CONTACT_HELP",
@@ -152,11 +150,6 @@ def add_contact_parser(parser: argparse.ArgumentParser, add_globals: AddGlobals)
 # --- shared -------------------------------------------------------------------------------
 
 
-def _unlock(args: argparse.Namespace) -> UnlockedVault:
-    secret = io.read_secret_line(args.passphrase_file, _("Passphrase:"))
-    return lifecycle.unlock(Path(args.vault), secret)
-
-
 def _outcome(result: Any, lines: list[str]) -> Outcome:
     from monitor_app.cli.commands import Outcome
 
@@ -184,7 +177,7 @@ def cmd_identity(args: argparse.Namespace) -> Outcome:
 
 
 def _identity_show(args: argparse.Namespace) -> Outcome:
-    with _unlock(args) as vault:
+    with io.unlock_vault(args) as vault:
         keys = vault.identity.keys()
         author = vault.author
         signing_public = keys.signing_private.public_key()
@@ -220,7 +213,7 @@ def _identity_card(args: argparse.Namespace) -> Outcome:
     target = None if to_stdout else io.check_output_path(Path(args.out))
     if target is not None and target.exists() and not args.force:
         raise MonitorError("output_exists", path=str(target))
-    with _unlock(args) as vault:
+    with io.unlock_vault(args) as vault:
         contact_card = vault.identity.contact_card(role=args.role)
     data = contact_card.to_bytes()
     if target is None:
@@ -253,7 +246,7 @@ def _identity_export_age(args: argparse.Namespace) -> Outcome:
     if target.exists() or target.is_symlink():
         raise MonitorError("output_exists", path=str(target))
     _confirm_export(args, target)
-    with _unlock(args) as vault:
+    with io.unlock_vault(args) as vault:
         keys = vault.identity.keys()
         identity = age.X25519Identity(keys.encryption_private)
         recipient = identity.recipient.encode()
@@ -377,7 +370,7 @@ def _verify_hint(contact: Contact) -> list[str]:
 
 
 def _contact_add(args: argparse.Namespace) -> Outcome:
-    with _unlock(args) as vault:
+    with io.unlock_vault(args) as vault:
         data = _read_card(args.card)
         contact = vault.contacts.add(data, verified=args.verified)
     return _outcome(
@@ -388,13 +381,13 @@ def _contact_add(args: argparse.Namespace) -> Outcome:
 
 def _contact_verify(args: argparse.Namespace) -> Outcome:
     canonical = _fingerprint_arg(args.fingerprint)
-    with _unlock(args) as vault:
+    with io.unlock_vault(args) as vault:
         contact = vault.contacts.verify(canonical)
     return _outcome(_contact_json(contact), [_("Contact verified:"), *_contact_lines(contact)])
 
 
 def _contact_list(args: argparse.Namespace) -> Outcome:
-    with _unlock(args) as vault:
+    with io.unlock_vault(args) as vault:
         contacts = vault.contacts.list()
     if not contacts:
         return _outcome({"contacts": []}, [_("No contacts yet. Add a card with: contact add CARD")])
@@ -407,7 +400,7 @@ def _contact_list(args: argparse.Namespace) -> Outcome:
 
 
 def _contact_show(args: argparse.Namespace) -> Outcome:
-    with _unlock(args) as vault:
+    with io.unlock_vault(args) as vault:
         contact = vault.contacts.get(" ".join(args.who))
     return _outcome(
         _contact_json(contact), [*_contact_lines(contact, details=True), *_verify_hint(contact)]
@@ -416,7 +409,7 @@ def _contact_show(args: argparse.Namespace) -> Outcome:
 
 def _contact_recipient(args: argparse.Namespace) -> Outcome:
     canonical = _fingerprint_arg(args.fingerprint)
-    with _unlock(args) as vault:
+    with io.unlock_vault(args) as vault:
         contact = vault.contacts.set_handoff_recipient(canonical, bool(args.recipient))
     if contact.handoff_recipient:
         said = _("{name} ({fingerprint}) now receives handoff bundles.")
@@ -430,7 +423,7 @@ def _contact_recipient(args: argparse.Namespace) -> Outcome:
 
 def _contact_remove(args: argparse.Namespace) -> Outcome:
     canonical = _fingerprint_arg(args.fingerprint)
-    with _unlock(args) as vault:
+    with io.unlock_vault(args) as vault:
         contact = vault.contacts.get(canonical)
         vault.contacts.remove(canonical)
     return _outcome(

@@ -8,6 +8,7 @@ first line and the document is the rest.
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import json
 import re
@@ -19,10 +20,19 @@ from typing import Any
 
 from monitor_app.errors import MonitorError
 from monitor_app.i18n import _
+from monitor_app.vault import lifecycle
+from monitor_app.vault.session import UnlockedVault
 
 MAX_JSON_BYTES = 16 * 1024 * 1024
 MAX_SECRET_BYTES = 4096
 _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def unlock_vault(args: argparse.Namespace) -> UnlockedVault:
+    """The vault of ``--vault``, unlocked with the passphrase of ``--passphrase-file`` (or
+    asked on the terminal): what every command that works in a vault starts with."""
+    secret = read_secret_line(args.passphrase_file, _("Passphrase:"))
+    return lifecycle.unlock(Path(args.vault), secret)
 
 
 def read_secret_line(source: str | None, prompt: str, *, confirm: bool = False) -> str:
@@ -109,7 +119,7 @@ def aligned(rows: Sequence[tuple[str, str]], indent: str = "", width: int = 0) -
 
     Labels are translated whole ("Name:", "nom :"); ``width`` is at least the widest label.
     """
-    column = max([width, *(display_width(label) for label, _value in rows)])
+    column = max(width, label_width([label for label, _value in rows]))
     return [
         f"{indent}{label}{' ' * (column - display_width(label) + 1)}{value}"
         for label, value in rows
