@@ -39,7 +39,14 @@ from monitor_app.vault import keyslots, lifecycle
 from monitor_app.vault.device_secret import DeviceSecretStore, default_store
 from monitor_app.vault.session import UnlockedVault
 from ui.create_page import keyring_explanation
-from ui.widgets import ErrorLabel, PassphraseEdit, PlainTextLabel, titled_card, wipe
+from ui.widgets import (
+    ErrorLabel,
+    PassphraseEdit,
+    PlainTextLabel,
+    muted_note,
+    titled_card,
+    wipe,
+)
 from ui.workers import JobRunner
 
 MIN_LENGTH = lifecycle.MIN_PASSPHRASE_LENGTH
@@ -144,12 +151,6 @@ class PassphraseDialog(QDialog):
 
 
 # -- the page --------------------------------------------------------------------------------
-def _note(text: str = "") -> PlainTextLabel:
-    label = PlainTextLabel(text, role="muted")
-    label.setWordWrap(True)
-    return label
-
-
 class SettingsPage(QWidget):
     auto_lock_changed = Signal(int)  # minutes, saved
     work_done = Signal()  # a change to the passphrase slot finished, or failed
@@ -180,13 +181,13 @@ class SettingsPage(QWidget):
         )
         self.save_button = QPushButton(_("Save settings"))
         self.save_button.clicked.connect(self.save_settings)
-        self.settings_status = _note()
+        self.settings_status = muted_note()
         row = QHBoxLayout()
         row.addWidget(self.settings_status, 1)
         row.addWidget(self.save_button)
         general_layout.addLayout(form)
         general_layout.addWidget(
-            _note(
+            muted_note(
                 _(
                     "A new language is used from the next start of the app. Ctrl+L locks the "
                     "vault at once, at any time. Locking keeps unsaved edits in an encrypted draft."
@@ -198,19 +199,19 @@ class SettingsPage(QWidget):
         keyring, keyring_layout = titled_card(_("System keyring"))
         self.remember_box = QCheckBox(_("Remember on this computer (system keyring)"))
         self.remember_box.clicked.connect(self._remember_clicked)
-        self.remember_note = _note()
+        self.remember_note = muted_note()
         keyring_layout.addWidget(self.remember_box)
         keyring_layout.addWidget(self.remember_note)
 
         strength, strength_layout = titled_card(_("Passphrase key strength"))
         self.kdf_label = PlainTextLabel()
-        self.kdf_time_label = _note()
+        self.kdf_time_label = muted_note()
         self.recalibrate_button = QPushButton(_("Recalibrate for this computer…"))
         self.recalibrate_button.clicked.connect(lambda: self.ask("recalibrate"))
         strength_layout.addWidget(self.kdf_label)
         strength_layout.addWidget(self.kdf_time_label)
         strength_layout.addWidget(
-            _note(
+            muted_note(
                 _(
                     "Unlocking is slow on purpose: every guess at the passphrase costs an "
                     "attacker as much. Recalibrating picks the strongest setting that unlocks "
@@ -224,11 +225,11 @@ class SettingsPage(QWidget):
         self.change_button = QPushButton(_("Change passphrase…"))
         self.change_button.clicked.connect(lambda: self.ask("change"))
         passphrase_layout.addWidget(
-            _note(_("The recovery code stays the same and still opens the vault."))
+            muted_note(_("The recovery code stays the same and still opens the vault."))
         )
         passphrase_layout.addWidget(self.change_button)
 
-        self.status_label = _note()
+        self.status_label = muted_note()
         self.error_label = ErrorLabel()
         content = QWidget()
         content_layout = QVBoxLayout(content)

@@ -104,6 +104,13 @@ class PassphraseEdit(QLineEdit):
         return text
 
 
+def muted_note(text: str = "") -> PlainTextLabel:
+    """A wrapped, muted line of explanation under a control or a heading."""
+    label = PlainTextLabel(text, role="muted")
+    label.setWordWrap(True)
+    return label
+
+
 def titled_card(title: str, note: str = "") -> tuple[QFrame, QVBoxLayout]:
     """A framed group (the style sheet's "card" role) headed by ``title`` in bold, with an
     optional muted ``note`` under it; returns the frame and the layout to fill."""
@@ -114,7 +121,5 @@ def titled_card(title: str, note: str = "") -> tuple[QFrame, QVBoxLayout]:
     heading.setStyleSheet("font-weight: 600;")
     layout.addWidget(heading)
     if note:
-        text = PlainTextLabel(note, role="muted")
-        text.setWordWrap(True)
-        layout.addWidget(text)
+        layout.addWidget(muted_note(note))
     return frame, layout
