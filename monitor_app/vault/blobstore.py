@@ -34,13 +34,6 @@ READ_BUFFER = 1024 * 1024
 STALE_AFTER_SECONDS = 600.0
 
 
-def _abandon(writer: BackgroundWriter | None, digest: BackgroundSha256) -> None:
-    """Stop the worker threads of a failed intake (never raises)."""
-    if writer is not None:
-        writer.abandon()
-    digest.close()
-
-
 class Intake:
     """What storing one attachment produced; nothing references it until the DB row commits."""
 
@@ -101,13 +94,14 @@ class BlobStore:
                 os.fsync(sink.fileno())
             os.replace(tmp, target)
             fsync_dir(self.root)
-        except OSError as exc:
-            _abandon(writer, digest)
+        except BaseException as exc:
+            # Stop the worker threads and remove the partial blob, whatever went wrong.
+            if writer is not None:
+                writer.abandon()
+            digest.close()
             tmp.unlink(missing_ok=True)
-            raise storage_error(exc, self.root) from None
-        except BaseException:
-            _abandon(writer, digest)
-            tmp.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise storage_error(exc, self.root) from None
             raise
         return Intake(blob_name, key, size, digest.hexdigest())
 
