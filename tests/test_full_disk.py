@@ -9,7 +9,6 @@ needs root: without it, or without loop devices, the tests are skipped with the 
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import subprocess
 from collections.abc import Iterator
@@ -24,16 +23,10 @@ from monitor_app.vault import lifecycle
 from monitor_app.vault.session import UnlockedVault
 from tests.bundle_tools import add_sample_case, vault_files, vault_rows
 from tests.conftest import PASSPHRASE
+from tests.mount_tools import MIB, fill, only_attachment, run_or_skip
 
-MIB = 1 << 20
 DISK_SIZE = 48 * MIB
 ATTACHMENT = os.urandom(12 * MIB + 4321)  # more than the room left below
-
-
-def _run(*command: str) -> None:
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"{command[0]} failed here: {(done.stderr or done.stdout).strip()[:200]}")
 
 
 @pytest.fixture(params=["ext4", "tmpfs"])
@@ -46,33 +39,14 @@ def small_disk(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]
         image = tmp_path / "disk.img"
         with open(image, "wb") as f:
             f.truncate(DISK_SIZE)
-        _run("mkfs.ext4", "-q", "-F", str(image))
-        _run("mount", "-o", "loop", str(image), str(mountpoint))
+        run_or_skip("mkfs.ext4", "-q", "-F", str(image))
+        run_or_skip("mount", "-o", "loop", str(image), str(mountpoint))
     else:
-        _run("mount", "-t", "tmpfs", "-o", f"size={DISK_SIZE}", "tmpfs", str(mountpoint))
+        run_or_skip("mount", "-t", "tmpfs", "-o", f"size={DISK_SIZE}", "tmpfs", str(mountpoint))
     try:
         yield mountpoint
     finally:
         subprocess.run(["umount", str(mountpoint)], capture_output=True, check=False)
-
-
-def _fill(disk: Path, leave: int) -> Path:
-    """A file that takes all the room on ``disk`` but ``leave`` bytes."""
-    room = os.statvfs(disk)
-    left = room.f_bavail * room.f_frsize - leave
-    filler = disk / "filler"
-    with open(filler, "wb") as f:
-        while left > 0:
-            left -= f.write(bytes(min(left, 4 * MIB)))
-        os.fsync(f.fileno())
-    return filler
-
-
-def _content(vault: UnlockedVault) -> bytes:
-    (attachment_id,) = [row[0] for row in vault.conn.execute("SELECT id FROM attachments")]
-    copy = io.BytesIO()
-    vault.attachments.write_to(str(attachment_id), copy)
-    return copy.getvalue()
 
 
 def test_an_import_that_fills_the_disk(
@@ -86,7 +60,7 @@ def test_an_import_that_fills_the_disk(
         stick = tmp_path / "stick"
         stick.mkdir()
         bundle = export_bundle(vault, stick, contacts=[vault.contacts.get("Hub")]).path
-        filler = _fill(small_disk, leave=4 * MIB)
+        filler = fill(small_disk, leave=4 * MIB)
         rows, files = vault_rows(hub), vault_files(hub)
 
         with pytest.raises(StorageError) as caught:
@@ -96,7 +70,7 @@ def test_an_import_that_fills_the_disk(
 
         filler.unlink()  # room again: the same bundle imports whole
         assert import_bundle(hub, bundle).attachments_added == 1
-        assert hashlib.sha256(_content(hub)).digest() == hashlib.sha256(ATTACHMENT).digest()
+        assert hashlib.sha256(only_attachment(hub)).digest() == hashlib.sha256(ATTACHMENT).digest()
     finally:
         hub.lock()
 
@@ -107,7 +81,7 @@ def test_attaching_a_file_that_fills_the_disk(small_disk: Path, tmp_path: Path) 
         record = vault.records.add("place", {"name": "ИВС №1", "place_type": "police_station"})
         photo = tmp_path / "photo.jpg"
         photo.write_bytes(ATTACHMENT)
-        filler = _fill(small_disk, leave=4 * MIB)
+        filler = fill(small_disk, leave=4 * MIB)
         rows, files = vault_rows(vault), vault_files(vault)
 
         with pytest.raises(StorageError) as caught:
@@ -117,6 +91,6 @@ def test_attaching_a_file_that_fills_the_disk(small_disk: Path, tmp_path: Path) 
 
         filler.unlink()
         vault.attachments.add_file(record.record_id, photo)
-        assert _content(vault) == ATTACHMENT
+        assert only_attachment(vault) == ATTACHMENT
     finally:
         vault.lock()

@@ -22,7 +22,6 @@ export then stops with a storage error and removes its file.)
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import select
 import shutil
@@ -42,6 +41,7 @@ from monitor_app.fsutil import write_new_file
 from monitor_app.jobs import CancelToken
 from monitor_app.vault.session import UnlockedVault
 from tests.bundle_tools import add_sample_case, vault_files, vault_rows
+from tests.mount_tools import fill, only_attachment, run_or_skip
 
 # Several segments (made 1 MiB below), and a tail that is not a whole block.
 ATTACHMENT = os.urandom(3 * BATCH_SIZE + 12_345)
@@ -52,13 +52,6 @@ DRIVERS = {
     "exfat": ("mkfs.exfat", "mount.exfat-fuse", "losetup"),
     "ntfs": ("mkfs.ntfs", "ntfs-3g"),
 }
-
-
-def _run(*command: str) -> str:
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"{command[0]} failed here: {(done.stderr or done.stdout).strip()[:200]}")
-    return done.stdout.strip()
 
 
 @pytest.fixture(params=sorted(DRIVERS))
@@ -77,16 +70,16 @@ def fuse_stick(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]
     mountpoint.mkdir()
     loop = None
     if kind == "exfat":
-        _run("mkfs.exfat", str(image))
-        loop = _run("losetup", "--find", "--show", str(image))  # exfat-fuse wants a device
+        run_or_skip("mkfs.exfat", str(image))
+        loop = run_or_skip("losetup", "--find", "--show", str(image))  # exfat-fuse wants a device
         try:
-            _run("mount.exfat-fuse", loop, str(mountpoint))
+            run_or_skip("mount.exfat-fuse", loop, str(mountpoint))
         except BaseException:
             subprocess.run(["losetup", "-d", loop], check=False)
             raise
     else:
-        _run("mkfs.ntfs", "--fast", "--force", str(image))
-        _run("ntfs-3g", str(image), str(mountpoint))
+        run_or_skip("mkfs.ntfs", "--fast", "--force", str(image))
+        run_or_skip("ntfs-3g", str(image), str(mountpoint))
     try:
         yield mountpoint
     finally:
@@ -116,10 +109,7 @@ def test_a_bundle_on_the_stick_imports_whole(
 
     outcome = import_bundle(hub, result.path)
     assert (outcome.status, outcome.attachments_added) == ("imported", 1)
-    (attachment_id,) = [row[0] for row in hub.conn.execute("SELECT id FROM attachments")]
-    copy = io.BytesIO()
-    hub.attachments.write_to(str(attachment_id), copy)
-    assert hashlib.sha256(copy.getvalue()).digest() == hashlib.sha256(ATTACHMENT).digest()
+    assert hashlib.sha256(only_attachment(hub)).digest() == hashlib.sha256(ATTACHMENT).digest()
 
 
 def test_a_cancelled_export_leaves_the_stick_empty(field: UnlockedVault, fuse_stick: Path) -> None:
@@ -231,13 +221,8 @@ def test_a_stick_pulled_out_while_a_file_is_attached(
 
 
 def test_a_stick_too_full_for_the_bundle(field: UnlockedVault, fuse_stick: Path) -> None:
-    room = os.statvfs(fuse_stick)
-    filler = fuse_stick / "holiday photos.zip"
-    left = room.f_bavail * room.f_frsize - BATCH_SIZE  # a MiB, less than the bundle needs
-    with open(filler, "wb") as f:  # written, not truncated: NTFS would keep it sparse
-        while left > 0:
-            left -= f.write(bytes(min(left, 4 * BATCH_SIZE)))
-        os.fsync(f.fileno())
+    # A MiB left, less than the bundle needs.
+    filler = fill(fuse_stick, leave=BATCH_SIZE, name="holiday photos.zip")
     rows = vault_rows(field)
     with pytest.raises(MonitorError) as caught:
         export_bundle(field, fuse_stick, contacts=[field.contacts.get("Hub")])
