@@ -4,7 +4,6 @@ for any count (a label, then the number: no plural forms to get wrong)."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import pytest
 
@@ -54,17 +53,15 @@ def test_gui_and_cli_give_the_same_lines(monkeypatch: pytest.MonkeyPatch) -> Non
     gui = result_lines(result)
     assert [line.replace("\u2068", "").replace("\u2069", "") for line in gui] == shared
 
-    monkeypatch.setattr(bundle_commands.io, "read_secret_line", lambda *a: "secret")
-    monkeypatch.setattr(bundle_commands.lifecycle, "unlock", _FakeUnlock)
+    monkeypatch.setattr(bundle_commands.io, "unlock_vault", lambda args: _FakeVault())
     monkeypatch.setattr(bundle_commands, "import_bundle", lambda *a, **k: result)
     args = argparse.Namespace(passphrase_file=None, vault="v", bundle="b.age")
     outcome = bundle_commands.cmd_import(args)
     assert outcome.lines[-len(shared) :] == shared
 
 
-class _FakeUnlock:
-    def __init__(self, path: Path, secret: str) -> None:
-        del path, secret
+class _FakeVault:
+    """Stands for an unlocked vault; ``import_bundle`` is replaced, so it is never used."""
 
     def __enter__(self) -> object:
         return object()
