@@ -10,12 +10,18 @@ import contextlib
 import errno
 import io
 import os
+import re
 import secrets
+import stat
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from monitor_app.errors import StorageError
+
+if sys.platform != "win32":
+    import fcntl
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -23,6 +29,7 @@ if TYPE_CHECKING:
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 TEMP_PREFIX = ".tmp-"
+_TEMP_NAME = re.compile(re.escape(TEMP_PREFIX) + "[0-9a-f]{16}")
 
 
 def restrict_umask() -> int:
@@ -46,7 +53,7 @@ def fsync_dir(path: Path) -> None:
 
 
 def temp_name(directory: Path) -> Path:
-    return directory / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
+    return directory / f"{TEMP_PREFIX}{secrets.token_hex(8)}"  # matches _TEMP_NAME
 
 
 def storage_error(exc: OSError, path: Path | None = None) -> StorageError:
@@ -97,9 +104,13 @@ def _private_temp(target: Path) -> tuple[int, Path]:
     Opened for reading too, so that an export can read it back while it is written."""
     tmp = temp_name(target.parent)
     try:
-        return os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE), tmp
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE)
     except OSError as exc:
         raise storage_error(exc, target) from None
+    # Locked while it is written, so remove_unfinished_files does not take it for the
+    # leftover of an interrupted write; the lock goes with the descriptor.
+    _lock(fd)
+    return fd, tmp
 
 
 @contextlib.contextmanager
@@ -185,13 +196,54 @@ def _unlink_quietly(path: Path) -> None:
         path.unlink()
 
 
-def remove_stale_temp_files(directory: Path) -> int:
-    """Delete temporary files a crash left behind; they are never referenced."""
+def remove_unfinished_files(directory: Path, starts_with: bytes) -> int:
+    """Delete what interrupted writes of ours left in ``directory``; returns how many.
+
+    A file qualifies only if it is named as ``temp_name`` names files, is a regular file
+    (not a link), starts with ``starts_with``, and is not locked: a write still under way
+    holds its temporary file locked (``_private_temp``), so a second export into the same
+    folder leaves it alone. This is tidying: a file that cannot be read or removed is skipped.
+    """
     removed = 0
-    if not directory.is_dir():
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
         return 0
-    for entry in directory.iterdir():
-        if entry.name.startswith(TEMP_PREFIX) and entry.is_file():
-            _unlink_quietly(entry)
+    for entry in entries:
+        if _TEMP_NAME.fullmatch(entry.name) and _remove_if_unfinished(entry.path, starts_with):
             removed += 1
     return removed
+
+
+def _remove_if_unfinished(path: str, starts_with: bytes) -> bool:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode) or not _lock(fd):
+            return False
+        if os.read(fd, len(starts_with)) != starts_with:
+            return False
+        Path(path).unlink()
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _lock(fd: int) -> bool:
+    """Take an exclusive lock on ``fd`` without waiting; False if another holds one.
+
+    Where there are no such locks (Windows), True: there a file open for writing cannot be
+    deleted, which protects a write under way just as well."""
+    if sys.platform == "win32":
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True  # a file system without flock: nothing to respect
+    return True

@@ -3,6 +3,7 @@ app, redacted by consent, sized into buckets, and recorded only once it read bac
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 from pathlib import Path
@@ -13,6 +14,7 @@ from monitor_app.bundles import layout
 from monitor_app.bundles.export import export_bundle
 from monitor_app.crypto import age
 from monitor_app.errors import Cancelled, MonitorError
+from monitor_app.fsutil import atomic_writer, remove_unfinished_files
 from monitor_app.jobs import CancelToken
 from monitor_app.records import audit
 from monitor_app.vault import lifecycle
@@ -219,3 +221,44 @@ def test_a_damaged_attachment_aborts_the_export(field: UnlockedVault, tmp_path: 
     assert caught.value.code == "attachment_damaged"
     assert list(stick.iterdir()) == []
     assert field.conn.execute("SELECT count(*) FROM bundles_out").fetchone()[0] == 0
+
+
+def test_an_unfinished_bundle_left_on_a_stick_goes_with_the_next_export(
+    field: UnlockedVault, tmp_path: Path
+) -> None:
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    unfinished = stick / ".tmp-0123456789abcdef"  # a pulled stick kept it
+    unfinished.write_bytes(age.VERSION_LINE + b"-> X25519 partial")
+    kept = {
+        ".tmp-fedcba9876543210": b"another program's temporary file",
+        ".tmp-notours": age.VERSION_LINE,
+        "bundle.age": age.VERSION_LINE,
+    }
+    for name, data in kept.items():
+        (stick / name).write_bytes(data)
+    elsewhere = tmp_path / "elsewhere.age"
+    elsewhere.write_bytes(age.VERSION_LINE)
+    (stick / ".tmp-aaaaaaaaaaaaaaaa").symlink_to(elsewhere)
+    being_written = stick / ".tmp-bbbbbbbbbbbbbbbb"
+    being_written.write_bytes(age.VERSION_LINE)
+    with being_written.open("rb") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # as an export under way holds it
+        result = export_bundle(field, stick, contacts=[field.contacts.get("Hub")])
+    names = {p.name for p in stick.iterdir()}
+    assert names == {*kept, ".tmp-aaaaaaaaaaaaaaaa", being_written.name, result.path.name}
+    assert elsewhere.read_bytes() == age.VERSION_LINE
+    assert all((stick / name).read_bytes() == data for name, data in kept.items())
+
+
+def test_a_file_being_written_is_not_taken_for_an_unfinished_one(tmp_path: Path) -> None:
+    target = tmp_path / "bundle.age"
+    with atomic_writer(target) as handle:
+        handle.write(age.VERSION_LINE)
+        handle.flush()
+        assert remove_unfinished_files(tmp_path, age.VERSION_LINE) == 0
+    assert target.read_bytes() == age.VERSION_LINE
+    leftover = tmp_path / ".tmp-0123456789abcdef"
+    leftover.write_bytes(age.VERSION_LINE)
+    assert remove_unfinished_files(tmp_path, age.VERSION_LINE) == 1
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]

@@ -19,6 +19,7 @@ from monitor_app.bundles import purge
 from monitor_app.bundles.export import ExportResult, export_bundle
 from monitor_app.bundles.importing import ImportResult
 from monitor_app.bundles.reading import BundleSummary
+from monitor_app.crypto import age
 from monitor_app.errors import Cancelled, StorageError
 from monitor_app.identity import fingerprint as fp
 from monitor_app.identity.card import make_card
@@ -365,6 +366,8 @@ def test_a_stick_pulled_out_can_be_replaced_and_the_export_tried_again(
 
     def pulled_out(vault: Any, folder: Path, *, progress: Any, **_: Any) -> ExportResult:
         progress(10, 100)
+        # What the stick keeps when it goes before the unfinished file could be deleted.
+        pulled.write_bytes(age.VERSION_LINE + b"-> X25519 unfinished")
         raise StorageError("storage_failed", path=str(pulled), errno=107)
 
     monkeypatch.setattr(export_wizard, "export_bundle", pulled_out)
@@ -386,7 +389,7 @@ def test_a_stick_pulled_out_can_be_replaced_and_the_export_tried_again(
     assert not wizard.error_label.text()
     with qtbot.waitSignal(wizard.exported, timeout=TIMEOUT_MS) as blocker:
         wizard.next()
-    assert [p.name for p in stick.iterdir()] == [blocker.args[0].path.name]
+    assert [p.name for p in stick.iterdir()] == [blocker.args[0].path.name]  # leftover gone
     wizard.reject()
 
 

@@ -9,7 +9,8 @@ The file is written under a temporary name in the destination folder, flushed, f
 renamed, then read back from the device and compared with what was written (USB sticks lie).
 Only then is the handoff recorded in the vault, in one transaction with its audit entry. On
 cancel or failure nothing is left at the destination that could pass for a bundle, and the
-vault is unchanged.
+vault is unchanged; where the device itself went away, so that the unfinished file could not
+be deleted, the next export into that folder deletes it.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from monitor_app.bundles.tarstream import OutMember, TarReader, tar_chunks
 from monitor_app.clock import now_iso
 from monitor_app.crypto import age, minisign, stream
 from monitor_app.errors import MonitorError
-from monitor_app.fsutil import atomic_writer, storage_error
+from monitor_app.fsutil import atomic_writer, remove_unfinished_files, storage_error
 from monitor_app.identity.contacts import Contact
 from monitor_app.jobs import CancelToken, Progress, check
 from monitor_app.records import audit
@@ -340,6 +341,10 @@ def _write_and_record(
     """Encrypt ``plan`` to ``target``, read it back, then ``record(file_sha256, size)`` the
     handoff; on any failure after writing, the file is removed. Returns the file's size."""
     recipients = _recipients_for(contacts, archive)
+    # A stick pulled out during an earlier export keeps that export's hidden, unfinished
+    # file (it could not be deleted then). It is ciphertext, but it shows that a bundle was
+    # being written: it goes now that the stick is back.
+    remove_unfinished_files(target.parent, age.VERSION_LINE)
     with contextlib.ExitStack() as cleanup:
         with atomic_writer(target) as handle:
             read_back = ReadBack(handle.fileno())
