@@ -9,7 +9,7 @@ collected from calls of ``_``, ``gettext`` and ``N_`` in monitor_app/ and ui/ (B
 extractor), plus the error sentences of monitor_app/messages.py, which are kept in tables and
 translated when shown. Translators edit resources/locale/<lang>/LC_MESSAGES/monitor_app.po;
 the compiled .mo files are committed beside them, and tests/test_translations.py fails when a
-shipped language lacks a string, a placeholder differs, or a .mo file is older than its .po.
+shipped language lacks a string, a placeholder differs, or a .mo file does not match its .po.
 
 Babel is a development dependency only: the app reads .mo files with the standard library.
 """
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,6 +116,16 @@ def compiled(catalog: Catalog) -> bytes:
     return buffer.getvalue()
 
 
+def meaning(mo: bytes) -> tuple[object, ...]:
+    """What a compiled catalog says: its header and messages. The header's Generated-By line
+    is left out: it names the Babel release that compiled it, and a newer Babel must not make
+    a committed .mo count as stale."""
+    catalog = read_mo(io.BytesIO(mo))
+    headers = tuple(h for h in catalog.mime_headers if h[0] != "Generated-By")
+    messages = sorted((repr(m.id), repr(m.string), repr(m.context)) for m in catalog if m.id)
+    return headers, tuple(messages)
+
+
 def placeholders(text: str) -> list[str]:
     """The str.format fields of ``text``, sorted (translations may reorder them)."""
     return sorted(name for _, name, _, _ in string.Formatter().parse(text) if name is not None)
@@ -133,8 +143,8 @@ def problems(lang: str, strings: Iterable[str]) -> Iterator[str]:
         elif placeholders(str(message.string)) != placeholders(msgid):
             yield f"{lang}: placeholders differ: {msgid!r}"
     path = mo_path(lang)
-    if not path.is_file() or path.read_bytes() != compiled(catalog):
-        yield f"{lang}: {path.relative_to(ROOT)} is missing or older than its .po (compile)"
+    if not path.is_file() or meaning(path.read_bytes()) != meaning(compiled(catalog)):
+        yield f"{lang}: {path.relative_to(ROOT)} is missing or does not match its .po (compile)"
 
 
 def main(argv: list[str]) -> int:

@@ -2,7 +2,7 @@
 
 ``test_shipped_languages_are_complete`` collects every string the core and the GUI mark for
 translation (packaging/catalogs.py) and fails on any that a shipped language lacks, on a
-placeholder that differs, and on a compiled catalog older than its source.
+placeholder that differs, and on a compiled catalog that does not match its source.
 
 The pseudo-locale test translates every string to ``⟦…⟧`` and walks the screens of the app:
 a visible text without the brackets did not go through the translation function. Record
