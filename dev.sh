@@ -38,9 +38,12 @@ python_env() {
         "$PYTHON" -m venv "$VENV"
     fi
     local stamp="$VENV/.installed"
-    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] \
+        || [ packaging/constraints.txt -nt "$stamp" ]; then
         "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
-        "$VENV/bin/python" -m pip install -q -e '.[dev]'
+        # The versions the tests last passed with (a new ruff, mypy or Babel release must not
+        # fail a fresh clone that passed before).
+        "$VENV/bin/python" -m pip install -q -c packaging/constraints.txt -e '.[dev]'
         touch "$stamp"
     fi
 }
