@@ -42,7 +42,7 @@ os.environ.pop("MONITOR_APP_KDF_PROFILE", None)
 import corpus  # bench/corpus.py, next to this file
 from report import Report  # bench/report.py
 
-from monitor_app import fsutil
+from monitor_app import direct_io, fsutil
 from monitor_app.bundles import export, importing, read_back, reading, staging_blob
 from monitor_app.crypto import age
 from monitor_app.vault import lifecycle
@@ -375,6 +375,37 @@ def same_work(
     return out
 
 
+def device_times(root: Path, size: int) -> tuple[float, float]:
+    """Seconds the device alone takes to store ``size`` bytes and to give them back, past the
+    page cache, as the export writes its bundle and reads it back (USB sticks lie): a new
+    file written in 4 MiB pieces with O_DIRECT where the file system takes it, fdatasync,
+    then read with O_DIRECT (elsewhere: its pages dropped first). age -r, writing into the
+    page cache, pays neither; this is context for the export's figure, not part of it."""
+    path = root / "device.bin"
+    block = direct_io.aligned_buffer(4 * MIB)
+    block[:] = os.urandom(len(block))  # incompressible, as a bundle is
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        direct = direct_io.set_direct(fd, True)
+        started = time.perf_counter()
+        for _ in range(-(-size // len(block))):
+            os.write(fd, block)
+        os.fdatasync(fd)
+        write_s = time.perf_counter() - started
+        if not direct:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        os.lseek(fd, 0, os.SEEK_SET)
+        started = time.perf_counter()
+        while os.readv(fd, [block]):
+            pass
+        read_s = time.perf_counter() - started
+    finally:
+        os.close(fd)
+        path.unlink()
+        direct_io.release(block)
+    return write_s, read_s
+
+
 # -- setup ----------------------------------------------------------------------------------
 class RandomSource(io.RawIOBase):
     """``size`` incompressible bytes, made as they are read: never a whole file in memory."""
@@ -524,6 +555,8 @@ def one_run(root: Path, info: dict[str, Any], number: int, profile: bool = False
         tar.unlink()
         if shutil.which("openssl"):
             result.update(same_work(root, info, bundle, again))
+        os.sync()
+        result["device_write_s"], result["device_read_s"] = device_times(root, result["size"])
         again.unlink()
     bundle.unlink()
     return result
@@ -616,6 +649,17 @@ def report_throughput(report: Report, runs: list[dict[str, Any]]) -> None:
             f" s; CPU median {same_cpu['export']:.2f} s); export / that"
             f" {speed['export'] / same['export']:.2f}"
         )
+    device = {
+        key: mbs(size, statistics.median(r[f"device_{key}_s"] for r in runs))
+        for key in ("write", "read")
+    }
+    in_series = mbs(size, statistics.median(r["device_write_s"] + r["device_read_s"] for r in runs))
+    report.line(
+        f"  for context (not the target), the device alone, past the page cache (see"
+        f" device_times): write + fdatasync {device['write']:.0f} MB/s, read"
+        f" {device['read']:.0f} MB/s, one after the other {in_series:.0f} MB/s; an export"
+        f" writes its bundle and reads it back, age -r does neither"
+    )
     exp_parts = print_phases(
         report,
         "export",
@@ -636,6 +680,7 @@ def report_throughput(report: Report, runs: list[dict[str, Any]]) -> None:
         "import_ratio": ratio_import,
         "durable_age_mbs": durable,
         "same_work_mbs": same,
+        "device_mbs": {**device, "write_then_read": in_series},
         "export_parts_s": exp_parts,
         "import_parts_s": imp_parts,
     }
