@@ -96,6 +96,9 @@ MESSAGES: dict[str, str] = {
     "received every record. Nothing was written.",
     "export_read_back_failed": "The bundle written to {path} did not read back correctly, so "
     "it was deleted. The USB stick may be faulty: try another one.",
+    "image_metadata_not_removable": "The metadata of a photo (attachment {attachment}) cannot "
+    "be removed: only JPEG and PNG photos can be cleaned, and this one is in another format or "
+    "damaged. Export without removing photo metadata, or leave its record out.",
     "export_conflict": "Another export finished while this one was running. Nothing was "
     "recorded; export again.",
     "bundle_refused": "This bundle was refused ({reason}). Nothing was imported.",

@@ -21,6 +21,7 @@ from typing import Any
 
 from PySide6.QtCore import QLocale, QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QHBoxLayout,
     QLineEdit,
@@ -313,7 +314,11 @@ class ExportWizard(StepDialog):
     def _scope_step(self) -> QWidget:
         self.preview_label = PlainTextLabel(role="note")
         self.preview_label.setWordWrap(True)
-        return self.page(_("What goes in the bundle"), self.preview_label)
+        # Off by default: the metadata is evidence (where and when a photo was taken).
+        self.strip_metadata_box = QCheckBox(
+            _("Remove location, time and camera details from photos (the originals stay here)")
+        )
+        return self.page(_("What goes in the bundle"), self.preview_label, self.strip_metadata_box)
 
     def _destination_step(self) -> QWidget:
         self.drive_list = QListWidget()
@@ -497,6 +502,7 @@ class ExportWizard(StepDialog):
             return
         contacts, archive = self.chosen_contacts(), self.archive_keys()
         folder, ids = Path(self.folder_edit.text().strip()), self._record_ids
+        strip = self.strip_metadata_box.isChecked()
 
         def job(cancel: CancelToken, progress: Progress) -> ExportResult:
             return export_bundle(
@@ -505,6 +511,7 @@ class ExportWizard(StepDialog):
                 contacts=contacts,
                 archive_recipients=archive,
                 record_ids=ids,
+                strip_image_metadata=strip,
                 progress=progress,
                 cancel=cancel,
             )
@@ -534,8 +541,14 @@ class ExportWizard(StepDialog):
                 revisions=result.revisions,
                 attachments=result.attachments,
             ),
-            _("Once the recipients send a receipt, import it here; then you can purge."),
         ]
+        if result.images_without_metadata:
+            lines.append(
+                _("Photos sent without their metadata (the originals stay here): {n}.").format(
+                    n=result.images_without_metadata
+                )
+            )
+        lines.append(_("Once the recipients send a receipt, import it here; then you can purge."))
         self.result_label.setText("\n".join(lines))
         self.exported.emit(result)
         self._update()
@@ -560,4 +573,5 @@ class ExportWizard(StepDialog):
             label.clear()
         wipe(self.archive_edit)
         wipe(self.folder_edit)
+        self.strip_metadata_box.setChecked(False)
         self._update()

@@ -21,12 +21,12 @@ import json
 import secrets
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from monitor_app.background import BackgroundWriter
-from monitor_app.bundles import canonical, layout, selection, sums
+from monitor_app.bundles import canonical, image_metadata, layout, selection, sums
 from monitor_app.bundles.errors import BundleError
 from monitor_app.bundles.manifest import AttachmentEntry
 from monitor_app.bundles.read_back import MacSink, ReadBack, ReadBackFailed
@@ -56,6 +56,7 @@ class ExportResult:
     revisions: int
     attachments: int
     redacted_people: int
+    images_without_metadata: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -66,6 +67,7 @@ class ExportResult:
             "revisions": self.revisions,
             "attachments": self.attachments,
             "redacted_people": self.redacted_people,
+            "images_without_metadata": self.images_without_metadata,
         }
 
 
@@ -165,6 +167,45 @@ class _AttachmentSource:
             raise MonitorError("attachment_damaged", reason="size_mismatch")
 
 
+_Chunks = Callable[[], Iterable[bytes | memoryview]]
+
+
+def _outgoing_attachment(
+    vault: UnlockedVault, ref: AttachmentEntry, strip: bool, cancel: CancelToken | None
+) -> tuple[AttachmentEntry, _Chunks, bool]:
+    """The attachment as it goes out: its manifest entry, its content, and whether its
+    metadata was removed. With ``strip``, a JPEG or PNG photo goes out without its metadata
+    (the original stays in the vault) and any other image stops the export; the cleaned
+    copy is made twice, once here for its size and SHA-256, once as the bundle is written."""
+    original = _AttachmentSource(vault, ref, cancel)
+    if not strip or not _is_image(original, ref):
+        return ref, original, False
+
+    def cleaned() -> Iterator[bytes]:
+        return image_metadata.without_metadata(original(), ref.attachment_id)
+
+    digest, size = hashlib.sha256(), 0
+    for piece in cleaned():
+        digest.update(piece)
+        size += len(piece)
+    return replace(ref, sha256=digest.hexdigest(), size=size), cleaned, True
+
+
+def _is_image(source: _AttachmentSource, ref: AttachmentEntry) -> bool:
+    """A photo to clean: JPEG or PNG by its first bytes, or anything stored as an image
+    (which ``without_metadata`` then refuses, rather than send it with its metadata)."""
+    if ref.media_type.lower().startswith("image/"):
+        return True
+    pieces = source()
+    try:
+        first = next(iter(pieces), b"")
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            close()
+    return image_metadata.is_removable(bytes(first[:8]))
+
+
 @dataclass(frozen=True)
 class _Plan:
     bundle_id: str
@@ -173,6 +214,7 @@ class _Plan:
     sums_bytes: bytes
     tar_size: int
     kind: str = "records"
+    without_metadata: frozenset[str] = frozenset()  # attachment ids of photos sent cleaned
 
 
 def _plan(
@@ -183,6 +225,7 @@ def _plan(
     cancel: CancelToken | None,
     kind: str = "records",
     receipt: dict[str, str] | None = None,
+    strip_image_metadata: bool = False,
 ) -> _Plan:
     identity = vault.identity.keys()
     bundle_id = str(uuid.uuid4())
@@ -215,6 +258,9 @@ def _plan(
             ).fetchone()[0]
             for c in contacts
         }
+    outgoing = [
+        _outgoing_attachment(vault, a, strip_image_metadata, cancel) for a in chosen.attachments
+    ]
     manifest = canonical.dumps(
         {
             "format": canonical.FORMAT,
@@ -241,8 +287,9 @@ def _plan(
                     "media_type": a.media_type,
                     "caption": a.caption,
                     "added_at": a.added_at,
+                    "metadata_removed": cleaned,
                 }
-                for a in chosen.attachments
+                for a, _, cleaned in outgoing
             ],
             "receipt": receipt,
         }
@@ -255,10 +302,12 @@ def _plan(
         layout.MANIFEST: hashlib.sha256(manifest).hexdigest(),
         layout.RECORDS: records_hash.hexdigest(),
     }
-    for blob in sorted({a.sha256: a for a in chosen.attachments}.values(), key=lambda a: a.sha256):
-        name = layout.attachment_member(blob.sha256)
-        contents[name] = (blob.size, _AttachmentSource(vault, blob, cancel))
-        digests[name] = blob.sha256
+    for entry, chunks, _ in sorted(
+        {a.sha256: (a, c, x) for a, c, x in outgoing}.values(), key=lambda o: o[0].sha256
+    ):
+        name = layout.attachment_member(entry.sha256)
+        contents[name] = (entry.size, chunks)
+        digests[name] = entry.sha256
     # Every line of SHA256SUMS has a fixed length, so the padding can be sized before its
     # hash is known; the signature's size is fixed by the format.
     trusted = canonical.trusted_comment(bundle_id, kind)
@@ -279,7 +328,8 @@ def _plan(
     ]
     tar_size = sum(layout.member_span(m.size) for m in members) + layout.TAR_END
     tar_size += -tar_size % layout.TAR_RECORD
-    return _Plan(bundle_id, sequence, members, sums_bytes, tar_size, kind)
+    without_metadata = frozenset(a.attachment_id for a, _, cleaned in outgoing if cleaned)
+    return _Plan(bundle_id, sequence, members, sums_bytes, tar_size, kind, without_metadata)
 
 
 def export_bundle(
@@ -290,10 +340,15 @@ def export_bundle(
     archive_recipients: Sequence[str] = (),
     record_ids: Sequence[str] | None = None,
     file_name: str | None = None,
+    strip_image_metadata: bool = False,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
 ) -> ExportResult:
-    """Write a bundle into the folder ``destination`` and record the handoff."""
+    """Write a bundle into the folder ``destination`` and record the handoff.
+
+    With ``strip_image_metadata``, photos go out without their metadata (EXIF with GPS,
+    XMP, IPTC, comments: see image_metadata); the originals stay in the vault, and a purge
+    keeps them unless asked to include what went out withheld."""
     _check_contacts(contacts, archive_recipients)
     if not destination.is_dir():
         raise MonitorError("export_destination_missing", path=str(destination))
@@ -306,7 +361,14 @@ def export_bundle(
         chosen = selection.select(conn, fingerprints, record_ids)
     if chosen.empty:
         raise MonitorError("export_nothing_new")
-    plan = _plan(vault, chosen, contacts, archive_recipients, cancel)
+    plan = _plan(
+        vault,
+        chosen,
+        contacts,
+        archive_recipients,
+        cancel,
+        strip_image_metadata=strip_image_metadata,
+    )
     size = _write_and_record(
         target,
         plan,
@@ -326,6 +388,7 @@ def export_bundle(
         len(chosen.revisions),
         len(chosen.attachments),
         len(chosen.redacted_people),
+        len(plan.without_metadata),
     )
 
 
@@ -425,6 +488,7 @@ def _record_handoff(
     file_sha256: str,
     size: int,
 ) -> None:
+    cleaned = plan.without_metadata
     with vault.transaction() as conn:
         _insert_bundle_out(conn, plan, fingerprints, archive, file_sha256, size)
         withheld = selection.withheld_revisions(conn, chosen)
@@ -435,7 +499,12 @@ def _record_handoff(
                 (plan.bundle_id, "revision", r.record_id, r.revision, int(r in withheld))
                 for r in chosen.revisions
             ]
-            + [(plan.bundle_id, "attachment", a.attachment_id, 0, 0) for a in chosen.attachments],
+            + [
+                # A photo sent without its metadata went out withheld: the original, with
+                # it, exists only here (purge keeps it unless asked).
+                (plan.bundle_id, "attachment", a.attachment_id, 0, int(a.attachment_id in cleaned))
+                for a in chosen.attachments
+            ],
         )
         audit.append(
             conn,
@@ -448,5 +517,6 @@ def _record_handoff(
                 "revisions": len(chosen.revisions),
                 "attachments": len(chosen.attachments),
                 "redacted_people": len(chosen.redacted_people),
+                "images_without_metadata": len(cleaned),
             },
         )

@@ -43,7 +43,17 @@ _MANIFEST_KEYS = frozenset(
 )
 _RECORD_ENTRY_KEYS = frozenset({"id", "revision", "size", "sha256"})
 _ATTACHMENT_ENTRY_KEYS = frozenset(
-    {"id", "record_id", "sha256", "size", "original_name", "media_type", "caption", "added_at"}
+    {
+        "id",
+        "record_id",
+        "sha256",
+        "size",
+        "original_name",
+        "media_type",
+        "caption",
+        "added_at",
+        "metadata_removed",
+    }
 )
 
 
@@ -68,6 +78,7 @@ class AttachmentEntry:
     media_type: str
     added_at: str
     caption: str | None = None  # what the photo shows, as the monitor described it
+    metadata_removed: bool = False  # a photo sent without its EXIF, XMP, IPTC and comments
 
 
 @dataclass(frozen=True)
@@ -274,6 +285,8 @@ def _attachment_entries(value: Any) -> tuple[AttachmentEntry, ...]:
         if sizes.setdefault(digest, size) != size:
             raise bad("manifest_attachments")
         name, media_type = obj["original_name"], obj["media_type"]
+        if not isinstance(obj["metadata_removed"], bool):
+            raise bad("manifest_attachments")
         try:
             if not isinstance(name, str) or clean_name(name) != name:
                 raise bad("manifest_attachments")
@@ -295,6 +308,7 @@ def _attachment_entries(value: Any) -> tuple[AttachmentEntry, ...]:
                 media_type=media_type,
                 added_at=timestamp(obj["added_at"], "manifest_attachments"),
                 caption=caption,
+                metadata_removed=obj["metadata_removed"],
             )
         )
     if len({e.attachment_id for e in entries}) != len(entries):

@@ -63,6 +63,14 @@ def add_export_parser(
         metavar="ID",
         help=_("only these records (default: everything not yet handed to the recipients)"),
     )
+    parser.add_argument(
+        "--strip-image-metadata",
+        action="store_true",
+        help=_(
+            "send photos without their metadata (location, time, camera); the originals stay "
+            "in this vault"
+        ),
+    )
     parser.add_argument("--out", metavar="FILE", help=_("the bundle file to write"))
 
 
@@ -88,6 +96,7 @@ def cmd_export(args: argparse.Namespace) -> Outcome:
             archive_recipients=args.to_age,
             record_ids=args.select,
             file_name=file_name,
+            strip_image_metadata=args.strip_image_metadata,
             progress=io.terminal_progress(),
         )
     lines = [
@@ -105,6 +114,12 @@ def cmd_export(args: argparse.Namespace) -> Outcome:
                 "People whose identifying fields stay in this vault (no consent to sharing with "
                 "the coalition): {n}."
             ).format(n=result.redacted_people)
+        )
+    if result.images_without_metadata:
+        lines.append(
+            _("Photos sent without their metadata (the originals stay here): {n}.").format(
+                n=result.images_without_metadata
+            )
         )
     return Outcome(result.to_json(), lines)
 
