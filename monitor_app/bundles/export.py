@@ -20,7 +20,7 @@ import hashlib
 import json
 import secrets
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -142,7 +142,7 @@ class _AttachmentSource:
     ) -> None:
         self._vault, self._ref, self._cancel = vault, ref, cancel
 
-    def __call__(self) -> Iterator[memoryview]:
+    def __call__(self) -> Generator[memoryview, None, None]:
         with self._vault.reading() as conn:
             row = conn.execute(
                 "SELECT blob_name, blob_key FROM attachments WHERE id = ?",
@@ -196,14 +196,9 @@ def _is_image(source: _AttachmentSource, ref: AttachmentEntry) -> bool:
     (which ``without_metadata`` then refuses, rather than send it with its metadata)."""
     if ref.media_type.lower().startswith("image/"):
         return True
-    pieces = source()
-    try:
-        first = next(iter(pieces), b"")
-    finally:
-        close = getattr(pieces, "close", None)
-        if close is not None:
-            close()
-    return image_metadata.is_removable(bytes(first[:8]))
+    with contextlib.closing(source()) as pieces:  # one piece is enough: close the blob
+        first = next(pieces, b"")
+        return image_metadata.is_removable(bytes(first[:8]))
 
 
 @dataclass(frozen=True)
