@@ -111,6 +111,19 @@ def test_the_hub_receives_the_cleaned_copy_and_purge_keeps_the_original(
     assert purge.purge_handed_off(field, include_withheld=True).purged == (photo.record_id,)
 
 
+def test_a_photo_stored_under_another_type_is_cleaned_too(
+    field: UnlockedVault, hub: UnlockedVault, stick: Path
+) -> None:
+    dirty = _jpeg_with_metadata()[0]
+    (photo,) = _record_with(field, ("evidence.bin", dirty, "application/octet-stream"))
+    result = export_bundle(
+        field, stick, contacts=[field.contacts.get("Hub")], strip_image_metadata=True
+    )
+    assert result.images_without_metadata == 1
+    import_bundle(hub, result.path)
+    assert hub.attachments.read_bytes(photo.attachment_id) == _cleaned(dirty)
+
+
 def test_without_the_option_photos_go_out_as_they_are(
     field: UnlockedVault, hub: UnlockedVault, stick: Path
 ) -> None:

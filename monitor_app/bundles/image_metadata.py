@@ -143,9 +143,11 @@ def _jpeg(source: _Input) -> Iterator[bytes]:
         if marker in _STANDALONE:
             yield bytes((0xFF, marker))
             continue
+        if marker == 0x00:  # a stuffed 0xFF belongs inside scan data, not between segments
+            raise _Damaged
         length_bytes = source.take(2)
         length = int.from_bytes(length_bytes, "big")
-        if length < 2 or marker == 0x00:
+        if length < 2:
             raise _Damaged
         body = source.take(length - 2)
         if not _jpeg_dropped(marker, body):
