@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
 from monitor_app.bundles import canonical, layout, sums
 from monitor_app.crypto import age, minisign
+from monitor_app.records import provenance
 from monitor_app.vault.session import UnlockedVault
 from tests.vault_checks import snapshot
 
@@ -194,9 +197,22 @@ def signed(
     listed.append((layout.PADDING, digests[layout.PADDING]))
     sums_bytes = sums.format_sums(listed)
     trusted = canonical.trusted_comment(manifest["bundle_id"], manifest["kind"])
-    key = signer.identity.keys().signing_private
-    signature = minisign.sign(key, sums_bytes, trusted)
+    signature = sums_signature(signer.identity.keys().signing_private, sums_bytes, trusted)
     return with_member(with_member(entries, layout.SUMS, sums_bytes), layout.SIGNATURE, signature)
+
+
+def sums_signature(
+    key: Ed25519PrivateKey,
+    sums_bytes: bytes,
+    trusted: str,
+    *,
+    key_id: bytes | None = None,
+    named_key: Ed25519PublicKey | None = None,
+) -> bytes:
+    """SHA256SUMS.minisig as export writes it: signed with ``key`` and naming in its
+    untrusted comment ``named_key`` (default: the key that signs)."""
+    named = minisign.public_key_base64(named_key or key.public_key())
+    return minisign.sign(key, sums_bytes, trusted, canonical.signer_comment(named), key_id=key_id)
 
 
 def craft(
@@ -236,3 +252,56 @@ def vault_files(vault: UnlockedVault) -> dict[str, str]:
         for name, digest in snapshot(vault.path).items()
         if not name.startswith("vault.db")
     }
+
+
+# --- revisions rewritten as an insider would ---------------------------------------------------
+
+
+def revision_lines(entries: list[TarEntry]) -> list[dict[str, Any]]:
+    """The lines of records.jsonl, parsed."""
+    data = member_data(entries, layout.RECORDS)
+    return [json.loads(line) for line in data.split(b"\n") if line]
+
+
+def body_of(line: dict[str, Any]) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads(line["signed"])
+    return value
+
+
+def signed_line(
+    body: dict[str, Any],
+    signing_key: Ed25519PrivateKey,
+    *,
+    sensitive: dict[str, Any] | None = None,
+    salt: bytes | None = None,
+) -> dict[str, Any]:
+    """A line carrying ``body`` signed with ``signing_key`` (whatever key the body names)."""
+    raw = canonical.dumps(body)
+    line: dict[str, Any] = {
+        "signed": raw.decode("utf-8"),
+        "signature": signing_key.sign(provenance.CONTEXT + raw).hex(),
+    }
+    if sensitive is not None:
+        line["sensitive"] = sensitive
+        line["sensitive_salt"] = (salt or bytes(32)).hex()
+    return line
+
+
+def with_lines(
+    entries: list[TarEntry], lines: list[dict[str, Any]], signer: UnlockedVault
+) -> list[TarEntry]:
+    """``entries`` carrying ``lines`` as records.jsonl, the manifest's record entries made to
+    match, padded and signed by ``signer`` (the bundle's signer, an insider)."""
+    raw = [canonical.dumps(line) for line in lines]
+    manifest = manifest_of(entries)
+    manifest["records"] = [
+        {
+            "record_id": json.loads(line["signed"])["record_id"],
+            "hash": provenance.hash_of(line["signed"].encode("utf-8")),
+            "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
+        for line, data in zip(lines, raw, strict=True)
+    ]
+    entries = with_member(entries, layout.RECORDS, b"".join(d + b"\n" for d in raw))
+    return signed(repadded(with_manifest(entries, manifest)), signer)

@@ -79,7 +79,8 @@ def test_standard_tools_check_the_bundle(
     assert lines[-1] == b""
     for entry, line in zip(manifest["records"], lines[:-1], strict=True):
         assert hashlib.sha256(line).hexdigest() == entry["sha256"]
-        assert json.loads(line)["id"] == entry["id"]
+        body = json.loads(json.loads(line)["signed"])
+        assert body["record_id"] == entry["record_id"]
     assert (out / f"attachments/{digest}").read_bytes() == ATTACHMENT
     # The person refused sharing: the real name never left the vault.
     for path in out.rglob("*"):
@@ -155,7 +156,7 @@ def test_archive_key_alone_and_selection(field: UnlockedVault, tmp_path: Path) -
     out = unpack_with_standard_tools(result.path, identity, tmp_path / "w")
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["archive_recipients"] == [str(archive.recipient)]
-    assert [r["id"] for r in manifest["records"]] == [place]
+    assert [r["record_id"] for r in manifest["records"]] == [place]
 
 
 def test_header_hides_the_number_of_recipients(field: UnlockedVault, tmp_path: Path) -> None:

@@ -96,8 +96,17 @@ def test_round_trip_field_to_hub(
     for summary_row in field.records.list():
         mine = field.records.get(summary_row.record_id, reveal_sensitive=True)
         theirs = hub.records.get(summary_row.record_id, reveal_sensitive=True)
-        assert theirs.to_json() == mine.to_json()
-        assert hub.records.history(mine.record_id) == field.records.history(mine.record_id)
+        # The same signed revision, content and hash; written by the field, as the hub's
+        # own contact list names it, and brought by the same verified contact.
+        assert (theirs.fields, theirs.sensitive) == (mine.fields, mine.sensitive)
+        assert theirs.revision_hash == mine.revision_hash
+        assert mine.author is not None and mine.author.status == "own"
+        assert theirs.author is not None and theirs.brought_by is not None
+        assert (theirs.author.status, theirs.author.name) == ("verified", "Test Monitor")
+        assert theirs.brought_by.fingerprint == field.identity.fingerprint
+        assert [
+            (h.hash, h.parent, h.changed_fields) for h in hub.records.history(mine.record_id)
+        ] == [(h.hash, h.parent, h.changed_fields) for h in field.records.history(mine.record_id)]
     person = field.records.list("person")[0].record_id
     assert hub.records.get(person, reveal_sensitive=True).sensitive == {"real_name": REAL_NAME}
     incident = field.records.list("incident")[0].record_id
@@ -254,14 +263,18 @@ def test_a_sequence_gap_is_reported_and_older_never_replaces_newer(
     result = import_bundle(hub, second)
     assert result.status == "imported" and result.missing == (1,)
     assert result.summary.sequence == 2 and result.summary.follows == 1
-    assert hub.records.get(place).revision == 2
+    edited = field.records.get(place).revision_hash
+    assert hub.records.get(place).revision_hash == edited
 
     result = import_bundle(hub, first)
     assert result.missing == ()
     assert result.revisions_added == 4 and result.records_updated == 0
     current = hub.records.get(place)
-    assert current.revision == 2 and current.fields["region"] == "Чуй"
-    assert [r.revision for r in hub.records.history(place)] == [1, 2]
+    assert current.revision_hash == edited and current.fields["region"] == "Чуй"
+    history = hub.records.history(place)
+    # Stored here in the order they came; the chain is the field's, and nothing conflicts.
+    assert [(r.hash, r.conflict) for r in history] == [(edited, None), (history[1].hash, None)]
+    assert history[0].parent == history[1].hash and history[1].parent is None
     assert [h.record_id for h in hub.records.search("Чуй")] == [place]
 
 
@@ -275,13 +288,20 @@ def test_a_conflicting_revision_is_kept_and_flagged(
     field.records.edit(place, {"region": "Чуй"})  # another revision 2 in the field
     result = import_bundle(hub, _export(field, stick))
     assert result.status == "imported" and result.conflicts == 1
-    assert result.revisions_added == 0
-    assert hub.records.get(place).fields["region"] == "Ош"  # never overwritten
-    rows = hub.conn.execute(
-        "SELECT record_id, revision, bundle_id, fields FROM conflicts"
-    ).fetchall()
-    assert [(r[0], r[1], r[2]) for r in rows] == [(place, 2, result.summary.bundle_id)]
-    assert "Чуй" in rows[0][3]
+    assert result.revisions_added == 1  # kept, beside the hub's own: a fork of revision 1
+    current = hub.records.get(place)
+    assert current.fields["region"] == "Ош" and current.conflicts == 1  # never overwritten
+    rows = hub.conn.execute("SELECT record_id, hash, bundle_id, reason FROM conflicts").fetchall()
+    forked = field.records.get(place).revision_hash
+    assert rows == [(place, forked, result.summary.bundle_id, "fork")]
+    history = hub.records.history(place)
+    assert [(h.revision, h.conflict, h.current) for h in history] == [
+        (1, None, False),
+        (2, None, True),
+        (3, "fork", False),
+    ]
+    assert history[1].parent == history[2].parent == history[0].hash
+    assert hub.records.get(place, revision=3).fields["region"] == "Чуй"
 
 
 def test_cancel_leaves_nothing_staged(

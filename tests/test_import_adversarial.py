@@ -37,6 +37,7 @@ from tests.bundle_tools import (
     TarEntry,
     add_sample_case,
     authored_by,
+    body_of,
     craft,
     decrypt_bundle,
     encrypt_bundle,
@@ -44,9 +45,13 @@ from tests.bundle_tools import (
     member_data,
     read_tar,
     repadded,
+    revision_lines,
     signed,
+    signed_line,
+    sums_signature,
     vault_files,
     vault_rows,
+    with_lines,
     with_manifest,
     with_member,
     write_tar,
@@ -563,11 +568,12 @@ def test_a_signature_under_the_authors_key_id_by_another_key_is_refused(
     def forge(entries: list[TarEntry]) -> list[TarEntry]:
         manifest = manifest_of(entries)
         sums_bytes = member_data(entries, layout.SUMS)
-        signature = minisign.sign(
+        signature = sums_signature(
             world.stranger.identity.keys().signing_private,
             sums_bytes,
             canonical.trusted_comment(manifest["bundle_id"], "records"),
             key_id=minisign.key_id_for(field_key),
+            named_key=field_key,
         )
         return with_member(entries, layout.SIGNATURE, signature)
 
@@ -586,7 +592,7 @@ def test_a_signature_naming_another_bundle_id_is_refused(world: World, tmp_path:
         entries = signed(repadded(with_manifest(entries, manifest)), world.field)
         sums_bytes = member_data(entries, layout.SUMS)
         key = world.field.identity.keys().signing_private
-        signature = minisign.sign(key, sums_bytes, canonical.trusted_comment(old_id, "records"))
+        signature = sums_signature(key, sums_bytes, canonical.trusted_comment(old_id, "records"))
         return with_member(entries, layout.SIGNATURE, signature)
 
     forged = craft(world.bundle, world.hub, rename, tmp_path / "renamed.bin")
@@ -694,16 +700,12 @@ def test_an_invalid_record_signed_by_the_author_is_refused_and_audited(
     world: World, tmp_path: Path
 ) -> None:
     def plant(entries: list[TarEntry]) -> list[TarEntry]:
-        records = member_data(entries, layout.RECORDS)
-        line = records.split(b"\n")[0]
-        record = json.loads(line)
-        record["fields"]["no_such_field"] = "x"
-        new_line = canonical.dumps(record)
-        manifest = manifest_of(entries)
-        manifest["records"][0]["size"] = len(new_line)
-        manifest["records"][0]["sha256"] = hashlib.sha256(new_line).hexdigest()
-        entries = with_member(entries, layout.RECORDS, records.replace(line, new_line, 1))
-        return signed(repadded(with_manifest(entries, manifest)), world.field)
+        lines = revision_lines(entries)
+        body = body_of(lines[0])
+        body["fields"]["no_such_field"] = "x"
+        key = world.field.identity.keys().signing_private
+        lines[0] = signed_line(body, key, sensitive=lines[0].get("sensitive"))
+        return with_lines(entries, lines, world.field)
 
     planted = craft(world.bundle, world.hub, plant, tmp_path / "planted.bin")
     _refusal_audited(world, planted, "bundle_record_invalid", "unknown_field")
@@ -993,7 +995,7 @@ def test_sha256sums_listing_a_planted_member_is_refused(world: World, tmp_path: 
         key = world.field.identity.keys().signing_private
         trusted = canonical.trusted_comment(manifest["bundle_id"], "records")
         entries = with_member(entries, layout.SUMS, listed)
-        return with_member(entries, layout.SIGNATURE, minisign.sign(key, listed, trusted))
+        return with_member(entries, layout.SIGNATURE, sums_signature(key, listed, trusted))
 
     crafted = craft(world.bundle, world.hub, plant, tmp_path / "c")
     refused(world, crafted, "bundle_malformed", "sums_listing")

@@ -105,12 +105,13 @@ class _Lines:
         self._vault = vault
         self._chosen = chosen
 
-    def __iter__(self) -> Iterator[bytes]:
+    def __iter__(self) -> Iterator[tuple[str, bytes]]:
+        """Each revision's hash and its line."""
         with self._vault.reading() as conn:
-            for line in selection.record_lines(
+            for revision_hash, line in selection.record_lines(
                 conn, self._chosen.revisions, self._chosen.redacted_people
             ):
-                yield canonical.dumps(line)
+                yield revision_hash, canonical.dumps(line)
 
 
 def _zeros(size: int) -> Iterator[bytes]:
@@ -219,7 +220,7 @@ def _plan(
     archive: Sequence[str],
     cancel: CancelToken | None,
     kind: str = "records",
-    receipt: dict[str, str] | None = None,
+    receipt: dict[str, Any] | None = None,
     strip_image_metadata: bool = False,
 ) -> _Plan:
     identity = vault.identity.keys()
@@ -228,14 +229,14 @@ def _plan(
     entries: list[dict[str, Any]] = []
     records_hash = hashlib.sha256()
     records_size = 0
-    for ref, line in zip(chosen.revisions, lines, strict=True):
+    for ref, (revision_hash, line) in zip(chosen.revisions, lines, strict=True):
         check(cancel)
         records_hash.update(line + b"\n")
         records_size += len(line) + 1
         entries.append(
             {
-                "id": ref.record_id,
-                "revision": ref.revision,
+                "record_id": ref.record_id,
+                "hash": revision_hash,
                 "size": len(line),
                 "sha256": hashlib.sha256(line).hexdigest(),
             }
@@ -291,7 +292,7 @@ def _plan(
     )
     contents: dict[str, tuple[int, Callable[[], Iterable[bytes | memoryview]]]] = {
         layout.MANIFEST: (len(manifest), lambda: [manifest]),
-        layout.RECORDS: (records_size, lambda: (line + b"\n" for line in lines)),
+        layout.RECORDS: (records_size, lambda: (line + b"\n" for _, line in lines)),
     }
     digests = {
         layout.MANIFEST: hashlib.sha256(manifest).hexdigest(),
@@ -308,13 +309,16 @@ def _plan(
     trusted = canonical.trusted_comment(bundle_id, kind)
     names = [*contents, layout.PADDING]
     sums_size = len(sums.format_sums((name, "0" * 64) for name in names))
-    signature_size = len(minisign.sign(identity.signing_private, b"", trusted))
+    signer = canonical.signer_comment(
+        minisign.public_key_base64(identity.signing_private.public_key())
+    )
+    signature_size = len(minisign.sign(identity.signing_private, b"", trusted, signer))
     unpadded = sum(layout.member_span(size) for size, _ in contents.values())
     unpadded += layout.member_span(sums_size) + layout.member_span(signature_size)
     padding = layout.padding_size(unpadded)
     digests[layout.PADDING] = _sha256_of(_zeros(padding))
     sums_bytes = sums.format_sums((name, digests[name]) for name in names)
-    signature_bytes = minisign.sign(identity.signing_private, sums_bytes, trusted)
+    signature_bytes = minisign.sign(identity.signing_private, sums_bytes, trusted, signer)
     members = [
         OutMember(layout.SUMS, len(sums_bytes), lambda: [sums_bytes]),
         OutMember(layout.SIGNATURE, len(signature_bytes), lambda: [signature_bytes]),

@@ -6,28 +6,31 @@ unknown or unverified signer puts the bundle in quarantine (its summary is retur
 merged; import again once the contact is verified). A verified signer's bundle is merged:
 
 - records and attachments keep their original ids;
-- the same bundle twice changes nothing (``already_imported``);
-- revisions are ordered by their number only, never by a device clock: an older revision is
-  stored but never replaces a newer current one;
-- a revision number already present with other content is kept aside in ``conflicts`` and
-  flagged, never overwritten;
+- the same bundle twice changes nothing (``already_imported``); bundles are known by their
+  signer and id together, so another signer reusing an id cannot block the genuine bundle;
+- every revision enters through ``RecordStore.put``, which verifies its author's signature
+  (a revision that does not verify refuses the whole bundle) and joins it to the record's
+  chain: a revision whose parent is the current one becomes current, any other is kept and
+  listed as a conflict, a revision already held changes nothing (never filled in place). A
+  bundle's signer may bring revisions other authors signed (a hub forwarding): each keeps
+  its author, and who brought it is stored beside it. No number or clock decides anything;
+- what the bundle carried is noted item by item, so that a receipt can say exactly what this
+  vault kept of it (bundles/receipts.py);
 - the author's sequence numbers that a bundle says came before it, and that were never
   imported, are reported as ``missing``.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from monitor_app.bundles import merge_rules, receipts
+from monitor_app.bundles import receipts
 from monitor_app.bundles.errors import BundleError
 from monitor_app.bundles.reading import (
     BundleRefused,
     BundleSummary,
-    IncomingRevision,
     Staging,
     open_bundle,
     verify_bundle,
@@ -36,7 +39,7 @@ from monitor_app.bundles.received import IMPORTED, record_received
 from monitor_app.clock import now_iso
 from monitor_app.errors import MonitorError
 from monitor_app.jobs import CancelToken, Progress, check
-from monitor_app.records import audit
+from monitor_app.records import audit, chain, provenance
 from monitor_app.records.store import RecordStore
 from monitor_app.vault.database import Connection
 
@@ -57,8 +60,8 @@ class ImportResult:
     records_updated: int = 0  # existing records whose current revision moved forward
     revisions_added: int = 0  # every revision stored, older ones included
     attachments_added: int = 0
-    unchanged: int = 0  # revisions already held with the same content
-    conflicts: int = 0  # revisions kept aside: same number, other content
+    unchanged: int = 0  # revisions already held (by hash)
+    conflicts: int = 0  # revisions kept outside the record's chain: a fork, a missing parent
     missing: tuple[int, ...] = ()  # the author's sequences announced but never imported
     # Revisions and attachments of records purged here after their handoff: not taken
     # back, or a colleague's bundle would undo the purge on this computer.
@@ -96,11 +99,6 @@ class _Counts:
     unchanged: int = 0
     conflicts: int = 0
     purged_skipped: int = 0
-
-
-def _dumps(value: dict[str, Any]) -> str:
-    # The form RecordStore writes revisions in, so stored content compares as text.
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def _missing(conn: Connection, author_fingerprint: str) -> tuple[int, ...]:
@@ -141,7 +139,8 @@ def import_bundle(
         assert summary is not None
         with vault.reading() as conn:
             row = conn.execute(
-                "SELECT sums_sha256 FROM bundles_in WHERE bundle_id = ?", (summary.bundle_id,)
+                "SELECT sums_sha256 FROM bundles_in WHERE author_fingerprint = ? AND bundle_id = ?",
+                (summary.author_fingerprint, summary.bundle_id),
             ).fetchone()
             missing = _missing(conn, summary.author_fingerprint)
         if row is not None:
@@ -216,14 +215,24 @@ def _merge(
     new_records: set[str] = set()
     updated_records: set[str] = set()
     actor = vault.author.author_id
+    origin = chain.Origin(summary.author_fingerprint, summary.bundle_id)
     with vault.transaction() as conn:
-        for incoming in staging.revisions(cancel):
+        for index, incoming in enumerate(staging.revisions(cancel)):
             check(cancel)
-            _merge_revision(conn, store, summary, incoming, counts, new_records, updated_records)
+            try:
+                outcome = store.put(conn, incoming.revision, incoming.valid, origin)
+            except provenance.RevisionError as exc:
+                raise BundleRefused(exc.code, index=index, **exc.params) from None
+            _count(outcome, incoming.record_id, counts, new_records, updated_records)
+            revision = incoming.revision
+            _note_item(
+                conn, summary, "revision", revision.hash, revision.record_id, revision.withheld
+            )
         counts.records_added = len(new_records)
         counts.records_updated = len(updated_records - new_records)
         for entry in manifest.attachments:
             check(cancel)
+            _note_item(conn, summary, "attachment", entry.attachment_id, entry.record_id, False)
             if conn.execute(
                 "SELECT 1 FROM attachments WHERE id = ?", (entry.attachment_id,)
             ).fetchone():
@@ -281,93 +290,40 @@ def _merge(
     return counts, frozenset(used), missing
 
 
-def _merge_revision(
-    conn: Connection,
-    store: RecordStore,
-    summary: BundleSummary,
-    incoming: IncomingRevision,
+def _count(
+    outcome: chain.Outcome,
+    record_id: str,
     counts: _Counts,
     new_records: set[str],
     updated_records: set[str],
 ) -> None:
-    record_type = incoming.record_type
-    valid = incoming.valid
-    state = merge_rules.record_state(conn, incoming.record_id)
-    if state is None:
-        store._insert_record(
-            conn,
-            record_type,
-            incoming.record_id,
-            incoming.revision,
-            incoming.created_at,
-            incoming.author,
-            valid,
-        )
-        new_records.add(incoming.record_id)
-        counts.revisions_added += 1
-        return
-    if state.type != record_type.name:
-        raise BundleRefused("bundle_record_invalid", reason="type_mismatch")
-    if state.purged:  # purged here: the coalition holds it, this computer need not
+    if outcome == "created":
+        new_records.add(record_id)
+    elif outcome == "advanced":
+        updated_records.add(record_id)
+    elif outcome == "held":
+        counts.unchanged += 1
+    elif outcome == "ancestor":
+        pass  # an earlier revision arriving after its child: stored, nothing else moves
+    elif outcome == "purged":  # purged here: the coalition holds it, this computer need not
         counts.purged_skipped += 1
-        return
-    current, deleted = state.current_revision, state.deleted
-    stored = merge_rules.stored_revision(conn, incoming)
-    if stored is not None:
-        public_json = _dumps(valid.public)
-        sensitive_json = _dumps(valid.sensitive) if valid.sensitive else None
-        comparison = merge_rules.compare(stored, incoming)
-        if comparison == "held":
-            counts.unchanged += 1  # held already (or held with fields redacted from this one)
-        elif comparison == "fill_sensitive":
-            # The same revision, now with the fields its person consented to share.
-            conn.execute(
-                "UPDATE revisions SET sensitive = ? WHERE record_id = ? AND revision = ?",
-                (sensitive_json, incoming.record_id, incoming.revision),
-            )
-            counts.unchanged += 1
-        else:
-            conn.execute(
-                "INSERT OR IGNORE INTO conflicts (record_id, revision, bundle_id, created_at,"
-                " author, fields, sensitive, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    incoming.record_id,
-                    incoming.revision,
-                    summary.bundle_id,
-                    incoming.created_at,
-                    incoming.author,
-                    public_json,
-                    sensitive_json,
-                    now_iso(),
-                ),
-            )
-            counts.conflicts += 1
-        return
-    newer = incoming.revision > current
-    store._write_revision(
-        conn,
-        record_type,
-        incoming.record_id,
-        incoming.revision,
-        incoming.created_at,
-        incoming.author,
-        valid,
-        index=newer and not deleted,
+    else:
+        counts.conflicts += 1
+    if outcome in ("created", "advanced", "ancestor", "conflict"):
+        counts.revisions_added += 1
+
+
+def _note_item(
+    conn: Connection,
+    summary: BundleSummary,
+    item: str,
+    key: str,
+    record_id: str,
+    withheld: bool,
+) -> None:
+    """What the bundle carried, for the receipt that says what was kept of it."""
+    conn.execute(
+        "INSERT OR IGNORE INTO bundle_in_items (author_fingerprint, bundle_id, item, item_key,"
+        " record_id, withheld) VALUES (?, ?, ?, ?, ?, ?)",
+        (summary.author_fingerprint, summary.bundle_id, item, key, record_id, int(withheld)),
     )
-    counts.revisions_added += 1
-    if newer:
-        display, sort_date, place_id = store._list_columns(record_type, valid.public)
-        conn.execute(
-            "UPDATE records SET current_revision = ?, modified_at = ?, modified_by = ?,"
-            " display = ?, sort_date = ?, place_id = ? WHERE id = ?",
-            (
-                incoming.revision,
-                incoming.created_at,
-                incoming.author,
-                display,
-                sort_date,
-                place_id,
-                incoming.record_id,
-            ),
-        )
-        updated_records.add(incoming.record_id)

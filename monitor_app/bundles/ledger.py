@@ -11,13 +11,15 @@ returns record content, only ids, fingerprints, numbers and times. The import pr
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from monitor_app.bundles import merge_rules, selection
+from monitor_app.bundles import selection
 from monitor_app.bundles.reading import BundleSummary, IncomingRevision
+from monitor_app.records import chain
 from monitor_app.vault.database import Connection
 
 QUARANTINED = "quarantined"  # status of a bundle the audit log shows quarantined, never merged
@@ -77,7 +79,8 @@ class ImportPreview:
     purged_skipped: int = 0  # revisions of records purged here: not taken back
 
 
-_PURGED = -1  # in a preview's record -> current revision map: a record purged here
+# The preview's count that each outcome of records/chain.py adds to, besides "added".
+_TALLY = {"held": "unchanged", "conflict": "conflicts", "purged": "purged"}
 
 
 def bundles_out(conn: Connection) -> list[OutgoingBundle]:
@@ -212,20 +215,43 @@ def import_preview(
 ) -> ImportPreview:
     """What importing a bundle from a verified signer would change here; nothing is written.
 
-    Counts as ``importing`` does: a record new to this vault is added; an existing one whose
-    current revision moves forward is updated; a revision number already held is unchanged
-    when its content is the same (sensitive fields missing on either side do not count) and
-    a conflict otherwise; a revision of a record purged here is not taken back."""
+    Counts with the rules the import itself uses (records/chain.py ``decide``), over the
+    records as the bundle's earlier revisions would leave them."""
     known = conn.execute(
-        "SELECT sums_sha256 FROM bundles_in WHERE bundle_id = ?", (summary.bundle_id,)
+        "SELECT sums_sha256 FROM bundles_in WHERE author_fingerprint = ? AND bundle_id = ?",
+        (summary.author_fingerprint, summary.bundle_id),
     ).fetchone()
     counts = {"added": 0, "unchanged": 0, "conflicts": 0, "purged": 0}
     new_records: set[str] = set()
     updated: set[str] = set()
-    current: dict[str, int] = {}
     if known is None:
+        states: dict[str, chain.RecordState | None] = {}
+        pending: set[str] = set()
+        parents: set[str] = set()  # parents named by the bundle's earlier revisions
         for incoming in revisions:
-            _preview_revision(conn, incoming, counts, new_records, updated, current)
+            revision = incoming.revision
+            if revision.record_id not in states:
+                states[revision.record_id] = chain.state_of(conn, revision.record_id)
+            state = states[revision.record_id]
+            held = revision.hash in pending or chain.is_held(conn, revision.hash)
+            awaited = revision.hash in parents or chain.is_awaited(conn, revision)
+            outcome = chain.decide(state, revision, held, awaited)
+            if outcome == "created":
+                new_records.add(revision.record_id)
+                states[revision.record_id] = chain.RecordState(
+                    revision.type, revision.hash, False, False
+                )
+            elif outcome == "advanced" and state is not None:
+                updated.add(revision.record_id)
+                states[revision.record_id] = dataclasses.replace(state, head=revision.hash)
+            if outcome in ("created", "advanced", "ancestor", "conflict"):
+                pending.add(revision.hash)
+                if revision.parent is not None:
+                    parents.add(revision.parent)
+                counts["added"] += 1
+            tally = _TALLY.get(outcome)
+            if tally is not None:
+                counts[tally] += 1
     return ImportPreview(
         already_imported=known is not None,
         records_added=len(new_records),
@@ -236,39 +262,6 @@ def import_preview(
         missing=() if known is not None else _missing_after(conn, summary),
         purged_skipped=counts["purged"],
     )
-
-
-def _preview_revision(
-    conn: Connection,
-    incoming: IncomingRevision,
-    counts: dict[str, int],
-    new_records: set[str],
-    updated: set[str],
-    current: dict[str, int],
-) -> None:
-    """Count ``incoming`` as ``importing._merge_revision`` would merge it (merge_rules);
-    ``current`` stands in for what the bundle's earlier revisions would have written."""
-    record_id = incoming.record_id
-    if record_id not in current:
-        state = merge_rules.record_state(conn, record_id)
-        if state is None:
-            new_records.add(record_id)
-            current[record_id] = incoming.revision
-            counts["added"] += 1
-            return
-        current[record_id] = _PURGED if state.purged else state.current_revision
-    if current[record_id] == _PURGED:
-        counts["purged"] += 1
-        return
-    stored = merge_rules.stored_revision(conn, incoming)
-    if stored is not None:
-        held = merge_rules.compare(stored, incoming) != "conflict"
-        counts["unchanged" if held else "conflicts"] += 1
-        return
-    counts["added"] += 1
-    if incoming.revision > current[record_id]:
-        current[record_id] = incoming.revision
-        updated.add(record_id)
 
 
 def _missing_after(conn: Connection, summary: BundleSummary) -> tuple[int, ...]:

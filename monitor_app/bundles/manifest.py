@@ -41,7 +41,8 @@ _MANIFEST_KEYS = frozenset(
         "receipt",
     }
 )
-_RECORD_ENTRY_KEYS = frozenset({"id", "revision", "size", "sha256"})
+_RECORD_ENTRY_KEYS = frozenset({"record_id", "hash", "size", "sha256"})
+NOT_KEPT_REASONS = frozenset({"purged_here", "held_without_sensitive", "not_held"})
 _ATTACHMENT_ENTRY_KEYS = frozenset(
     {
         "id",
@@ -63,9 +64,9 @@ _ATTACHMENT_ENTRY_KEYS = frozenset(
 @dataclass(frozen=True)
 class RecordEntry:
     record_id: str
-    revision: int
-    size: int
-    sha256: str
+    hash: str  # the revision's hash (records/provenance.py)
+    size: int  # of its line in records.jsonl, without the newline
+    sha256: str  # of that line
 
 
 @dataclass(frozen=True)
@@ -83,10 +84,27 @@ class AttachmentEntry:
 
 @dataclass(frozen=True)
 class ReceiptRef:
-    """What a receipt confirms: a bundle, by id and the SHA-256 of its SHA256SUMS."""
+    """What a receipt confirms: a bundle, by id and the SHA-256 of its SHA256SUMS, and item
+    by item what its writer now holds of it, and what not and why."""
 
     bundle_id: str
     sums_sha256: str
+    kept_revisions: tuple[str, ...] = ()  # revision hashes
+    kept_attachments: tuple[str, ...] = ()  # attachment ids
+    not_kept: tuple[tuple[str, str, str], ...] = ()  # (item, hash or id, reason)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "bundle_id": self.bundle_id,
+            "sums_sha256": self.sums_sha256,
+            "kept": {
+                "revisions": list(self.kept_revisions),
+                "attachments": list(self.kept_attachments),
+            },
+            "not_kept": [
+                {"item": item, "key": key, "reason": reason} for item, key, reason in self.not_kept
+            ],
+        }
 
 
 @dataclass(frozen=True)
@@ -240,32 +258,75 @@ def parse_manifest(data: bytes) -> Manifest:
     )
 
 
+def _sorted_unique(value: Any, check: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or len(value) > MAX_ENTRIES:
+        raise bad("manifest_receipt")
+    if not all(isinstance(v, str) and check(v) for v in value) or value != sorted(set(value)):
+        raise bad("manifest_receipt")
+    return tuple(value)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        return _uuid(value, "manifest_receipt") == value
+    except BundleError:
+        return False
+
+
 def _receipt(value: Any) -> ReceiptRef:
-    obj = _exact_keys(value, frozenset({"bundle_id", "sums_sha256"}), "manifest_receipt")
+    obj = _exact_keys(
+        value, frozenset({"bundle_id", "sums_sha256", "kept", "not_kept"}), "manifest_receipt"
+    )
     digest = obj["sums_sha256"]
     if not isinstance(digest, str) or not _HEX64.match(digest):
         raise bad("manifest_receipt")
-    return ReceiptRef(_uuid(obj["bundle_id"], "manifest_receipt"), digest)
+    kept = _exact_keys(obj["kept"], frozenset({"revisions", "attachments"}), "manifest_receipt")
+    revisions = _sorted_unique(kept["revisions"], _HEX64.match)
+    attachments = _sorted_unique(kept["attachments"], _is_uuid)
+    not_kept = obj["not_kept"]
+    if not isinstance(not_kept, list) or len(not_kept) > MAX_ENTRIES:
+        raise bad("manifest_receipt")
+    refused: list[tuple[str, str, str]] = []
+    for entry in not_kept:
+        item = _exact_keys(entry, frozenset({"item", "key", "reason"}), "manifest_receipt")
+        kind, key, reason = item["item"], item["key"], item["reason"]
+        if reason not in NOT_KEPT_REASONS or not isinstance(key, str):
+            raise bad("manifest_receipt")
+        if not (kind == "revision" and _HEX64.match(key)) and not (
+            kind == "attachment" and _is_uuid(key)
+        ):
+            raise bad("manifest_receipt")
+        refused.append((kind, key, reason))
+    keys = [key for _, key, _ in refused]
+    if len(set(keys)) != len(keys) or set(keys) & (set(revisions) | set(attachments)):
+        raise bad("manifest_receipt")
+    return ReceiptRef(
+        _uuid(obj["bundle_id"], "manifest_receipt"),
+        digest,
+        revisions,
+        attachments,
+        tuple(sorted(refused)),
+    )
 
 
 def _record_entries(value: Any) -> tuple[RecordEntry, ...]:
     if not isinstance(value, list) or len(value) > MAX_ENTRIES:
         raise bad("manifest_records")
     entries = []
-    seen: set[tuple[str, int]] = set()
+    seen: set[str] = set()
     for item in value:
         obj = _exact_keys(item, _RECORD_ENTRY_KEYS, "manifest_records")
-        record_id = _uuid(obj["id"], "manifest_records")
-        revision, size, digest = obj["revision"], obj["size"], obj["sha256"]
-        if not is_int(revision) or revision < 1:
+        record_id = _uuid(obj["record_id"], "manifest_records")
+        revision, size, digest = obj["hash"], obj["size"], obj["sha256"]
+        if not isinstance(revision, str) or not _HEX64.match(revision):
             raise bad("manifest_records")
         if not is_int(size) or not 2 <= size <= MAX_RECORD_LINE:
             raise bad("manifest_records")
         if not isinstance(digest, str) or not _HEX64.match(digest):
             raise bad("manifest_records")
-        if (record_id, revision) in seen:
+        if revision in seen:
             raise bad("manifest_records")
-        seen.add((record_id, revision))
+        seen.add(revision)
         entries.append(RecordEntry(record_id, revision, size, digest))
     return tuple(entries)
 

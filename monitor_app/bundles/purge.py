@@ -7,7 +7,11 @@ allowed the purge, so that links from other records still resolve and the monito
 what went where.
 
 A record is purged only when all of it was confirmed: every revision and every attachment it
-has went out in bundles for which a receipt came back. A record edited after its handoff is
+has went out in bundles whose receipt lists it as kept, from a contact the monitor marked as
+a custodian of their records (the hub, the coordinator's archive). A receipt from any other
+recipient of the same bundle confirms nothing here. Deleted records are purged on the same
+terms; a record with an unsaved draft is kept (the draft would have nothing left to be saved
+into), and the plan says so. A record edited after its handoff is
 kept until the edit, too, is handed off and confirmed. A person whose identifying fields were
 withheld for lack of consent is kept too, unless the caller says otherwise
 (``include_withheld``): those fields exist nowhere else, and dropping them is a decision the
@@ -60,6 +64,7 @@ class Stub:
 class PurgePlan:
     purge: tuple[tuple[str, str], ...]  # (record id, receipt bundle id)
     kept_withheld: tuple[str, ...]  # record ids kept: identifying fields went out withheld
+    kept_draft: tuple[str, ...] = ()  # record ids kept: they have an unsaved draft
 
 
 @dataclass(frozen=True)
@@ -69,11 +74,13 @@ class PurgeResult:
     attachments: int
     rekeyed: bool
     dry_run: bool
+    kept_draft: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
             "purged": list(self.purged),
             "kept_withheld": list(self.kept_withheld),
+            "kept_draft": list(self.kept_draft),
             "attachments": self.attachments,
             "rekeyed": self.rekeyed,
             "dry_run": self.dry_run,
@@ -85,12 +92,15 @@ _Confirmed = dict[tuple[str, str, int], tuple[str, bool]]
 
 
 def _confirmed(conn: Connection) -> _Confirmed:
-    """Every outgoing item that a recipient's receipt covers."""
+    """Every outgoing item that a custodian's receipt lists as kept."""
     confirmed: _Confirmed = {}
     rows = conn.execute(
         "SELECT i.item, i.item_id, i.revision, i.redacted, c.receipt_bundle_id"
-        " FROM bundle_items i JOIN bundle_receipts c ON c.bundle_id = i.bundle_id"
-        " ORDER BY c.received_at, c.receipt_bundle_id"
+        " FROM receipt_items c"
+        " JOIN contacts k ON k.fingerprint = c.recipient AND k.custodian = 1"
+        " JOIN bundle_items i ON i.bundle_id = c.bundle_id AND i.item = c.item"
+        " AND i.item_id = c.item_id AND i.revision = c.revision"
+        " ORDER BY c.receipt_bundle_id, c.bundle_id"
     )
     for item, item_id, revision, redacted, receipt in rows:
         key = (str(item), str(item_id), int(revision))
@@ -106,7 +116,7 @@ def plan(conn: Connection, *, include_withheld: bool = False) -> PurgePlan:
     revisions: dict[str, list[int]] = {}
     for record_id, revision in conn.execute(
         "SELECT v.record_id, v.revision FROM revisions v JOIN records r ON r.id = v.record_id"
-        " WHERE r.deleted_at IS NULL AND r.purged_at IS NULL"
+        " WHERE r.purged_at IS NULL"
     ):
         revisions.setdefault(str(record_id), []).append(int(revision))
     attachments: dict[str, list[str]] = {}
@@ -114,8 +124,12 @@ def plan(conn: Connection, *, include_withheld: bool = False) -> PurgePlan:
         "SELECT id, record_id FROM attachments WHERE deleted_at IS NULL"
     ):
         attachments.setdefault(str(record_id), []).append(str(attachment_id))
+    drafts = {
+        str(r[0]) for r in conn.execute("SELECT record_id FROM drafts WHERE record_id IS NOT NULL")
+    }
     purge: list[tuple[str, str]] = []
     kept: list[str] = []
+    kept_draft: list[str] = []
     for record_id, numbers in sorted(revisions.items()):
         items = [("revision", record_id, n) for n in numbers]
         items += [("attachment", a, 0) for a in attachments.get(record_id, [])]
@@ -124,9 +138,12 @@ def plan(conn: Connection, *, include_withheld: bool = False) -> PurgePlan:
         if not include_withheld and any(confirmed[item][1] for item in items):
             kept.append(record_id)
             continue
+        if record_id in drafts:
+            kept_draft.append(record_id)
+            continue
         current = ("revision", record_id, max(numbers))
         purge.append((record_id, confirmed[current][0]))
-    return PurgePlan(tuple(purge), tuple(kept))
+    return PurgePlan(tuple(purge), tuple(kept), tuple(kept_draft))
 
 
 def purge_handed_off(
@@ -146,7 +163,9 @@ def purge_handed_off(
     record_ids = tuple(record_id for record_id, _ in chosen.purge)
     if dry_run or not chosen.purge:
         count = _attachment_count(vault, record_ids)
-        return PurgeResult(record_ids, chosen.kept_withheld, count, False, dry_run)
+        return PurgeResult(
+            record_ids, chosen.kept_withheld, count, False, dry_run, chosen.kept_draft
+        )
     rekey.require_slot_keys(vault)  # before anything is deleted
     check(cancel)
     blob_names: list[str] = []
@@ -168,7 +187,9 @@ def purge_handed_off(
             vault.blobs.remove(name)
     rekey.rekey(vault)
     progress(len(chosen.purge) + 1, len(chosen.purge) + 1)
-    return PurgeResult(record_ids, chosen.kept_withheld, len(blob_names), True, False)
+    return PurgeResult(
+        record_ids, chosen.kept_withheld, len(blob_names), True, False, chosen.kept_draft
+    )
 
 
 def _attachment_count(vault: UnlockedVault, record_ids: tuple[str, ...]) -> int:
@@ -193,6 +214,7 @@ def _purge_record(
     conn.execute("DELETE FROM attachments WHERE record_id = ?", (record_id,))
     conn.execute("DELETE FROM revisions WHERE record_id = ?", (record_id,))
     conn.execute("DELETE FROM conflicts WHERE record_id = ?", (record_id,))
+    conn.execute("DELETE FROM legacy_conflicts WHERE record_id = ?", (record_id,))
     conn.execute("DELETE FROM drafts WHERE record_id = ?", (record_id,))
     conn.execute(
         "UPDATE records SET display = '', place_id = NULL, purged_at = ?, purged_receipt = ?"

@@ -18,25 +18,21 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from monitor_app.bundles import canonical, layout, sums
 from monitor_app.bundles.errors import BundleError
 from monitor_app.bundles.manifest import (
-    AUTHOR_MAX,
     Manifest,
     ReceiptRef,
     RecordEntry,
     bad,
-    is_int,
     parse_manifest,
     strict_json,
-    timestamp,
 )
 from monitor_app.bundles.member_sinks import AttachmentSink, MemorySink, PaddingSink, RecordsSink
 from monitor_app.bundles.staging_blob import BlobWriter
@@ -45,6 +41,7 @@ from monitor_app.crypto import age, minisign, stream
 from monitor_app.errors import MonitorError, ValidationError
 from monitor_app.fsutil import NamedSource, fsync_dir, storage_error
 from monitor_app.jobs import CancelToken, Progress, check
+from monitor_app.records import provenance
 from monitor_app.records.schema import RECORD_TYPES, RecordType
 from monitor_app.records.validation import Validated, validate
 from monitor_app.records.vocabularies import Vocabularies, default_vocabularies
@@ -52,10 +49,11 @@ from monitor_app.records.vocabularies import Vocabularies, default_vocabularies
 if TYPE_CHECKING:
     from monitor_app.vault.session import UnlockedVault
 
+_HEX = re.compile(r"[0-9a-f]+\Z")
 MAX_SUMS = 16 << 20
 MAX_MANIFEST = 64 << 20
-_LINE_KEYS = frozenset({"id", "type", "revision", "created_at", "author", "fields"})
-_LINE_OPTIONAL = frozenset({"sensitive"})
+_LINE_KEYS = frozenset({"signed", "signature"})
+_LINE_OPTIONAL = frozenset({"sensitive", "sensitive_salt"})
 
 
 class BundleRefused(MonitorError):
@@ -71,13 +69,12 @@ class BundleRefused(MonitorError):
 
 @dataclass(frozen=True)
 class IncomingRevision:
-    """One line of records.jsonl, parsed and validated."""
+    """One line of records.jsonl, parsed and validated; its signature is verified where it
+    is stored (``RecordStore.put``)."""
 
     record_id: str
     record_type: RecordType
-    revision: int
-    created_at: str
-    author: str
+    revision: provenance.Revision
     valid: Validated
 
 
@@ -213,24 +210,42 @@ class Staging:
         obj = strict_json(line)
         if not isinstance(obj, dict) or not _LINE_KEYS <= set(obj) <= _LINE_KEYS | _LINE_OPTIONAL:
             raise bad("record_keys", index=index)
-        if obj["id"] != entry.record_id or obj["revision"] != entry.revision:
-            raise bad("record_entry", index=index)
-        if not is_int(obj["revision"]):
-            raise bad("record_entry", index=index)
-        record_type = RECORD_TYPES.get(obj["type"]) if isinstance(obj["type"], str) else None
-        if record_type is None:
-            raise bad("record_type", index=index)
-        created_at = timestamp(obj["created_at"], "record_created_at")
-        author = obj["author"]
-        if not isinstance(author, str) or not author or len(author) > AUTHOR_MAX:
-            raise bad("record_author", index=index)
-        public, sensitive = obj["fields"], obj.get("sensitive", {})
-        if not isinstance(public, dict) or not isinstance(sensitive, dict):
+        signed, signature = obj["signed"], obj["signature"]
+        sensitive, salt = obj.get("sensitive"), obj.get("sensitive_salt")
+        if not isinstance(signed, str) or not _is_hex(signature, provenance.SIGNATURE_SIZE):
+            raise bad("record_keys", index=index)
+        if (sensitive is None) != (salt is None) or ("sensitive" in obj and sensitive is None):
             raise bad("record_fields", index=index)
-        if set(public) & set(sensitive):
+        if sensitive is not None and (
+            not isinstance(sensitive, dict) or not _is_hex(salt, provenance.SALT_SIZE)
+        ):
             raise bad("record_fields", index=index)
         try:
-            valid = validate(record_type, {**public, **sensitive}, self.vocabularies)
+            revision = provenance.parse(
+                signed.encode("utf-8"),
+                bytes.fromhex(signature),
+                sensitive=sensitive,
+                salt=None if salt is None else bytes.fromhex(salt),
+            )
+        except UnicodeEncodeError:  # a lone surrogate: no revision can have been signed so
+            raise BundleRefused(
+                "bundle_record_invalid", index=index, reason="text_not_encodable"
+            ) from None
+        except provenance.RevisionError as exc:
+            raise BundleRefused(exc.code, index=index, **exc.params) from None
+        if revision.record_id != entry.record_id or revision.hash != entry.hash:
+            raise bad("record_entry", index=index)
+        record_type = RECORD_TYPES.get(revision.type)
+        if record_type is None:
+            raise bad("record_type", index=index)
+        if not all(
+            name in record_type.by_name and record_type.by_name[name].sensitive
+            for name in revision.sensitive_names
+        ):
+            raise BundleRefused("bundle_record_invalid", index=index, reason="fields_not_split")
+        public = revision.fields
+        try:
+            valid = validate(record_type, {**public, **(sensitive or {})}, self.vocabularies)
         except ValidationError as exc:
             raise BundleRefused(
                 "bundle_record_invalid",
@@ -239,11 +254,13 @@ class Staging:
                 reason=exc.params.get("reason"),
             ) from None
         # Sensitive fields travel only in "sensitive": one sent as public would be indexed.
-        if valid.public != public or valid.sensitive != sensitive:
+        if valid.public != public or valid.sensitive != (sensitive or {}):
             raise BundleRefused("bundle_record_invalid", index=index, reason="fields_not_split")
-        return IncomingRevision(
-            entry.record_id, record_type, entry.revision, created_at, author, valid
-        )
+        return IncomingRevision(entry.record_id, record_type, revision, valid)
+
+
+def _is_hex(value: Any, size: int) -> bool:
+    return isinstance(value, str) and len(value) == 2 * size and _HEX.match(value) is not None
 
 
 class _Reader:
@@ -260,6 +277,8 @@ class _Reader:
         self.sums: dict[str, str] = {}
         self.sums_bytes = b""
         self.signature = b""
+        self.signer_key = b""
+        self.trusted_comment = ""
 
     def on_member(self, member: InMember) -> MemberSink:
         self._finish_current()
@@ -324,6 +343,7 @@ class _Reader:
             self.sums = sums.parse_sums(self.sums_bytes)
         elif name == layout.SIGNATURE:
             self.signature = bytes(sink.data)
+            self._verify_signature()
         elif name == layout.MANIFEST:
             data = bytes(sink.data)
             self._check_digest(name, hashlib.sha256(data).hexdigest())
@@ -345,19 +365,27 @@ class _Reader:
         if self.sums.get(name) != digest:
             raise bad("sums_mismatch", member=name)
 
-    def _after_manifest(self, data: bytes) -> None:
-        manifest = parse_manifest(data)
-        card = manifest.author_card
+    def _verify_signature(self) -> None:
+        """SHA256SUMS against the key its signature's untrusted comment names, before any
+        member is parsed as JSON: the manifest is read only once its hash is signed. Who
+        holds that key is decided later, from this vault's contacts."""
         try:
-            verified = minisign.verify(
-                Ed25519PublicKey.from_public_bytes(card.signing_public_key),
-                self.sums_bytes,
-                self.signature,
-            )
+            comment = minisign.untrusted_comment(self.signature)
+            if not comment.startswith(canonical.SIGNER_PREFIX):
+                raise BundleError("bundle_signature_invalid", reason="signer_comment")
+            key = minisign.parse_public_key(comment[len(canonical.SIGNER_PREFIX) :])
+            verified = minisign.verify(key, self.sums_bytes, self.signature)
         except minisign.SignatureError as exc:
             detail = {"detail": exc.params["reason"]} if "reason" in exc.params else {}
             raise BundleError("bundle_signature_invalid", reason=exc.code, **detail) from None
-        if verified.trusted_comment != canonical.trusted_comment(manifest.bundle_id, manifest.kind):
+        self.signer_key = key.key.public_bytes_raw()
+        self.trusted_comment = verified.trusted_comment
+
+    def _after_manifest(self, data: bytes) -> None:
+        manifest = parse_manifest(data)
+        if manifest.author_card.signing_public_key != self.signer_key:
+            raise BundleError("bundle_signature_invalid", reason="signature_key_mismatch")
+        if self.trusted_comment != canonical.trusted_comment(manifest.bundle_id, manifest.kind):
             raise BundleError("bundle_signature_invalid", reason="trusted_comment")
         self.staging.manifest = manifest
         attachment_names = [

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from monitor_app.bundles.manifest import AttachmentEntry
+from monitor_app.records.store import stored_revision
 from monitor_app.vault.database import Connection
 
 # The use a person must have consented to for identifying fields to leave the vault.
@@ -69,7 +70,10 @@ def select(
         RevisionRef(str(row[0]), int(row[1]))
         for row in conn.execute(
             "SELECT v.record_id, v.revision FROM revisions v JOIN records r ON r.id = v.record_id"
-            f" WHERE r.deleted_at IS NULL{where} ORDER BY v.record_id, v.revision",
+            # Revisions received before signatures existed are not sent on: nobody could
+            # tell who wrote them.
+            f" WHERE r.deleted_at IS NULL AND v.signature IS NOT NULL{where}"
+            " ORDER BY v.record_id, v.revision",
             params,
         )
         if (str(row[0]), int(row[1])) not in sent
@@ -119,25 +123,20 @@ def withheld_revisions(conn: Connection, chosen: Selection) -> set[RevisionRef]:
 
 def record_lines(
     conn: Connection, revisions: Sequence[RevisionRef], redacted_people: Sequence[str]
-) -> Iterator[dict[str, Any]]:
-    """Each selected revision as the object that becomes its line in records.jsonl."""
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each selected revision's hash and the object that becomes its line in records.jsonl:
+    the body as its author signed it, the signature, and the sensitive fields with their
+    salt only where the person consented to sharing them."""
     withheld = set(redacted_people)
     for ref in revisions:
-        row = conn.execute(
-            "SELECT r.type, v.created_at, v.author, v.fields, v.sensitive"
-            " FROM revisions v JOIN records r ON r.id = v.record_id"
-            " WHERE v.record_id = ? AND v.revision = ?",
-            (ref.record_id, ref.revision),
-        ).fetchone()
-        record_type, created_at, author, fields_json, sensitive_json = row
+        revision = stored_revision(conn, ref.record_id, ref.revision)
+        assert revision.signature is not None  # select() leaves unsigned revisions out
         line: dict[str, Any] = {
-            "id": ref.record_id,
-            "type": record_type,
-            "revision": ref.revision,
-            "created_at": created_at,
-            "author": author,
-            "fields": json.loads(fields_json),
+            "signed": revision.body.decode("utf-8"),
+            "signature": revision.signature.hex(),
         }
-        if sensitive_json and ref.record_id not in withheld:
-            line["sensitive"] = json.loads(sensitive_json)
-        yield line
+        if revision.sensitive is not None and ref.record_id not in withheld:
+            assert revision.salt is not None
+            line["sensitive"] = revision.sensitive
+            line["sensitive_salt"] = revision.salt.hex()
+        yield revision.hash, line

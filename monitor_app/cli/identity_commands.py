@@ -143,6 +143,19 @@ def add_contact_parser(parser: argparse.ArgumentParser, add_globals: AddGlobals)
         "--off", dest="recipient", action="store_false", help=_("stop sending them bundles")
     )
 
+    custodian = action("custodian", _("choose whether a verified contact's receipts allow a purge"))
+    custodian.add_argument("fingerprint", nargs="+", metavar="FINGERPRINT", help=fingerprint_help)
+    holds = custodian.add_mutually_exclusive_group(required=True)
+    holds.add_argument(
+        "--on",
+        dest="custodian",
+        action="store_true",
+        help=_("they hold my records for good: their receipts free this computer"),
+    )
+    holds.add_argument(
+        "--off", dest="custodian", action="store_false", help=_("their receipts purge nothing")
+    )
+
     remove = action("remove", _("remove a contact"))
     remove.add_argument("fingerprint", nargs="+", metavar="FINGERPRINT", help=fingerprint_help)
 
@@ -303,6 +316,7 @@ def cmd_contact(args: argparse.Namespace) -> Outcome:
         "list": _contact_list,
         "show": _contact_show,
         "recipient": _contact_recipient,
+        "custodian": _contact_custodian,
         "remove": _contact_remove,
     }
     return handlers[args.action](args)
@@ -339,6 +353,7 @@ def _contact_lines(contact: Contact, *, details: bool = False) -> list[str]:
         (_("role:"), _text(contact.role)),
         (_("verified:"), verified),
         (_("handoff recipient:"), _("yes") if contact.handoff_recipient else _("no")),
+        (_("custodian of my records:"), _("yes") if contact.custodian else _("no")),
     ]
     detail_rows = [
         (_("age recipient:"), age.X25519Recipient(contact.encryption_public_key).encode()),
@@ -415,6 +430,20 @@ def _contact_recipient(args: argparse.Namespace) -> Outcome:
         said = _("{name} ({fingerprint}) now receives handoff bundles.")
     else:
         said = _("{name} ({fingerprint}) no longer receives handoff bundles.")
+    return _outcome(
+        _contact_json(contact),
+        [said.format(name=_text(contact.name), fingerprint=contact.fingerprint_display)],
+    )
+
+
+def _contact_custodian(args: argparse.Namespace) -> Outcome:
+    canonical = _fingerprint_arg(args.fingerprint)
+    with io.unlock_vault(args) as vault:
+        contact = vault.contacts.set_custodian(canonical, bool(args.custodian))
+    if contact.custodian:
+        said = _("{name} ({fingerprint}) now holds your records: their receipts allow a purge.")
+    else:
+        said = _("Receipts from {name} ({fingerprint}) no longer allow a purge.")
     return _outcome(
         _contact_json(contact),
         [said.format(name=_text(contact.name), fingerprint=contact.fingerprint_display)],

@@ -451,6 +451,14 @@ def _parse_signature(signature_file: bytes) -> _ParsedSignature:
     )
 
 
+def untrusted_comment(signature_file: bytes) -> str:
+    """The untrusted comment of a signature file (checked for shape, not authenticated)."""
+    data = bytes(signature_file)
+    _parse_signature(data)
+    first = data.split(b"\n", 1)[0]
+    return first[len(_UNTRUSTED_PREFIX) :].decode("utf-8")
+
+
 def _as_public_key(public_key: Ed25519PublicKey | PublicKey | str | bytes) -> PublicKey:
     if isinstance(public_key, PublicKey):
         _check_key_id(public_key.key_id)

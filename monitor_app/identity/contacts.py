@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 _COLUMNS = (
     "fingerprint, name, organisation, role, signing_public_key, encryption_public_key,"
-    " verified_at, added_at, updated_at, card_created_at, handoff_recipient"
+    " verified_at, added_at, updated_at, card_created_at, handoff_recipient, custodian"
 )
 
 
@@ -53,6 +53,9 @@ class Contact:
     updated_at: str
     card_created_at: str
     handoff_recipient: bool
+    # Holds this vault's records for good (the hub, an archive): only a custodian's receipt
+    # lets a purge drop what was handed off.
+    custodian: bool = False
 
     @property
     def verified(self) -> bool:
@@ -77,6 +80,7 @@ class Contact:
             "updated_at": self.updated_at,
             "card_created_at": self.card_created_at,
             "handoff_recipient": self.handoff_recipient,
+            "custodian": self.custodian,
         }
 
 
@@ -93,6 +97,7 @@ def _contact(row: Any) -> Contact:
         updated_at=row[8],
         card_created_at=row[9],
         handoff_recipient=bool(row[10]),
+        custodian=bool(row[11]),
     )
 
 
@@ -241,6 +246,29 @@ class ContactStore:
                     "contact_handoff_recipient_set",
                     None,
                     {"fingerprint": canonical, "handoff_recipient": recipient},
+                )
+            return self._by_fingerprint(conn, canonical)
+
+    def set_custodian(self, fingerprint: str, custodian: bool) -> Contact:
+        """Mark (or stop marking) a verified contact as a custodian of this vault's records:
+        its receipts, and only those of custodians, let a purge drop what it holds."""
+        canonical = fp.parse(fingerprint)
+        actor = self.vault.author.author_id
+        with self.vault.transaction() as conn:
+            contact = self._by_fingerprint(conn, canonical)
+            if custodian and not contact.verified:
+                raise ContactError("contact_not_verified")
+            if contact.custodian != custodian:
+                conn.execute(
+                    "UPDATE contacts SET custodian = ? WHERE signing_public_key = ?",
+                    (int(custodian), contact.signing_public_key),
+                )
+                audit.append(
+                    conn,
+                    actor,
+                    "contact_custodian_set",
+                    None,
+                    {"fingerprint": canonical, "custodian": custodian},
                 )
             return self._by_fingerprint(conn, canonical)
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from monitor_app.clock import now_iso
-from monitor_app.errors import NotFoundError, ValidationError
-from monitor_app.records import audit, dates, search
+from monitor_app.errors import MonitorError, NotFoundError, ValidationError
+from monitor_app.identity.keys import Identity
+from monitor_app.records import audit, authorship, chain, provenance, search
 from monitor_app.records.schema import RECORD_TYPES, RecordType
 from monitor_app.records.validation import Validated, validate
 from monitor_app.records.vocabularies import Vocabularies, default_vocabularies
@@ -26,7 +27,6 @@ from monitor_app.vault.database import Connection
 if TYPE_CHECKING:
     from monitor_app.vault.session import UnlockedVault
 
-DISPLAY_MAX = 200
 SORT_COLUMNS = {"date": "sort_date", "modified": "modified_at", "display": "display"}
 
 
@@ -43,12 +43,22 @@ class RecordView:
     sensitive: dict[str, Any] | None  # None unless explicitly revealed
     deleted_at: str | None = None
     deleted_reason: str | None = None
+    revision_hash: str = ""
+    author: authorship.Party | None = None  # who signed this revision
+    brought_by: authorship.Party | None = None  # the bundle signer who brought it
+    conflicts: int = 0  # revisions of this record outside its chain, not yet resolved
+    withheld: tuple[str, ...] = ()  # sensitive fields its author wrote, not in this copy
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
             "id": self.record_id,
             "type": self.type,
             "revision": self.revision,
+            "revision_hash": self.revision_hash,
+            "author": None if self.author is None else self.author.to_json(),
+            "brought_by": None if self.brought_by is None else self.brought_by.to_json(),
+            "conflicts": self.conflicts,
+            "withheld_fields": list(self.withheld),
             "created_at": self.created_at,
             "created_by": self.created_by,
             "modified_at": self.modified_at,
@@ -87,10 +97,17 @@ class RecordSummary:
 
 @dataclass(frozen=True)
 class RevisionInfo:
-    revision: int
-    created_at: str
+    revision: int  # this vault's number for it, in the order it was stored here
+    created_at: str  # the author's clock: informational, never used for ordering
     author: str
-    changed_fields: list[str]
+    changed_fields: list[str]  # against its parent revision
+    hash: str = ""
+    parent: str | None = None
+    signed_by: authorship.Party | None = None
+    brought_by: authorship.Party | None = None
+    current: bool = False
+    conflict: str | None = None  # fork | parent_missing: outside the record's chain
+    withheld: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -98,7 +115,20 @@ class RevisionInfo:
             "created_at": self.created_at,
             "author": self.author,
             "changed_fields": self.changed_fields,
+            "hash": self.hash,
+            "parent": self.parent,
+            "signed_by": None if self.signed_by is None else self.signed_by.to_json(),
+            "brought_by": None if self.brought_by is None else self.brought_by.to_json(),
+            "current": self.current,
+            "conflict": self.conflict,
+            "withheld_fields": list(self.withheld),
         }
+
+
+def stored_revision(conn: Connection, record_id: str, number: int) -> provenance.Revision:
+    """A stored revision exactly as its author signed it, with its sensitive fields when
+    held: what an export sends (or forwards) on."""
+    return chain.stored(conn, record_id, number)
 
 
 def record_type_named(name: str) -> RecordType:
@@ -112,6 +142,7 @@ class RecordStore:
     def __init__(self, vault: UnlockedVault, vocabularies: Vocabularies | None = None) -> None:
         self.vault = vault
         self.vocabularies = vocabularies or default_vocabularies()
+        self._keys: Identity | None = None
 
     # -- writing ---------------------------------------------------------------------------
     def add(self, type_name: str, data_untrusted: Any) -> RecordView:
@@ -121,26 +152,29 @@ class RecordStore:
         """Add several records as one logical change (one transaction)."""
         record_type = record_type_named(type_name)
         checked = [validate(record_type, item, self.vocabularies) for item in items_untrusted]
-        author = self.vault.author.author_id
+        identity = self._identity()
         views = []
         with self.vault.transaction() as conn:
             for valid in checked:
                 self._check_references(conn, valid)
-                record_id = str(uuid.uuid4())
-                stamp = now_iso()
-                self._insert_record(conn, record_type, record_id, 1, stamp, author, valid)
-                audit.append(conn, author, "record_created", record_id, {"type": type_name})
-                views.append(
-                    RecordView(
-                        record_id, type_name, 1, stamp, author, stamp, author, valid.public, None
-                    )
+                revision = provenance.write(
+                    identity,
+                    record_id=str(uuid.uuid4()),
+                    type_name=type_name,
+                    parent=None,
+                    created_at=now_iso(),
+                    fields=valid.public,
+                    sensitive=valid.sensitive,
                 )
+                self.put(conn, revision, valid)
+                views.append(self._view_of(revision, valid, 1))
         return views
 
     def edit(self, record_id: str, patch_untrusted: Any) -> RecordView:
         """Apply a patch (a field set to null is removed) as a new revision."""
         if not isinstance(patch_untrusted, dict):
             raise ValidationError(field="", reason="wrong_type", expected="object")
+        identity = self._identity()
         with self.vault.transaction() as conn:
             row = self._live_row(conn, record_id)
             record_type = record_type_named(row["type"])
@@ -148,8 +182,8 @@ class RecordStore:
             for name in patch_untrusted:
                 if not isinstance(name, str) or name not in record_type.by_name:
                     raise ValidationError(field=str(name)[:64], reason="unknown_field")
-            current = self._revision(conn, record_id, row["current_revision"])
-            merged = {**current[0], **(current[1] or {})}
+            current = chain.stored(conn, record_id, row["current_revision"])
+            merged = {**current.fields, **(current.sensitive or {})}
             for name, value in patch_untrusted.items():
                 if value is None:
                     merged.pop(name, None)
@@ -157,24 +191,79 @@ class RecordStore:
                     merged[name] = value
             valid = validate(record_type, merged, self.vocabularies)
             self._check_references(conn, valid)
-            revision = row["current_revision"] + 1
-            stamp = now_iso()
-            author = self.vault.author.author_id
-            self._write_revision(conn, record_type, record_id, revision, stamp, author, valid)
-            display, sort_date, place_id = self._list_columns(record_type, valid.public)
-            conn.execute(
-                "UPDATE records SET current_revision = ?, modified_at = ?, modified_by = ?,"
-                " display = ?, sort_date = ?, place_id = ? WHERE id = ?",
-                (revision, stamp, author, display, sort_date, place_id, record_id),
+            if current.withheld:
+                # Its author withheld identifying fields from this copy: a revision made here
+                # could not carry them, and would drop them from the record wherever it went.
+                raise MonitorError("record_fields_withheld", record_id=record_id)
+            revision = provenance.write(
+                identity,
+                record_id=record_id,
+                type_name=record_type.name,
+                parent=current.hash,
+                created_at=now_iso(),
+                fields=valid.public,
+                sensitive=valid.sensitive,
             )
-            audit.append(
-                conn,
-                author,
-                "record_edited",
-                record_id,
-                {"type": row["type"], "revision": revision},
-            )
+            self.put(conn, revision, valid)
         return self.get(record_id)
+
+    def put(
+        self,
+        conn: Connection,
+        revision: provenance.Revision,
+        valid: Validated,
+        origin: chain.Origin = chain.LOCAL,
+    ) -> chain.Outcome:
+        """The one way a revision enters the vault, written here or brought by a bundle.
+
+        Its signature is verified (``revision_signature_invalid``, ``revision_unsigned``),
+        its fields must be the validated ones, and it joins the record's chain (see
+        records/chain.py): the revision, the list row, the search index and, for a change
+        made here, the audit entry, in the caller's transaction. A bundle's import writes
+        one audit entry for the whole bundle instead."""
+        provenance.verify(revision)
+        if revision.fields != valid.public or (
+            revision.sensitive is not None and revision.sensitive != valid.sensitive
+        ):
+            raise provenance.RevisionError("revision_fields_mismatch", record_id=revision.record_id)
+        record_type = record_type_named(revision.type)
+        own = self._identity().signing_public
+        assert revision.author_key is not None  # verify() refuses a revision without one
+        author = (
+            self.vault.author.author_id
+            if revision.author_key == own
+            else "key:" + revision.author_key.hex()
+        )
+        outcome, number = chain.put(
+            conn, record_type, revision, valid, author, origin, self.vocabularies
+        )
+        if origin.local:
+            action = "record_created" if outcome == "created" else "record_edited"
+            details: dict[str, Any] = {"type": revision.type}
+            if outcome != "created":
+                details["revision"] = number
+            audit.append(conn, author, action, revision.record_id, details)
+        return outcome
+
+    def _identity(self) -> Identity:
+        if self._keys is None:
+            self._keys = self.vault.identity.keys()
+        return self._keys
+
+    def _view_of(self, revision: provenance.Revision, valid: Validated, number: int) -> RecordView:
+        author = self.vault.author.author_id
+        return RecordView(
+            revision.record_id,
+            revision.type,
+            number,
+            revision.created_at,
+            author,
+            revision.created_at,
+            author,
+            valid.public,
+            None,
+            revision_hash=revision.hash,
+        )
 
     def delete(self, record_id: str, reason: str) -> None:
         if not isinstance(reason, str) or not reason.strip():
@@ -205,6 +294,21 @@ class RecordStore:
             fields, sensitive, created_at, author = self._revision(
                 conn, record_id, number, with_sensitive=reveal_sensitive
             )
+            origin = conn.execute(
+                "SELECT hash, author_key, brought_by, sensitive_names, sensitive IS NULL"
+                " FROM revisions WHERE record_id = ? AND revision = ?",
+                (record_id, number),
+            ).fetchone()
+            directory = authorship.Directory(conn)
+            signer = directory.author(None if origin[1] is None else bytes(origin[1]))
+            bringer = directory.bringer(origin[2])
+            conflicts = int(
+                conn.execute(
+                    "SELECT count(*) FROM conflicts WHERE record_id = ? AND resolved_at IS NULL",
+                    (record_id,),
+                ).fetchone()[0]
+            )
+            withheld = tuple(json.loads(origin[3])) if origin[4] else ()
         if reveal_sensitive:
             # Revealing is a deliberate act: it is logged (which fields, never their values).
             with self.vault.transaction() as conn:
@@ -227,6 +331,11 @@ class RecordStore:
             sensitive=(sensitive or {}) if reveal_sensitive else None,
             deleted_at=row["deleted_at"],
             deleted_reason=row["deleted_reason"],
+            revision_hash=str(origin[0]),
+            author=signer,
+            brought_by=bringer,
+            conflicts=conflicts,
+            withheld=withheld,
         )
 
     def list(
@@ -258,23 +367,50 @@ class RecordStore:
             return int(conn.execute(f"SELECT count(*) FROM records{where}", params).fetchone()[0])
 
     def history(self, record_id: str) -> builtins.list[RevisionInfo]:
+        """Every revision held, in the order stored here, each compared with its parent;
+        revisions outside the record's chain (a fork, a missing parent) say so."""
         with self.vault.reading() as conn:
-            self._row(conn, record_id)
+            row = self._row(conn, record_id)
             rows = conn.execute(
-                "SELECT revision, created_at, author, fields, sensitive FROM revisions"
+                "SELECT revision, created_at, author, fields, sensitive, hash, parent,"
+                " author_key, brought_by, sensitive_names FROM revisions"
                 " WHERE record_id = ? ORDER BY revision",
                 (record_id,),
             ).fetchall()
-        result: builtins.list[RevisionInfo] = []
-        previous: dict[str, Any] = {}
-        for revision, created_at, author, fields_json, sensitive_json in rows:
-            # Sensitive fields appear by name only, never by value.
-            current = {**json.loads(fields_json), **json.loads(sensitive_json or "{}")}
-            changed = sorted(
-                k for k in current.keys() | previous.keys() if current.get(k) != previous.get(k)
+            conflicts = dict(
+                conn.execute(
+                    "SELECT hash, reason FROM conflicts WHERE record_id = ?"
+                    " AND resolved_at IS NULL",
+                    (record_id,),
+                ).fetchall()
             )
-            result.append(RevisionInfo(revision, created_at, author, changed))
-            previous = current
+            directory = authorship.Directory(conn)
+            result: builtins.list[RevisionInfo] = []
+            content: dict[str, dict[str, Any]] = {}
+            for number, created_at, author, fields_json, sensitive_json, *rest in rows:
+                digest, parent, key, brought_by, names_json = rest
+                # Sensitive fields appear by name only, never by value.
+                current = {**json.loads(fields_json), **json.loads(sensitive_json or "{}")}
+                previous = content.get(parent, {}) if parent else {}
+                changed = sorted(
+                    k for k in current.keys() | previous.keys() if current.get(k) != previous.get(k)
+                )
+                content[str(digest)] = current
+                result.append(
+                    RevisionInfo(
+                        number,
+                        created_at,
+                        author,
+                        changed,
+                        hash=str(digest),
+                        parent=parent,
+                        signed_by=directory.author(None if key is None else bytes(key)),
+                        brought_by=directory.bringer(brought_by),
+                        current=number == row["current_revision"],
+                        conflict=conflicts.get(digest),
+                        withheld=tuple(json.loads(names_json)) if sensitive_json is None else (),
+                    )
+                )
         return result
 
     def search(self, query: str, **filters: Any) -> builtins.list[search.SearchHit]:
@@ -293,85 +429,6 @@ class RecordStore:
             clauses.append("deleted_at IS NULL")
         clauses.append("purged_at IS NULL")  # stubs are listed by bundles/purge.py
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
-
-    @staticmethod
-    def _list_columns(
-        record_type: RecordType, public: dict[str, Any]
-    ) -> tuple[str, str | None, str | None]:
-        display = str(public.get(record_type.title_field) or "")[:DISPLAY_MAX]
-        sort_date = None
-        if record_type.date_field:
-            value = public.get(record_type.date_field)
-            sort_date = dates.sort_key(value) if isinstance(value, dict) else value
-        place_id = public.get(record_type.place_field) if record_type.place_field else None
-        return display, sort_date, place_id
-
-    def _insert_record(
-        self,
-        conn: Connection,
-        record_type: RecordType,
-        record_id: str,
-        revision: int,
-        stamp: str,
-        author: str,
-        valid: Validated,
-    ) -> None:
-        """A new record: its index row, its ``records`` row and its first revision here.
-
-        The index row comes first, so the record is written once with its index rowid: a
-        new record has no index row to replace (two statements fewer than ``reindex``).
-        """
-        document = search.document_for(record_type, valid.public, self.vocabularies)
-        conn.execute(
-            "INSERT INTO records (id, type, current_revision, created_at, created_by,"
-            " modified_at, modified_by, display, sort_date, place_id, search_rowid)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                record_id,
-                record_type.name,
-                revision,
-                stamp,
-                author,
-                stamp,
-                author,
-                *self._list_columns(record_type, valid.public),
-                search.index_new(conn, record_id, record_type.name, document),
-            ),
-        )
-        self._write_revision(
-            conn, record_type, record_id, revision, stamp, author, valid, index=False
-        )
-
-    def _write_revision(
-        self,
-        conn: Connection,
-        record_type: RecordType,
-        record_id: str,
-        revision: int,
-        stamp: str,
-        author: str,
-        valid: Validated,
-        *,
-        index: bool = True,  # bundle import: False for a revision older than the current one
-    ) -> None:
-        conn.execute(
-            "INSERT INTO revisions (record_id, revision, created_at, author, fields, sensitive)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                record_id,
-                revision,
-                stamp,
-                author,
-                json.dumps(valid.public, ensure_ascii=False, sort_keys=True),
-                json.dumps(valid.sensitive, ensure_ascii=False, sort_keys=True)
-                if valid.sensitive
-                else None,
-            ),
-        )
-        if not index:
-            return
-        document = search.document_for(record_type, valid.public, self.vocabularies)
-        search.reindex(conn, record_id, record_type.name, document)
 
     @staticmethod
     def _check_references(conn: Connection, valid: Validated) -> None:

@@ -21,7 +21,7 @@ from monitor_app.errors import MonitorError, ValidationError, VaultError
 from monitor_app.fsutil import make_private_dir, restrict_umask, storage_error
 from monitor_app.identity import card
 from monitor_app.identity import keys as identity_keys
-from monitor_app.records import audit
+from monitor_app.records import audit, signing_migration
 from monitor_app.vault import database, keyslots, migrations, rekey, slot_keys
 from monitor_app.vault.blobstore import BlobStore
 from monitor_app.vault.device_secret import DeviceSecretStore, default_store
@@ -257,6 +257,8 @@ def _open(
         # A vault from before schema version 2 gets its identity now, recorded in its audit log.
         author = conn.execute("SELECT value FROM meta WHERE key = 'author_id'").fetchone()
         identity_keys.ensure(conn, str(author[0]) if author else "")
+        # Revisions written before signatures existed are signed with that identity now.
+        signing_migration.sign_unsigned(conn)
         if slot_key is not None and slot_keys.known(conn).get(slot_key[0]) != slot_key[1]:
             slot_keys.remember(conn, *slot_key)
     except BaseException:

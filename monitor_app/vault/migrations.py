@@ -12,7 +12,7 @@ from collections.abc import Callable
 from monitor_app.errors import VaultError
 from monitor_app.vault.database import Connection
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 _V1 = """
 CREATE TABLE meta (
@@ -226,6 +226,72 @@ CREATE TABLE drafts (
 )
 """
 
+# Version 8: provenance (monitor_app/records/provenance.py). Every revision is identified by
+# its hash, names its parent, and carries its author's key and signature; the revisions this
+# vault wrote before are signed at the first unlock after this step (records/signing_migration),
+# those it received before are marked as such, unsigned. Conflicts are forks of that chain, kept
+# in ``revisions`` and listed here; the earlier table of kept-aside copies stays readable as
+# ``legacy_conflicts``. Bundles taken in are keyed by their signer and id, with what each
+# carried (so that a receipt says exactly what was kept); receipts confirm items one by one,
+# and only the contacts marked as custodians free this vault of what they hold.
+_V8 = """
+ALTER TABLE revisions ADD COLUMN hash TEXT;
+ALTER TABLE revisions ADD COLUMN parent TEXT;
+ALTER TABLE revisions ADD COLUMN author_key BLOB;
+ALTER TABLE revisions ADD COLUMN signature BLOB;
+ALTER TABLE revisions ADD COLUMN sensitive_salt BLOB;
+ALTER TABLE revisions ADD COLUMN sensitive_digest TEXT;
+ALTER TABLE revisions ADD COLUMN sensitive_names TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE revisions ADD COLUMN brought_by TEXT;
+ALTER TABLE revisions ADD COLUMN bundle_id TEXT;
+CREATE UNIQUE INDEX revisions_hash ON revisions (hash);
+CREATE INDEX revisions_parent ON revisions (record_id, parent);
+ALTER TABLE conflicts RENAME TO legacy_conflicts;
+CREATE TABLE conflicts (
+    record_id   TEXT NOT NULL,
+    hash        TEXT NOT NULL,          -- the revision that is not on the record's chain
+    bundle_id   TEXT,
+    reason      TEXT NOT NULL,          -- fork | parent_missing
+    detected_at TEXT NOT NULL,
+    resolved_at TEXT,
+    PRIMARY KEY (record_id, hash)
+) WITHOUT ROWID;
+CREATE TABLE bundles_in_v8 (
+    bundle_id          TEXT NOT NULL,
+    author_fingerprint TEXT NOT NULL,
+    sequence           INTEGER NOT NULL,
+    follows            INTEGER,
+    sums_sha256        TEXT NOT NULL,
+    imported_at        TEXT NOT NULL,
+    status             TEXT NOT NULL,
+    PRIMARY KEY (author_fingerprint, bundle_id)
+);
+INSERT INTO bundles_in_v8 SELECT bundle_id, author_fingerprint, sequence, follows, sums_sha256,
+    imported_at, status FROM bundles_in;
+DROP TABLE bundles_in;
+ALTER TABLE bundles_in_v8 RENAME TO bundles_in;
+CREATE INDEX bundles_in_author ON bundles_in (author_fingerprint, sequence);
+CREATE TABLE bundle_in_items (
+    author_fingerprint TEXT NOT NULL,
+    bundle_id          TEXT NOT NULL,
+    item               TEXT NOT NULL,   -- 'revision' (key: its hash) or 'attachment' (its id)
+    item_key           TEXT NOT NULL,
+    record_id          TEXT NOT NULL,
+    withheld           INTEGER NOT NULL DEFAULT 0,  -- came without the sensitive fields
+    PRIMARY KEY (author_fingerprint, bundle_id, item, item_key)
+) WITHOUT ROWID;
+CREATE TABLE receipt_items (
+    bundle_id         TEXT NOT NULL,    -- the outgoing bundle
+    recipient         TEXT NOT NULL,    -- fingerprint of the recipient who holds the item
+    item              TEXT NOT NULL,
+    item_id           TEXT NOT NULL,
+    revision          INTEGER NOT NULL,
+    receipt_bundle_id TEXT NOT NULL,
+    PRIMARY KEY (item, item_id, revision, recipient, bundle_id)
+) WITHOUT ROWID;
+ALTER TABLE contacts ADD COLUMN custodian INTEGER NOT NULL DEFAULT 0 CHECK (custodian IN (0, 1))
+"""
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _run_statements(_V1),
     2: _run_statements(_V2),
@@ -234,6 +300,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     5: _run_statements(_V5),
     6: _run_statements(_V6),
     7: _run_statements(_V7),
+    8: _run_statements(_V8),
 }
 
 
