@@ -31,6 +31,7 @@ NOTES = b"Notes of the visit, not an image: " + CANARY
 @pytest.fixture
 def field(vault: UnlockedVault, hub: UnlockedVault) -> UnlockedVault:
     vault.contacts.add(hub.identity.card(), verified=True)
+    vault.contacts.set_custodian(hub.identity.fingerprint, True)  # the hub keeps the records
     hub.contacts.add(vault.identity.card(), verified=True)
     return vault
 

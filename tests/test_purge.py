@@ -36,6 +36,7 @@ PHOTO = b"\x89PNG " + os.urandom(200_000)
 @pytest.fixture
 def field(vault: UnlockedVault, hub: UnlockedVault) -> UnlockedVault:
     vault.contacts.add(hub.identity.card(), verified=True)
+    vault.contacts.set_custodian(hub.identity.fingerprint, True)  # the hub keeps the records
     hub.contacts.add(vault.identity.card(), verified=True)
     return vault
 
@@ -120,8 +121,11 @@ def test_end_to_end_export_receipt_purge(
     blobs_before = set(os.listdir(field.blobs.root))
 
     receipt_id = _hand_off(field, hub, stick)
-    # An abandoned draft of a handed-off record goes with it.
-    field.drafts.save("place", {"name": canaries.make("draft")}, record_id=ids["place"])
+    # Unsaved work keeps its record: the plan says so, and nothing is purged by surprise.
+    draft = field.drafts.save("place", {"name": canaries.make("draft")}, record_id=ids["place"])
+    planned = purge.purge_handed_off(field, dry_run=True)
+    assert planned.kept_draft == (ids["place"],) and ids["place"] not in planned.purged
+    field.drafts.discard(draft)
     result = purge.purge_handed_off(field)
     assert field.drafts.list() == []
 

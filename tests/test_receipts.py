@@ -39,6 +39,7 @@ TABLES = ("bundles_out", "bundle_recipients", "bundle_receipts", "bundles_in", "
 def field(vault: UnlockedVault, hub: UnlockedVault) -> UnlockedVault:
     """A field vault and a hub that know and have verified each other; a few records."""
     vault.contacts.add(hub.identity.card(), verified=True)
+    vault.contacts.set_custodian(hub.identity.fingerprint, True)  # the hub keeps the records
     hub.contacts.add(vault.identity.card(), verified=True)
     place = vault.records.add("place", {"name": "ИВС №1", "place_type": "police_station"})
     vault.attachments.add_stream(place.record_id, io.BytesIO(ATTACHMENT), original_name="a.png")
@@ -135,7 +136,16 @@ def test_standard_tools_check_the_receipt(
             "SELECT sums_sha256 FROM bundles_out WHERE bundle_id = ?", (bundle_id,)
         ).fetchone()[0]
     assert manifest["kind"] == "receipt"
-    assert manifest["receipt"] == {"bundle_id": bundle_id, "sums_sha256": sums_sha256}
+    with hub.reading() as conn:
+        (revision_hash,) = conn.execute("SELECT hash FROM revisions").fetchone()
+        attachments = [str(r[0]) for r in conn.execute("SELECT id FROM attachments ORDER BY id")]
+    # What the hub now holds of the bundle, item by item.
+    assert manifest["receipt"] == {
+        "bundle_id": bundle_id,
+        "sums_sha256": sums_sha256,
+        "kept": {"revisions": [revision_hash], "attachments": attachments},
+        "not_kept": [],
+    }
     assert manifest["recipients"] == [field.identity.fingerprint]
     assert manifest["records"] == [] and manifest["attachments"] == []
     assert made.size == stick.joinpath("receipt.bin").stat().st_size
@@ -296,6 +306,9 @@ def test_receipt_and_import_commands(
     cli(*vault_b.base, "identity", "card", "--out", str(card_b))
     cli(*vault_b.base, "contact", "add", str(card_a), "--verified")
     cli(*vault_a.base, "contact", "add", str(card_b), "--verified")
+    hub_fingerprint = cli("--json", *vault_a.base, "identity", "show").json["result"]["fingerprint"]
+    custodian = cli("--json", *vault_b.base, "contact", "custodian", hub_fingerprint, "--on")
+    assert custodian.json["result"]["custodian"] is True
     place = tmp_path / "place.json"
     place.write_text(json.dumps({"name": "ИК-47", "place_type": "police_station"}))
     cli("--json", *vault_b.base, "record", "add", "--type", "place", "--json", str(place))
@@ -329,8 +342,8 @@ def test_receipt_and_import_commands(
     record_id = exported.json["result"]["bundle_id"] and _only_record(cli, vault_b)
     dry = cli("--json", *vault_b.base, "purge", "--handed-off", "--dry-run").json["result"]
     assert dry == {
-        "purged": [record_id], "kept_withheld": [], "attachments": 0, "rekeyed": False,
-        "dry_run": True,
+        "purged": [record_id], "kept_withheld": [], "kept_draft": [], "attachments": 0,
+        "rekeyed": False, "dry_run": True,
     }  # fmt: skip
     assert _only_record(cli, vault_b) == record_id
     done_text = cli(*vault_b.base, "purge", "--handed-off")
