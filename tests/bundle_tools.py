@@ -288,20 +288,25 @@ def signed_line(
 
 
 def with_lines(
-    entries: list[TarEntry], lines: list[dict[str, Any]], signer: UnlockedVault
+    entries: list[TarEntry],
+    lines: list[dict[str, Any]],
+    signer: UnlockedVault,
+    raw: dict[int, bytes] | None = None,
 ) -> list[TarEntry]:
     """``entries`` carrying ``lines`` as records.jsonl, the manifest's record entries made to
-    match, padded and signed by ``signer`` (the bundle's signer, an insider)."""
-    raw = [canonical.dumps(line) for line in lines]
+    match, padded and signed by ``signer`` (the bundle's signer, an insider). ``raw`` gives
+    the bytes of some lines instead (text no JSON encoder writes), listed as ``lines`` says."""
+    overrides = raw or {}
+    data = [overrides.get(i) or canonical.dumps(line) for i, line in enumerate(lines)]
     manifest = manifest_of(entries)
     manifest["records"] = [
         {
             "record_id": json.loads(line["signed"])["record_id"],
             "hash": provenance.hash_of(line["signed"].encode("utf-8")),
-            "size": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(),
+            "size": len(line_bytes),
+            "sha256": hashlib.sha256(line_bytes).hexdigest(),
         }
-        for line, data in zip(lines, raw, strict=True)
+        for line, line_bytes in zip(lines, data, strict=True)
     ]
-    entries = with_member(entries, layout.RECORDS, b"".join(d + b"\n" for d in raw))
+    entries = with_member(entries, layout.RECORDS, b"".join(d + b"\n" for d in data))
     return signed(repadded(with_manifest(entries, manifest)), signer)

@@ -528,8 +528,11 @@ def open_bundle(
             kind=manifest.kind,
             created_at=manifest.created_at,
             author_fingerprint=manifest.author_fingerprint,
-            author_name=card.name,
-            author_organisation=card.organisation,
+            # Who signed, in the words of this vault's own contact list: a card can call
+            # itself anything ("Coalition Hub"). Only an unknown signer is named by its card,
+            # and shown as unknown.
+            author_name=card.name if contact is None else contact.name,
+            author_organisation=card.organisation if contact is None else contact.organisation,
             signer_known=contact is not None,
             signer_verified=contact is not None and contact.verified,
             sequence=manifest.sequence,

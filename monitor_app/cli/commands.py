@@ -26,7 +26,9 @@ from monitor_app.crypto import kdf
 from monitor_app.errors import MonitorError
 from monitor_app.i18n import _
 from monitor_app.records import audit
+from monitor_app.records.authorship import party_text
 from monitor_app.records.schema import RECORD_TYPES
+from monitor_app.records.store import RecordView, RevisionInfo
 from monitor_app.records.vocabularies import default_vocabularies
 from monitor_app.vault import lifecycle
 from monitor_app.vault.device_secret import default_store
@@ -37,6 +39,7 @@ class Outcome:
     result: Any
     lines: list[str] | None = field(default_factory=list)
     exit_code: int = 0
+    notes: list[str] = field(default_factory=list)  # for people, on stderr, not with --json
 
 
 def cmd_init(args: argparse.Namespace) -> Outcome:
@@ -178,7 +181,22 @@ def _record_show(args: argparse.Namespace) -> Outcome:
         )
         body = view.to_json()
         body["attachments"] = [a.to_json() for a in vault.attachments.list(args.record_id)]
-    return Outcome(body, None)
+    return Outcome(body, None, notes=_record_notes(view))
+
+
+def _record_notes(view: RecordView) -> list[str]:
+    """Said on stderr beside the JSON of ``record show``: provenance and conflicts."""
+    notes = [_("Written by {who}.").format(who=party_text(view.author))]
+    if view.brought_by is not None:
+        notes.append(_("Brought by {who}.").format(who=party_text(view.brought_by)))
+    if view.conflicts:
+        notes.append(
+            _(
+                "CONFLICT: {n} revision(s) of this record are outside its history"
+                " (see record history)."
+            ).format(n=view.conflicts)
+        )
+    return notes
 
 
 def _record_list(args: argparse.Namespace) -> Outcome:
@@ -195,8 +213,30 @@ def _record_history(args: argparse.Namespace) -> Outcome:
         revisions = vault.records.history(args.record_id)
     return Outcome(
         {"id": args.record_id, "revisions": [r.to_json() for r in revisions]},
-        [f"{r.revision}  {r.created_at}  {', '.join(r.changed_fields)}" for r in revisions],
+        [_history_line(r) for r in revisions],
     )
+
+
+def _history_line(info: RevisionInfo) -> str:
+    """One revision: its number here, hash, the author's clock, who wrote it and who brought
+    it (names from this vault's contacts), whether it is current or a conflict, and what
+    changed against its parent."""
+    parts = [str(info.revision), info.hash[:16], info.created_at]
+    parts.append(_("written by {who}").format(who=party_text(info.signed_by)))
+    if info.brought_by is not None:
+        parts.append(_("brought by {who}").format(who=party_text(info.brought_by)))
+    if info.current:
+        parts.append(_("CURRENT"))
+    if info.conflict == "fork":
+        parts.append(_("CONFLICT: another revision has the same parent"))
+    elif info.conflict is not None:
+        parts.append(_("CONFLICT: its parent revision has not arrived"))
+    if info.withheld:
+        parts.append(
+            _("identifying fields withheld: {names}").format(names=", ".join(info.withheld))
+        )
+    parts.append(", ".join(info.changed_fields))
+    return "  ".join(parts)
 
 
 def _record_delete(args: argparse.Namespace) -> Outcome:

@@ -53,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         io.print_json({"ok": True, "result": outcome.result})
     elif outcome.lines is None:
         io.print_json(outcome.result)
+        for note in outcome.notes:
+            print(note, file=sys.stderr)
     else:
         for line in outcome.lines:
             io.print_line(line)

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from monitor_app.i18n import _
 from monitor_app.identity import keys
+from monitor_app.identity.fingerprint import format_fingerprint
 from monitor_app.vault.database import Connection
 
 Status = Literal["own", "verified", "unverified", "unsigned"]
@@ -71,3 +73,21 @@ class Directory:
             return Party("unverified", fingerprint, None, None)
         party = self.author(bytes(row[0]))
         return Party(party.status, fingerprint, party.name, party.key)
+
+
+def party_text(party: Party | None) -> str:
+    """A party in words, for the CLI and the GUI: never a name the bundle gave itself."""
+    if party is None or party.status == "own":
+        return _("this vault")
+    if party.status == "unsigned":
+        return _("unknown: received before revisions were signed")
+    if party.name is not None and party.fingerprint is not None:
+        who = f"{party.name} ({format_fingerprint(party.fingerprint)})"
+        if party.status == "verified":
+            return who
+        return _("{who}, NOT VERIFIED").format(who=who)
+    if party.key is not None:
+        return _("an unknown key {key}, NOT VERIFIED").format(key=party.key[:16])
+    return _("an unknown contact {fingerprint}, NOT VERIFIED").format(
+        fingerprint=format_fingerprint(party.fingerprint or "")
+    )
