@@ -440,3 +440,52 @@ def test_record_show_and_history_say_there_is_a_conflict(
     assert "Monitor B" in history[2] and "brought by Monitor B" in history[2]
     data = invoke(capsys, ["--json", *base, "record", "history", record_id]).json
     assert [r["conflict"] for r in data["result"]["revisions"]] == [None, None, "fork"]
+
+
+# --- the documented check, from the document itself --------------------------------------------
+
+
+def _documented_script() -> str:
+    text = (Path(__file__).parent.parent / "docs" / "bundle-format.md").read_text()
+    after = text.split("<!-- verify-revision.py -->\n```python\n", 1)[1]
+    return after.split("\n```\n", 1)[0]
+
+
+def test_a_revision_checks_with_the_documented_script(world: World, tmp_path: Path) -> None:
+    """The steps of docs/bundle-format.md: unpack with age and tar, then the script, with the
+    author's key as `monitorctl identity show` gives it; a forwarded revision checks the
+    same, and an altered one does not."""
+    import subprocess
+    import sys
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from monitor_app.crypto import minisign
+    from tests.bundle_tools import age_identity_file, unpack_with_standard_tools
+
+    record_id, _ = _testimony(world)
+    forwarded = _send(world.hub, world.colleague, stick=world.stick)  # the hub forwards it
+    (tmp_path / "w").mkdir()
+    out = unpack_with_standard_tools(
+        forwarded, age_identity_file(world.colleague, tmp_path), tmp_path / "w"
+    )
+    script = tmp_path / "verify-revision.py"
+    script.write_text(_documented_script())
+    author = minisign.public_key_base64(world.key_of(world.field).public_key())
+
+    def check(key: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, str(script), str(out / "records.jsonl"), "1", key],
+            capture_output=True,
+            text=True,
+        )
+
+    done = check(author)
+    assert done.returncode == 0, done.stderr
+    expected = world.field.records.get(record_id).revision_hash
+    assert done.stdout.splitlines()[0] == f"revision {expected}"
+    other = minisign.public_key_base64(Ed25519PrivateKey.generate().public_key())
+    assert "NOT SIGNED BY THIS KEY" in check(other).stderr
+    records = out / "records.jsonl"
+    records.write_text(records.read_text().replace("Показания", "Выдумка"))
+    assert check(author).returncode != 0
