@@ -1,4 +1,4 @@
-"""Start-up time of the built app beside ``python -m ui.app``, to the unlock window.
+"""Start-up time of the built app beside ``python -m ui.shell.app``, to the unlock window.
 
     .venv/bin/python bench/bench_startup.py [--app dist/monitor_app/monitor-app] [--runs 5]
 
@@ -59,7 +59,7 @@ def main() -> int:
         common = ["--portable", str(base), "--screenshot", shot]
         variants = {
             "built app": [str(args.app), *common],
-            "python -m ui.app": [sys.executable, "-m", "ui.app", *common],
+            "python -m ui.shell.app": [sys.executable, "-m", "ui.shell.app", *common],
         }
         times: dict[str, list[float]] = {key: [] for key in variants}
         for _ in range(args.runs + 1):  # interleaved, so both see the same machine

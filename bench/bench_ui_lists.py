@@ -39,8 +39,9 @@ from PySide6.QtWidgets import QApplication
 from monitor_app.jobs import CancelToken
 from monitor_app.vault import lifecycle
 from monitor_app.vault.session import UnlockedVault
-from ui.record_list_page import RecordListPage
-from ui.record_table_model import (
+from ui.common.style import apply_style
+from ui.records.record_list_page import RecordListPage
+from ui.records.record_table_model import (
     COLUMNS,
     FILTER_LIMIT,
     MAX_PAGE,
@@ -48,8 +49,7 @@ from ui.record_table_model import (
     PROGRESS_STEPS,
     cancellable_read,
 )
-from ui.style import apply_style
-from ui.vault_window import VaultWindow
+from ui.shell.vault_window import VaultWindow
 
 PASSPHRASE = "correct horse battery staple, benchmark edition"
 BATCH = 1000
@@ -239,7 +239,7 @@ def lock_mid_load(window: VaultWindow, vault: UnlockedVault, page: RecordListPag
     real_lock = vault.lock
 
     def timed_lock() -> None:
-        # The close itself, after ui.vault_window.release_cache wiped the page cache.
+        # The close itself, after ui.shell.vault_window.release_cache wiped the page cache.
         started = time.perf_counter()
         real_lock()
         closing["close"] = (time.perf_counter() - started) * 1000

@@ -34,7 +34,7 @@ chmod 700 "$XDG_RUNTIME_DIR"
 
 shoot() {  # shoot LANG VIEW: docs/screenshots/VIEW-LANG.png
     local lang=$1 view=$2
-    "$PYTHON" -m ui.app --demo --lang "$lang" --view "$view" --size "$SIZE" \
+    "$PYTHON" -m ui.shell.app --demo --lang "$lang" --view "$view" --size "$SIZE" \
         --screenshot "$OUT/$view-$lang.png" 2> >(grep -v 'propagateSizeHints' >&2)
     chmod 644 "$OUT/$view-$lang.png"  # the app writes private files; these are public docs
     echo "$OUT/$view-$lang.png"

@@ -12,7 +12,7 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
 from pytestqt.qtbot import QtBot
 
-from ui import file_dialogs
+from ui.common import file_dialogs
 
 pytestmark = pytest.mark.gui
 UI_DIR = Path(__file__).resolve().parents[1] / "ui"
@@ -23,7 +23,7 @@ MAX_POLLS = 3000  # 30 s
 def test_every_file_dialog_of_the_app_goes_through_file_dialogs() -> None:
     offenders = []
     for path in sorted(UI_DIR.rglob("*.py")):
-        if path.name == "file_dialogs.py" and path.parent == UI_DIR:
+        if path == UI_DIR / "common" / "file_dialogs.py":
             continue
         text = path.read_text(encoding="utf-8")
         # QFileDialog itself, or its static functions reached some other way.
@@ -44,7 +44,7 @@ def test_the_check_finds_a_direct_use() -> None:
 
 @pytest.fixture
 def qt_settings(tmp_path: Path) -> Iterator[Path]:
-    """Qt's settings in a folder of the test's own, as ui.app.contain_qt_settings does for
+    """Qt's settings in a folder of the test's own, as ui.shell.app.contain_qt_settings does for
     the app (the app's settings folder)."""
     folder = tmp_path / "qt"
     for settings_format in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):

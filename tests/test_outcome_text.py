@@ -11,7 +11,7 @@ from monitor_app.bundles import outcome_text
 from monitor_app.bundles.importing import ImportResult
 from monitor_app.bundles.reading import BundleSummary
 from monitor_app.cli import bundle_commands
-from ui.import_wizard import result_lines
+from ui.handoff.import_wizard import result_lines
 
 SUMMARY = BundleSummary(
     bundle_id="b-1",

@@ -21,7 +21,7 @@ from monitor_app.vault import device_secret
 from tests.conftest import PASSPHRASE
 from tests.host_tools import activate_portable
 
-ENTRY_APP = "from ui.app import main; raise SystemExit(main())"
+ENTRY_APP = "from ui.shell.app import main; raise SystemExit(main())"
 ENTRY_CLI = "from monitor_app.cli.main import main; raise SystemExit(main())"
 
 

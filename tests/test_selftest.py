@@ -36,7 +36,12 @@ def test_a_broken_part_fails_the_self_test(monkeypatch: pytest.MonkeyPatch) -> N
 def test_monitor_app_self_test_command(tmp_path: Path) -> None:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path)}
     result = subprocess.run(
-        [sys.executable, "-c", "from ui.app import main; raise SystemExit(main())", "--self-test"],
+        [
+            sys.executable,
+            "-c",
+            "from ui.shell.app import main; raise SystemExit(main())",
+            "--self-test",
+        ],
         env=env,
         capture_output=True,
         text=True,

@@ -149,7 +149,7 @@ def test_no_hard_coded_text_on_the_screens(
 ) -> None:
     from monitor_app.crypto import kdf
     from monitor_app.vault import lifecycle
-    from ui.vault_window import VaultWindow
+    from ui.shell.vault_window import VaultWindow
 
     found: dict[str, list[str]] = {}
     folder = tmp_path / f"{OPEN}vaults{CLOSE}"  # vault paths are shown: data, not language

@@ -17,7 +17,7 @@ import pytest
 
 from monitor_app.i18n import DOMAIN
 from monitor_app.resources import resources_dir
-from ui.app import VIEWS
+from ui.shell.app import VIEWS
 
 pytestmark = pytest.mark.gui
 
@@ -29,8 +29,8 @@ WINDOW_TEXTS = """
 import json, sys
 from PySide6.QtCore import QLocale, QTimer
 from PySide6.QtWidgets import QApplication
-from ui import app
-from ui.vault_window import VaultWindow
+from ui.shell import app
+from ui.shell.vault_window import VaultWindow
 
 qt = QApplication([sys.argv[0]])
 
@@ -68,7 +68,7 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 def run_app(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [sys.executable, "-m", "ui.app", *args],
+        [sys.executable, "-m", "ui.shell.app", *args],
         cwd=ROOT,
         env=app_env(tmp_path),
         capture_output=True,
@@ -159,7 +159,7 @@ def test_demo_screenshot_on_a_virtual_screen(tmp_path: Path) -> None:
     out = tmp_path / "xvfb.png"
     env = {k: v for k, v in app_env(tmp_path).items() if k not in ("QT_QPA_PLATFORM", "DISPLAY")}
     result = subprocess.run(
-        [xvfb_run, "-a", sys.executable, "-m", "ui.app", "--demo", "--screenshot", str(out)],
+        [xvfb_run, "-a", sys.executable, "-m", "ui.shell.app", "--demo", "--screenshot", str(out)],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -14,9 +14,9 @@ from pytestqt.qtbot import QtBot
 
 from monitor_app.records import audit
 from monitor_app.vault.session import UnlockedVault
-from ui.editor import dialogs
-from ui.editor.attachments_panel import AttachmentsPanel
-from ui.editor.record_editor_page import RecordEditorPage
+from ui.records.editor import dialogs
+from ui.records.editor.attachments_panel import AttachmentsPanel
+from ui.records.editor.record_editor_page import RecordEditorPage
 
 pytestmark = pytest.mark.gui
 TIMEOUT_MS = 30_000

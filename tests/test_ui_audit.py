@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from monitor_app.bundles import ledger
 from monitor_app.vault.session import UnlockedVault
-from ui.audit_page import AuditPage, AuditTableModel, action_label
+from ui.shell.audit_page import AuditPage, AuditTableModel, action_label
 
 pytestmark = pytest.mark.gui
 TIMEOUT_MS = 30_000

@@ -15,8 +15,8 @@ from monitor_app.identity import fingerprint as fp
 from monitor_app.identity.card import parse_card
 from monitor_app.vault.session import UnlockedVault
 from tests.test_ui_handoff import STRANGER, TIMEOUT_MS, contacts_page, stranger_card, table_rows
-from ui.contacts_page import ContactsPage
-from ui.fingerprint_dialog import FingerprintDialog
+from ui.handoff.contacts_page import ContactsPage
+from ui.handoff.fingerprint_dialog import FingerprintDialog
 
 pytestmark = pytest.mark.gui
 

@@ -26,13 +26,13 @@ from monitor_app.vault import lifecycle
 from monitor_app.vault.session import UnlockedVault
 from tests.conftest import PASSPHRASE
 from tests.ui_tools import widget_texts
-from ui.editor import clipboard, dialogs, draft_keeper
-from ui.editor.base import FieldEditor
-from ui.editor.compound import ObjectEditor, ObjectListEditor
-from ui.editor.fields import BoolEditor, FuzzyDateEditor, VocabEditor, VocabListEditor
-from ui.editor.form import split_path
-from ui.editor.record_editor_page import RecordEditorPage
-from ui.editor.record_picker import RecordPicker
+from ui.records.editor import clipboard, dialogs, draft_keeper
+from ui.records.editor.base import FieldEditor
+from ui.records.editor.compound import ObjectEditor, ObjectListEditor
+from ui.records.editor.fields import BoolEditor, FuzzyDateEditor, VocabEditor, VocabListEditor
+from ui.records.editor.form import split_path
+from ui.records.editor.record_editor_page import RecordEditorPage
+from ui.records.editor.record_picker import RecordPicker
 
 pytestmark = pytest.mark.gui
 TIMEOUT_MS = 30_000

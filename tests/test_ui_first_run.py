@@ -17,10 +17,10 @@ from monitor_app.vault.lifecycle import MIN_PASSPHRASE_LENGTH
 from tests.conftest import PASSPHRASE
 from tests.host_tools import activate_portable
 from tests.ui_tools import keep_windows, open_window, type_text
-from ui.create_page import CreatePage
-from ui.strength_meter import advice, level_text
-from ui.unlock_page import UnlockPage
-from ui.vault_window import VaultWindow, no_vault_message
+from ui.access.create_page import CreatePage
+from ui.access.strength_meter import advice, level_text
+from ui.access.unlock_page import UnlockPage
+from ui.shell.vault_window import VaultWindow, no_vault_message
 
 __all__ = ["keep_windows"]  # an autouse fixture
 

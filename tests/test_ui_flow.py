@@ -35,15 +35,15 @@ from monitor_app.bundles import purge
 from monitor_app.vault.session import UnlockedVault
 from tests.conftest import PASSPHRASE
 from tests.test_ui_editor import choose, ed, pick, type_text
-from ui.contacts_page import ContactsPage
-from ui.editor import dialogs
-from ui.editor.record_editor_page import ATTACHMENTS_TAB, RecordEditorPage
-from ui.export_wizard import DESTINATION, RUN, SCOPE, ExportWizard
-from ui.handoff_page import HandoffPage
-from ui.import_wizard import RESULT, SUMMARY, ImportWizard
-from ui.main_view import MainView
-from ui.overview_page import RECORD_ID_ROLE
-from ui.vault_window import VaultWindow
+from ui.handoff.contacts_page import ContactsPage
+from ui.handoff.export_wizard import DESTINATION, RUN, SCOPE, ExportWizard
+from ui.handoff.handoff_page import HandoffPage
+from ui.handoff.import_wizard import RESULT, SUMMARY, ImportWizard
+from ui.records.editor import dialogs
+from ui.records.editor.record_editor_page import ATTACHMENTS_TAB, RecordEditorPage
+from ui.shell.main_view import MainView
+from ui.shell.overview_page import RECORD_ID_ROLE
+from ui.shell.vault_window import VaultWindow
 
 pytestmark = pytest.mark.gui
 TIMEOUT_MS = 60_000

@@ -28,12 +28,12 @@ from monitor_app.jobs import CancelToken
 from monitor_app.vault.session import UnlockedVault
 from tests.bundle_tools import add_sample_case
 from tests.ui_tools import widget_texts
-from ui import export_wizard, import_wizard
-from ui.contacts_page import ContactsPage
-from ui.drives import DRIVE_REMOVABLE, removable_drives
-from ui.export_wizard import DESTINATION, RECIPIENTS, RUN, SCOPE, ExportWizard
-from ui.handoff_page import HandoffPage
-from ui.import_wizard import RESULT, SUMMARY, ImportWizard, result_lines
+from ui.handoff import export_wizard, import_wizard
+from ui.handoff.contacts_page import ContactsPage
+from ui.handoff.drives import DRIVE_REMOVABLE, removable_drives
+from ui.handoff.export_wizard import DESTINATION, RECIPIENTS, RUN, SCOPE, ExportWizard
+from ui.handoff.handoff_page import HandoffPage
+from ui.handoff.import_wizard import RESULT, SUMMARY, ImportWizard, result_lines
 
 pytestmark = pytest.mark.gui
 TIMEOUT_MS = 60_000

@@ -26,9 +26,8 @@ from monitor_app.vault import lifecycle
 from monitor_app.vault.session import UnlockedVault
 from tests.conftest import PASSPHRASE
 from tests.ui_tools import widget_texts
-from ui.main_view import MainView
-from ui.record_list_page import RecordListPage
-from ui.record_table_model import (
+from ui.records.record_list_page import RecordListPage
+from ui.records.record_table_model import (
     COLUMNS,
     FILTER_LIMIT,
     PAGE_SIZE,
@@ -38,7 +37,8 @@ from ui.record_table_model import (
     cancellable_read,
     sort_rows,
 )
-from ui.vault_window import APP_TITLE, VaultWindow
+from ui.shell.main_view import MainView
+from ui.shell.vault_window import APP_TITLE, VaultWindow
 
 pytestmark = pytest.mark.gui
 TIMEOUT_MS = 30_000

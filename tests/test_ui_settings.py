@@ -1,6 +1,6 @@
-"""Auto-lock (ui/auto_lock.py) and the Settings page (ui/settings_page.py): the vault locks
-itself after the delay and after a suspend, leaving nothing on screen and the unsaved edit in
-an encrypted draft; settings persist; the passphrase slot is changed only with the passphrase.
+"""Auto-lock (ui/shell/auto_lock.py) and the Settings page (ui/shell/settings_page.py): the vault
+locks itself after the delay and after a suspend, leaving nothing on screen and the unsaved edit
+in an encrypted draft; settings persist; the passphrase slot is changed only with the passphrase.
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ from monitor_app.vault.session import UnlockedVault
 from tests.conftest import PASSPHRASE
 from tests.host_tools import FakeKeyring, activate_portable
 from tests.ui_tools import keep_windows, open_window, widget_texts
-from ui import auto_lock
-from ui.auto_lock import AutoLock
-from ui.create_page import keyring_explanation
-from ui.editor import draft_keeper
-from ui.settings_page import SettingsPage
-from ui.vault_window import VaultWindow
+from ui.access.create_page import keyring_explanation
+from ui.records.editor import draft_keeper
+from ui.shell import auto_lock
+from ui.shell.auto_lock import AutoLock
+from ui.shell.settings_page import SettingsPage
+from ui.shell.vault_window import VaultWindow
 
 __all__ = ["keep_windows"]  # an autouse fixture
 

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
 from monitor_app.vault.session import UnlockedVault
-from ui.export_wizard import DESTINATION, RUN, SCOPE, ExportWizard
-from ui.handoff_page import HandoffPage
+from ui.handoff.export_wizard import DESTINATION, RUN, SCOPE, ExportWizard
+from ui.handoff.handoff_page import HandoffPage
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 TIMEOUT_MS = 600_000  # a slow disk writes and reads back 500 MB (twice the size, with padding)

@@ -1,4 +1,4 @@
-"""The overview's "Unsaved work" (ui/unsaved_work.py): drafts left by a lock are listed after
+"""The overview's "Unsaved work" (ui/shell/unsaved_work.py): drafts left by a lock are listed after
 unlocking, open restored in the editor, leave the list when saved or discarded, and leave no
 trace in any widget once the vault locks."""
 
@@ -15,11 +15,11 @@ from monitor_app.vault import lifecycle
 from monitor_app.vault.session import UnlockedVault
 from tests.conftest import PASSPHRASE
 from tests.ui_tools import keep_windows, open_window, widget_texts
-from ui.editor import dialogs, draft_keeper
-from ui.editor.record_editor_page import RecordEditorPage
-from ui.main_view import MainView
-from ui.overview_page import OverviewPage
-from ui.vault_window import VaultWindow
+from ui.records.editor import dialogs, draft_keeper
+from ui.records.editor.record_editor_page import RecordEditorPage
+from ui.shell.main_view import MainView
+from ui.shell.overview_page import OverviewPage
+from ui.shell.vault_window import VaultWindow
 
 __all__ = ["keep_windows"]  # an autouse fixture
 

@@ -29,8 +29,8 @@ from monitor_app.vault.session import UnlockedVault
 from tests.conftest import HOSTILE_TEXTS, PASSPHRASE
 from tests.host_tools import FakeKeyring
 from tests.ui_tools import keep_windows, open_window, type_text
-from ui import vault_window
-from ui.vault_window import VaultWindow
+from ui.shell import vault_window
+from ui.shell.vault_window import VaultWindow
 
 __all__ = ["keep_windows"]  # an autouse fixture
 

@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from monitor_app.errors import Cancelled, MonitorError, VaultError
 from monitor_app.jobs import CancelToken, Progress
-from ui.workers import JobRunner
+from ui.common.workers import JobRunner
 
 pytestmark = pytest.mark.gui
 TIMEOUT_MS = 10_000

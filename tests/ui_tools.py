@@ -75,7 +75,7 @@ def keep_windows() -> Iterator[None]:
 def open_window(qtbot: QtBot, path: Path, **kwargs: Any) -> Any:
     """A shown, active VaultWindow on ``path``, with a keyring that is never the real one."""
     from tests.host_tools import FakeKeyring
-    from ui.vault_window import VaultWindow
+    from ui.shell.vault_window import VaultWindow
 
     kwargs.setdefault("device_store", FakeKeyring(usable=False))
     window = VaultWindow(path, **kwargs)

@@ -8,7 +8,8 @@ in quarantine when the signer is not a verified contact). Names from cards are u
 ``purge --handed-off`` removes what receipts confirm, then re-keys the vault.
 
 The lines printed are in the user's language and say what the GUI says where it says the same
-(ui/import_wizard.py, ui/handoff_page.py, ui/export_wizard.py), so the translations are shared.
+(ui/handoff/import_wizard.py, ui/handoff/handoff_page.py, ui/handoff/export_wizard.py), so the
+translations are shared.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Getting into a vault: create one, unlock it, and the recovery code and passphrase strength."""

@@ -1,0 +1,1 @@
+"""Shared building blocks: plain-text widgets, background jobs, style and file dialogs."""

@@ -1,0 +1,1 @@
+"""Handing records off: export and import wizards, contacts, fingerprints and drives."""

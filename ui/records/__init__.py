@@ -1,0 +1,1 @@
+"""Working with records: the lists, their table model, the detail page and the editor."""

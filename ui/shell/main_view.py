@@ -1,0 +1,308 @@
+"""The unlocked vault: a header (vault name, the global search box, Lock), a navigation list on
+the left and one page at a time on the right.
+
+Pages: the overview (counts, unsaved work in encrypted drafts, and the global search's
+results), one table per record type, a read-only record page, the record editor, Handoff
+(bundles, receipts, purge), Contacts, the audit log and Settings. Each page has ``clear()``;
+``MainView.clear()`` calls every one of them when the vault is locked, the editor last: it keeps
+unsaved work as an encrypted draft first.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from monitor_app.i18n import _
+from monitor_app.records.drafts import DraftSummary
+from monitor_app.vault.device_secret import DeviceSecretStore
+from monitor_app.vault.session import UnlockedVault
+from ui.common.widgets import PlainTextLabel, one_line, wipe
+from ui.handoff.contacts_page import ContactsPage
+from ui.handoff.handoff_page import HandoffPage
+from ui.records.editor import RecordEditorPage
+from ui.records.record_detail_page import RecordDetailPage
+from ui.records.record_list_page import RecordListPage
+from ui.shell.audit_page import AuditPage
+from ui.shell.overview_page import RECORD_TYPES, OverviewPage, count_caption
+from ui.shell.settings_page import SettingsPage
+
+SEARCH_DELAY_MS = 250
+SECTION_ROLE = Qt.ItemDataRole.UserRole
+SECTIONS = ("overview", *RECORD_TYPES, "handoff", "contacts", "audit", "settings")
+
+
+def section_label(key: str) -> str:
+    if key in RECORD_TYPES:
+        return count_caption(key)
+    labels = {
+        "overview": _("Overview"),
+        "handoff": _("Handoff"),
+        "contacts": _("Contacts"),
+        "audit": _("Audit log"),
+        "settings": _("Settings"),
+    }
+    return labels.get(key, key)
+
+
+class MainView(QWidget):
+    lock_requested = Signal()
+    record_activated = Signal(str)  # a row or search result was opened (double-click, Enter)
+
+    def __init__(
+        self, parent: QWidget | None = None, *, device_store: DeviceSecretStore | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._vault: UnlockedVault | None = None
+        self._return_to: QWidget | None = None
+
+        self.name_label = PlainTextLabel(role="heading")
+        self.organisation_label = PlainTextLabel(role="muted")
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText(
+            _("Search all records: any language, e.g. пытки, кыйноо, torture, 酷刑")
+        )
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.returnPressed.connect(self.run_search)
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.run_search)
+        self.search_edit.textEdited.connect(self._search_timer.start)
+        self.lock_button = QPushButton(_("Lock"))
+        self.lock_button.setToolTip(_("Lock the vault now (Ctrl+L)"))
+        self.lock_button.clicked.connect(self.lock_requested)
+
+        self.overview_page = OverviewPage()
+        self.list_pages = {type_name: RecordListPage(type_name) for type_name in RECORD_TYPES}
+        self.detail_page = RecordDetailPage()
+        self.editor_page = RecordEditorPage()
+        self.handoff_page = HandoffPage()
+        self.contacts_page = ContactsPage()
+        self.audit_page = AuditPage()
+        self.settings_page = SettingsPage(device_store)
+        self.pages: dict[str, QWidget] = {
+            "overview": self.overview_page,
+            **self.list_pages,
+            "handoff": self.handoff_page,
+            "contacts": self.contacts_page,
+            "audit": self.audit_page,
+            "settings": self.settings_page,
+        }
+        self.stack = QStackedWidget()
+        for page in (*self.pages.values(), self.detail_page, self.editor_page):
+            self.stack.addWidget(page)
+
+        self.nav = QListWidget()
+        self.nav.setProperty("role", "nav")
+        for key in SECTIONS:
+            if key in ("handoff", "settings"):
+                # Gaps between the records, the exchanges with other people, and settings.
+                gap = QListWidgetItem()
+                gap.setFlags(Qt.ItemFlag.NoItemFlags)
+                gap.setSizeHint(QSize(0, 12))
+                self.nav.addItem(gap)
+            item = QListWidgetItem(section_label(key))
+            item.setData(SECTION_ROLE, key)
+            self.nav.addItem(item)
+        self.nav.setFixedWidth(max(180, self.nav.sizeHintForColumn(0) + 32))
+        self.nav.currentItemChanged.connect(self._nav_changed)
+
+        self.overview_page.record_activated.connect(self.open_record)
+        self.overview_page.draft_activated.connect(self.open_draft)
+        self.editor_page.drafts_changed.connect(self.overview_page.refresh_drafts)
+        for page in self.list_pages.values():
+            page.record_activated.connect(self.open_record)
+            page.new_requested.connect(self.new_record)
+        self.detail_page.back_requested.connect(self.go_back)
+        self.detail_page.edit_requested.connect(self.edit_record)
+        self.editor_page.saved.connect(self._records_changed)
+        self.editor_page.deleted.connect(self._records_changed)
+        self.editor_page.closed.connect(self.go_back)
+        self.handoff_page.records_changed.connect(self._records_changed)
+        self.handoff_page.contacts_requested.connect(lambda: self.show_section("contacts"))
+        self.contacts_page.contacts_changed.connect(self.handoff_page.refresh)
+        self.contacts_page.contacts_changed.connect(self.audit_page.refresh)
+
+        titles = QVBoxLayout()
+        titles.setSpacing(0)
+        titles.addWidget(self.name_label)
+        titles.addWidget(self.organisation_label)
+        header = QHBoxLayout()
+        header.addLayout(titles)
+        header.addSpacing(16)
+        header.addWidget(self.search_edit, 1)
+        header.addWidget(self.lock_button)
+        body = QHBoxLayout()
+        body.addWidget(self.nav)
+        body.addWidget(self.stack, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addSpacing(8)
+        layout.addLayout(body, 1)
+
+    # -- vault -----------------------------------------------------------------------------
+    def show_vault(self, vault: UnlockedVault) -> None:
+        """Show ``vault``: its name, the overview; each list loads when first opened."""
+        self.clear()
+        self._vault = vault
+        author = vault.author  # read once at unlock, from the small meta table
+        self.name_label.setText(one_line(vault.meta("name") or author.name))
+        self.organisation_label.setText(one_line(author.organisation or ""))
+        for page in self.list_pages.values():
+            page.set_vault(vault)
+        for other in (self.handoff_page, self.contacts_page, self.audit_page, self.settings_page):
+            other.set_vault(vault)
+        self.overview_page.show_vault(vault)
+        self.show_section("overview")
+
+    def clear(self) -> None:
+        """Forget the vault and blank every page, label, box and model that showed it."""
+        self._search_timer.stop()
+        self._vault = None
+        self._return_to = None
+        self.name_label.clear()
+        self.organisation_label.clear()
+        wipe(self.search_edit)
+        self.overview_page.clear()
+        for page in self.list_pages.values():
+            page.clear()
+        self.detail_page.clear()
+        self.handoff_page.clear()
+        self.contacts_page.clear()
+        self.audit_page.clear()
+        self.settings_page.clear()  # closes (and wipes) a passphrase dialog
+        # Last: it writes unsaved work to an encrypted draft, once the reads above are gone.
+        self.editor_page.clear()
+        self.show_section("overview")
+
+    def shutdown(self) -> None:
+        """Clear, then wait for every background read (abandoned reads stop at once)."""
+        self.clear()
+        self.overview_page.shutdown()
+        for page in self.list_pages.values():
+            page.shutdown()
+        self.detail_page.shutdown()
+        for other in (self.handoff_page, self.contacts_page, self.audit_page, self.settings_page):
+            other.shutdown()
+        self.editor_page.shutdown()
+
+    # -- navigation ------------------------------------------------------------------------
+    @property
+    def current_section(self) -> str | None:
+        item = self.nav.currentItem()
+        key = item.data(SECTION_ROLE) if item is not None else None
+        return key if isinstance(key, str) else None
+
+    def nav_row(self, key: str) -> int:
+        """The navigation list's row of section ``key``."""
+        for row in range(self.nav.count()):
+            if self.nav.item(row).data(SECTION_ROLE) == key:
+                return row
+        raise KeyError(key)
+
+    def show_section(self, key: str) -> None:
+        row = self.nav_row(key)
+        if self.nav.currentRow() != row:
+            with QSignalBlocker(self.nav):
+                self.nav.setCurrentRow(row)
+        self._enter(key)
+
+    @Slot(QListWidgetItem, QListWidgetItem)
+    def _nav_changed(self, current: QListWidgetItem | None, _previous: object) -> None:
+        key = current.data(SECTION_ROLE) if current is not None else None
+        if isinstance(key, str):
+            self._enter(key)
+
+    def _enter(self, key: str) -> None:
+        self.detail_page.clear()
+        self.editor_page.clear()  # unsaved work stays as an encrypted draft
+        self._return_to = None
+        page = self.pages[key]
+        self.stack.setCurrentWidget(page)
+        if isinstance(page, RecordListPage) and self._vault is not None:
+            page.ensure_loaded()
+        elif page is self.handoff_page or page is self.audit_page or page is self.settings_page:
+            page.refresh()
+
+    @Slot(str)
+    def open_record(self, record_id: str) -> None:
+        if self._vault is None:
+            return
+        self.record_activated.emit(record_id)
+        if self.stack.currentWidget() is not self.detail_page:
+            self._return_to = self.stack.currentWidget()
+        self.detail_page.show_record(self._vault, record_id)
+        self.stack.setCurrentWidget(self.detail_page)
+        self.detail_page.back_button.setFocus()
+
+    @Slot(str)
+    def new_record(self, type_name: str) -> None:
+        if self._vault is None:
+            return
+        self._remember_return()
+        self.editor_page.new_record(self._vault, type_name)
+        self.stack.setCurrentWidget(self.editor_page)
+
+    @Slot(str)
+    def edit_record(self, record_id: str) -> None:
+        if self._vault is None:
+            return
+        if self.stack.currentWidget() is self.detail_page:
+            self.detail_page.clear()
+        else:
+            self._remember_return()
+        self.editor_page.open_record(self._vault, record_id)
+        self.stack.setCurrentWidget(self.editor_page)
+
+    @Slot(object)
+    def open_draft(self, draft: DraftSummary) -> None:
+        """Go on with unsaved work: the editor, with the draft restored."""
+        if self._vault is None:
+            return
+        self._remember_return()
+        self.editor_page.open_draft(self._vault, draft, restore=True)
+        self.stack.setCurrentWidget(self.editor_page)
+
+    def _remember_return(self) -> None:
+        current = self.stack.currentWidget()
+        if current is not self.detail_page and current is not self.editor_page:
+            self._return_to = current
+
+    @Slot()
+    def _records_changed(self, *_args: object) -> None:
+        """A save, delete, import or purge: lists and counts show it, the log records it."""
+        for page in self.list_pages.values():
+            page.refresh()
+        if self._vault is not None:
+            self.overview_page.show_vault(self._vault)
+        self.audit_page.refresh()
+
+    @Slot()
+    def go_back(self) -> None:
+        page, self._return_to = self._return_to or self.overview_page, None
+        self.detail_page.clear()
+        self.stack.setCurrentWidget(page)
+        if isinstance(page, RecordListPage):
+            page.view.setFocus()
+        elif page is self.overview_page:
+            page.results_list.setFocus()
+
+    # -- global search ---------------------------------------------------------------------
+    @Slot()
+    def run_search(self) -> None:
+        """Search every record for the text in the box; the overview shows the results."""
+        self._search_timer.stop()
+        query = self.search_edit.text()
+        self.overview_page.search(query)
+        if query.strip():
+            self.show_section("overview")
