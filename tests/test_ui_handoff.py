@@ -241,7 +241,18 @@ def test_export_quarantine_verify_import_receipt_purge(
     refreshed(qtbot, page)
     assert table_rows(page.out_table)[0][5].startswith("Received")
 
-    # 7. Purge: the confirmation says what goes and what stays; the person stays.
+    # 7. The field names the hub a custodian of its records: only a custodian's receipt
+    # frees this laptop of what it handed off.
+    field_contacts = contacts_page(qtbot, field)
+    (hub_row,) = [n for n, r in enumerate(table_rows(field_contacts.table)) if "Hub" in r[0]]
+    field_contacts.table.selectRow(hub_row)
+    assert field_contacts.custodian_button.text() == "Keeps my records"
+    with qtbot.waitSignal(field_contacts.contacts_changed, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(field_contacts.custodian_button, Qt.MouseButton.LeftButton)
+    assert field.contacts.get(hub.identity.fingerprint).custodian
+    assert field_contacts.custodian_button.text() == "No longer keeps my records"
+
+    # 8. Purge: the confirmation says what goes and what stays; the person stays.
     person_id = field.records.list("person")[0].record_id
     page.start_purge()
     qtbot.waitUntil(lambda: page.purge_dialog is not None, timeout=TIMEOUT_MS)

@@ -192,8 +192,7 @@ def _record_notes(view: RecordView) -> list[str]:
     if view.conflicts:
         notes.append(
             _(
-                "CONFLICT: {n} revision(s) of this record are outside its history"
-                " (see record history)."
+                "CONFLICT: revisions of this record outside its history: {n} (see record history)."
             ).format(n=view.conflicts)
         )
     return notes

@@ -125,9 +125,21 @@ class ContactsPage(QWidget):
         self.add_button = _button(_("Add card…"), self.add_card)
         self.verify_button = _button(_("Verify…"), self.verify_selected)
         self.recipient_button = _button(_("Set as handoff recipient"), self.toggle_recipient)
+        self.custodian_button = _button(_("Keeps my records"), self.toggle_custodian)
+        self.custodian_button.setToolTip(
+            _(
+                "A custodian (the hub, the coalition's archive) holds your records for good:"
+                " only a custodian's receipt lets Purge remove what you handed off."
+            )
+        )
         self.remove_button = _button(_("Remove"), self.remove_selected)
         actions = QHBoxLayout()
-        for button in (self.add_button, self.verify_button, self.recipient_button):
+        for button in (
+            self.add_button,
+            self.verify_button,
+            self.recipient_button,
+            self.custodian_button,
+        ):
             actions.addWidget(button)
         actions.addStretch(1)
         actions.addWidget(self.remove_button)
@@ -244,6 +256,19 @@ class ContactsPage(QWidget):
         )
 
     @Slot()
+    def toggle_custodian(self) -> None:
+        contact = self.selected_contact()
+        if contact is None or not contact.verified:
+            return
+        fingerprint, wanted = contact.fingerprint, not contact.custodian
+        on = _("{name} now keeps your records: their receipts let Purge free this computer.")
+        off = _("Receipts from {name} no longer let Purge remove anything.")
+        self._run(
+            lambda vault: vault.contacts.set_custodian(fingerprint, wanted),
+            lambda changed: (on if changed.custodian else off).format(name=shown(changed.name)),
+        )
+
+    @Slot()
     def remove_selected(self) -> None:
         contact = self.selected_contact()
         if contact is None or self.busy:
@@ -307,6 +332,11 @@ class ContactsPage(QWidget):
         recipient = contact is not None and contact.handoff_recipient
         self.recipient_button.setText(
             _("Stop handoffs to them") if recipient else _("Set as handoff recipient")
+        )
+        self.custodian_button.setEnabled(idle and contact is not None and contact.verified)
+        custodian = contact is not None and contact.custodian
+        self.custodian_button.setText(
+            _("No longer keeps my records") if custodian else _("Keeps my records")
         )
         if contact is None:
             self.selection_label.clear()

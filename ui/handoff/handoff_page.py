@@ -148,10 +148,11 @@ class PurgeDialog(QDialog):
         records, attachments = len(chosen.purged), chosen.attachments
         lines = [
             _(
-                "{records} records and {attachments} attachments were confirmed by a recipient's "
-                "receipt. They will be removed from this vault with their whole history; a stub "
-                "(id, type, date, receipt) of each stays so that links still work. The vault is "
-                "then re-encrypted under a new key. This cannot be undone."
+                "{records} records and {attachments} attachments are held by a custodian of your "
+                "records, as their receipts say item by item. They will be removed from this "
+                "vault with their whole history; a stub (id, type, date, receipt) of each stays "
+                "so that links still work. The vault is then re-encrypted under a new key. This "
+                "cannot be undone."
             ).format(records=records, attachments=attachments)
         ]
         if self._plain.kept_withheld and not self.include_withheld:
@@ -160,6 +161,13 @@ class PurgeDialog(QDialog):
                     "{n} people are kept: their identifying fields were withheld for lack of "
                     "consent, so they exist only in this vault."
                 ).format(n=len(self._plain.kept_withheld))
+            )
+        if chosen.kept_draft:
+            lines.append(
+                _(
+                    "Records kept because they have unsaved changes here: {n}. Save or discard "
+                    "those drafts, then purge again."
+                ).format(n=len(chosen.kept_draft))
             )
         lines.append(
             _(

@@ -27,6 +27,7 @@ from monitor_app.errors import MonitorError
 from monitor_app.i18n import _
 from monitor_app.jobs import CancelToken, Progress
 from monitor_app.messages import describe
+from monitor_app.records.authorship import party_text
 from monitor_app.records.schema import RECORD_TYPES, Field
 from monitor_app.records.store import RecordView
 from monitor_app.records.vocabularies import Vocabularies
@@ -197,6 +198,22 @@ class Formatter:
         return lines or [""]
 
 
+def provenance_text(view: RecordView) -> str:
+    """Who wrote the current revision and who brought it, in the words of this vault's
+    contact list; an unverified author says so; conflicts are counted."""
+    if view.author is None or view.author.status == "own":
+        text = _("Written in this vault")
+    else:
+        text = _("Written by {author}").format(author=isolate(one_line(party_text(view.author))))
+    if view.brought_by is not None:
+        text += " · " + _("brought by {bringer}").format(
+            bringer=isolate(one_line(party_text(view.brought_by)))
+        )
+    if view.conflicts:
+        text += " · " + _("conflicting revisions: {n} (see History)").format(n=view.conflicts)
+    return text
+
+
 def references(type_name: str, fields: dict[str, Any]) -> list[str]:
     """Ids of the records this one refers to, top level and inside lists of objects."""
     found: list[str] = []
@@ -335,6 +352,7 @@ class RecordDetailPage(QWidget):
         )
         if view.deleted_at:
             meta += " · " + _("deleted {when}").format(when=modified_text(view.deleted_at))
+        meta += "\n" + provenance_text(view)
         self.meta_label.setText(meta)
         if record_type is not None:
             formatter = Formatter(loaded.vocabularies, loaded.titles)

@@ -30,7 +30,9 @@ from monitor_app.errors import MonitorError
 from monitor_app.i18n import _
 from monitor_app.jobs import CancelToken, Progress
 from monitor_app.messages import describe
+from monitor_app.records.authorship import party_text
 from monitor_app.records.schema import RECORD_TYPES, Field
+from monitor_app.records.store import RevisionInfo
 from monitor_app.vault.session import UnlockedVault
 from ui.common.widgets import ErrorLabel, PlainTextLabel, isolate, modified_text, one_line
 from ui.common.workers import JobRunner
@@ -55,15 +57,30 @@ class Change:
 class Revision:
     number: int
     when: str
-    author: str
+    author: str  # who wrote it and who brought it, from this vault's contacts
     changes: list[Change]
+    first: bool = False  # the record's first revision: nothing before it to compare with
+    conflict: str | None = None  # a sentence when it is outside the record's history
 
 
-def _author(vault: UnlockedVault, author_id: str) -> str:
-    own = vault.author
-    if author_id == own.author_id:
-        return one_line(own.name) or _("this vault")
-    return _("another vault ({id})").format(id=author_id[:8])
+def _author(vault: UnlockedVault, info: RevisionInfo) -> str:
+    if info.signed_by is not None and info.signed_by.status == "own":
+        written = one_line(vault.author.name) or _("this vault")
+    else:
+        written = one_line(party_text(info.signed_by))
+    if info.brought_by is None:
+        return written
+    return _("{author}, brought by {bringer}").format(
+        author=written, bringer=one_line(party_text(info.brought_by))
+    )
+
+
+def _conflict(info: RevisionInfo) -> str | None:
+    if info.conflict == "fork":
+        return _("Conflict: another revision was made from the same earlier one.")
+    if info.conflict is not None:
+        return _("Conflict: the revision before this one has not arrived.")
+    return None
 
 
 def load_history(
@@ -71,7 +88,9 @@ def load_history(
 ) -> list[Revision]:
     """Runs in a background job; stops between reads once cancelled (the vault is locking)."""
     records = vault.records
-    infos = records.history(record_id)[-MAX_REVISIONS:]
+    every = records.history(record_id)
+    numbers = {info.hash: info.revision for info in every}
+    infos = every[-MAX_REVISIONS:]
     views = []
     for info in infos:
         if cancel is not None:
@@ -89,11 +108,18 @@ def load_history(
                 titles[ref] = str(other.fields.get(RECORD_TYPES[other.type].title_field) or "")
     formatter = Formatter(records.vocabularies, titles)
     result: list[Revision] = []
-    previous: dict[str, Any] = {}
-    if infos and infos[0].revision > 1:  # the oldest shown is not the first: compare with it
-        previous = _values(records.get(record_id, revision=infos[0].revision - 1))
+    values = {info.hash: _values(view) for info, view in zip(infos, views, strict=True)}
     for info, view in zip(infos, views, strict=True):
         current = _values(view)
+        # Each revision is compared with the one it was made from (a fork has a parent that
+        # is not the revision stored before it).
+        previous: dict[str, Any] = {}
+        if info.parent is not None and info.parent not in values and info.parent in numbers:
+            values[info.parent] = _values(
+                records.get(record_id, revision=numbers[info.parent], reveal_sensitive=reveal)
+            )
+        if info.parent is not None:
+            previous = values.get(info.parent, {})
         changes = []
         for name in info.changed_fields:
             spec = record_type.by_name.get(name) if record_type else None
@@ -107,9 +133,15 @@ def load_history(
                 )
             )
         result.append(
-            Revision(info.revision, info.created_at, _author(vault, info.author), changes)
+            Revision(
+                info.revision,
+                info.created_at,
+                _author(vault, info),
+                changes,
+                first=info.parent is None,
+                conflict=_conflict(info),
+            )
         )
-        previous = current
     return result
 
 
@@ -227,9 +259,11 @@ class HistoryView(QWidget):
                 ]
             )
             self.tree.addTopLevelItem(head)
+            if revision.conflict is not None:
+                head.addChild(QTreeWidgetItem([revision.conflict]))
             for change in revision.changes:
-                child = QTreeWidgetItem([self._line(revision.number, change)])
-                child.setData(0, DETAIL_ROLE, self._detail(revision.number, change))
+                child = QTreeWidgetItem([self._line(revision.first, change)])
+                child.setData(0, DETAIL_ROLE, self._detail(revision.first, change))
                 head.addChild(child)
             if not revision.changes:
                 head.addChild(QTreeWidgetItem([_("No field changed")]))
@@ -237,12 +271,12 @@ class HistoryView(QWidget):
         self.loaded.emit()
 
     @staticmethod
-    def _line(number: int, change: Change) -> str:
+    def _line(first: bool, change: Change) -> str:
         name = editor_label(change.field)
         new = one_line(_shown(change.new))
         if len(new) > LINE_CHARS:
             new = new[:LINE_CHARS] + "…"
-        if number == 1:
+        if first:
             return f"{name}: {isolate(new)}"
         old = one_line(_shown(change.old))
         if len(old) > LINE_CHARS:
@@ -250,9 +284,9 @@ class HistoryView(QWidget):
         return f"{name}: {isolate(old)} → {isolate(new)}"
 
     @staticmethod
-    def _detail(number: int, change: Change) -> str:
+    def _detail(first: bool, change: Change) -> str:
         name = editor_label(change.field)
-        if number == 1:
+        if first:
             return f"{name}\n\n{_shown(change.new)}"
         return _("{field}\n\nBefore:\n{old}\n\nAfter:\n{new}").format(
             field=name, old=_shown(change.old), new=_shown(change.new)
