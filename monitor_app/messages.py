@@ -20,6 +20,8 @@ VALIDATION_REASONS: dict[str, str] = {
     "too_long": "the text is too long (at most {maximum})",
     "out_of_range": "the number is out of range ({minimum} to {maximum})",
     "control_characters": "the text contains control characters or line breaks",
+    "invalid_text": "the text contains characters that cannot be stored (lone surrogates, "
+    "which can come from a broken copy and paste or a faulty program)",
     "invalid_date": "not a valid date: use YYYY-MM-DD, YYYY-MM or YYYY",
     "invalid_datetime": "not a valid date and time: use ISO 8601 with a UTC offset",
     "timezone_required": "a date and time needs its UTC offset, e.g. 2024-03-15T10:00+06:00",
