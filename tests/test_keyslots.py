@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -309,6 +310,12 @@ def damage_recovery_slot(path: Path, damage: str) -> str | None:
         body["slots"] = [s for s in body["slots"] if s["type"] != "recovery"]
         write_slots(path, body)
         return None
+    if damage == "shadowed":
+        # A second recovery slot in front of the real one: unlocking tries only the first.
+        decoy = {**slot, "id": str(uuid.uuid4())}
+        body["slots"] = [decoy, *body["slots"]]
+        write_slots(path, body)
+        return str(decoy["id"])
     RECOVERY_DAMAGE[damage](slot)
     write_slots(path, body)
     return str(slot["id"])
@@ -324,7 +331,7 @@ REWRAPS: dict[str, Callable[[UnlockedVault], None]] = {
 }
 
 
-@pytest.mark.parametrize("damage", [*RECOVERY_DAMAGE, "removed"])
+@pytest.mark.parametrize("damage", [*RECOVERY_DAMAGE, "removed", "shadowed"])
 @pytest.mark.parametrize("rewrap", list(REWRAPS))
 def test_a_rewrap_refuses_a_damaged_recovery_slot_and_changes_nothing(
     copied: tuple[Path, str], template: tuple[Path, str], rewrap: str, damage: str
@@ -382,7 +389,7 @@ def test_a_slot_whose_key_is_not_stored_does_not_stop_a_passphrase_change(
         assert recovered.records.count() == 1
 
 
-@pytest.mark.parametrize("damage", [*RECOVERY_DAMAGE, "removed"])
+@pytest.mark.parametrize("damage", [*RECOVERY_DAMAGE, "removed", "shadowed"])
 def test_unlock_warns_that_a_damaged_recovery_slot_would_not_open(
     copied: tuple[Path, str], damage: str
 ) -> None:

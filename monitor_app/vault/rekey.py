@@ -93,13 +93,14 @@ def require_slot_keys(vault: UnlockedVault) -> None:
 
 
 def _slot_keys(vault: UnlockedVault, conn: Connection) -> dict[str, bytes]:
+    # Re-wrapped around the new key, a slot that does not open now would never open again,
+    # not even restored from a backup of keyslots.json (which holds the old key). Checked
+    # first: a slot put into the file has no stored key, and is damage, not an old vault.
+    slot_keys.require_openable(conn, vault.slots, vault.data_key(), keyslots.SLOT_TYPES)
     known = slot_keys.known(conn)
     for slot in vault.slots.slots:
         if slot.slot_id not in known:
             raise VaultError("rekey_slot_key_missing", slot_type=slot.slot_type)
-    # Re-wrapped around the new key, a slot that does not open now would never open again,
-    # not even restored from a backup of keyslots.json (which holds the old key).
-    slot_keys.require_openable(conn, vault.slots, vault.data_key(), keyslots.SLOT_TYPES)
     return known
 
 

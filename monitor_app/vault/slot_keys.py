@@ -49,8 +49,10 @@ def unopenable(
     not unwrap to ``data_key`` with its stored key, and (id None) a type with no slot at all,
     since every vault is made with one of each.
 
-    A slot whose key is not stored cannot be checked and is not reported: a vault made before
-    this table knows its recovery slot's key only once the recovery code has been used.
+    A slot whose key is not stored cannot be checked: a vault made before this table knows
+    its recovery slot's key only once the recovery code has been used. It is reported only
+    beside another slot of its type, which no slot file the app writes has: unlocking tries
+    the first slot of a type only, so one put in front of the real slot would take its place.
     """
     keys = known(conn)
     found: list[tuple[str, str | None]] = []
@@ -60,7 +62,11 @@ def unopenable(
             found.append((slot_type, None))
         for slot in of_type:
             kek = keys.get(slot.slot_id)
-            if kek is not None and not keyslots.opens_with_kek(slot, slots.vault_id, kek, data_key):
+            if kek is None:
+                opens = len(of_type) == 1
+            else:
+                opens = keyslots.opens_with_kek(slot, slots.vault_id, kek, data_key)
+            if not opens:
                 found.append((slot_type, slot.slot_id))
     return found
 
