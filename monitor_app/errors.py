@@ -158,5 +158,7 @@ CODES: frozenset[str] = frozenset(
         "database_busy",
         "rekey_failed",
         "rekey_slot_key_missing",
+        "key_slot_damaged",
+        "recovery_slot_damaged",
     }
 )

@@ -20,6 +20,8 @@ VALIDATION_REASONS: dict[str, str] = {
     "too_long": "the text is too long (at most {maximum})",
     "out_of_range": "the number is out of range ({minimum} to {maximum})",
     "control_characters": "the text contains control characters or line breaks",
+    "invalid_text": "the text contains characters that cannot be stored (lone surrogates, "
+    "which can come from a broken copy and paste or a faulty program)",
     "invalid_date": "not a valid date: use YYYY-MM-DD, YYYY-MM or YYYY",
     "invalid_datetime": "not a valid date and time: use ISO 8601 with a UTC offset",
     "timezone_required": "a date and time needs its UTC offset, e.g. 2024-03-15T10:00+06:00",
@@ -136,6 +138,16 @@ MESSAGES: dict[str, str] = {
     "rekey_slot_key_missing": "This vault was created by an older version of the app: before "
     "its first purge, unlock it once with its recovery code (and set your passphrase again), "
     "then purge. Nothing was changed.",
+    "key_slot_damaged": "A key slot in the vault's key file (keyslots.json) is damaged or "
+    "was altered, so it would no longer unlock the vault. Nothing was changed, so the damage "
+    "can still be repaired: put back keyslots.json from a backup of this vault made since its "
+    "last purge, then try again.",
+    "recovery_slot_damaged": "The recovery code would no longer unlock this vault: its key "
+    "slot in keyslots.json is damaged or was altered. The passphrase still works. Until this "
+    "is repaired, the passphrase cannot be changed and nothing can be purged. To repair it, "
+    "put back keyslots.json from a backup of this vault made since its last purge; if that "
+    "backup holds an older passphrase, unlock with the recovery code and set the passphrase "
+    "again.",
     "age_header_invalid": "This is not an age encrypted file, or its header is damaged "
     "({reason}). Nothing was decrypted. Check that you chose the right file, or ask the "
     "sender for a new copy.",

@@ -183,6 +183,13 @@ def test_attachments_round_trip(cli_vault: tuple[list[str], Path]) -> None:
         ),
         ('{"name": 5, "place_type": "police_station"}', "name", "wrong_type"),
         ('{"name": "x", "place_type": "castle"}', "place_type", "unknown_code"),
+        # A lone surrogate, which JSON can escape but UTF-8 cannot encode.
+        ('{"name": "x\\ud800", "place_type": "police_station"}', "name", "invalid_text"),
+        (
+            '{"name": "x", "place_type": "police_station", "n\\udc00me": "y"}',
+            "n\ufffdme",
+            "invalid_text",
+        ),
     ],
 )
 def test_validation_errors_name_the_field(

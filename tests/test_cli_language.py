@@ -7,6 +7,7 @@ same read-only command run in English and in Russian (or Chinese) must give byte
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -160,3 +161,43 @@ def test_vocabulary_labels_follow_the_language_and_json_does_not(cli: Cli) -> No
     assert "torture\t酷刑" in cli("ru", "vocab", "incident_type", "--lang", "zh_CN").out
     entries = same_json(cli, "ru", "vocab", "incident_type")["result"]["entries"]
     assert next(e for e in entries if e["code"] == "torture")["label"] == "Torture"
+
+
+def _damage_recovery_slot(vault: Path) -> str:
+    """Flip a bit of the recovery slot's wrapped key in keyslots.json; the slot's id."""
+    slots_path = vault / "keyslots.json"
+    body = json.loads(slots_path.read_text())
+    slot = next(s for s in body["slots"] if s["type"] == "recovery")
+    wrapped = bytearray(base64.b64decode(slot["wrapped_key"]))
+    wrapped[0] ^= 0x01
+    slot["wrapped_key"] = base64.b64encode(bytes(wrapped)).decode()
+    slots_path.write_text(json.dumps(body))
+    return str(slot["id"])
+
+
+def test_unlocking_a_vault_whose_recovery_code_would_fail_warns(cli: Cli, tmp_path: Path) -> None:
+    base = _vault(cli, tmp_path, "field", "Aida K.")
+    intact = cli("ru", "--json", *base, "info")
+    assert "warnings" not in intact.json and intact.err == ""
+    slot_id = _damage_recovery_slot(Path(base[1]))
+
+    # The command still works; the warning comes on stderr, in the user's language.
+    shown = cli("ru", *base, "info")
+    assert "Хранилище:" in shown.out
+    assert "monitorctl: предупреждение: Код восстановления больше не" in shown.err
+    english = cli("en", "--json", *base, "info")
+    assert english.json["ok"] is True
+    assert [w["code"] for w in english.json["warnings"]] == ["recovery_slot_damaged"]
+    assert english.json["warnings"][0]["params"] == {"slot_type": "recovery", "slot_id": slot_id}
+    assert "recovery code would no longer unlock" in english.json["warnings"][0]["message"]
+    assert "warning: The recovery code would no longer unlock" in english.err
+
+    # A passphrase change would write the damage out again: refused, warning and all.
+    new_pass = tmp_path / "new.pass"
+    new_pass.write_text("another passphrase 2024\n")
+    before = (Path(base[1]) / "keyslots.json").read_bytes()
+    refused = cli("en", "--json", *base, "passwd", "--new-passphrase-file", str(new_pass), expect=1)
+    assert refused.json["error"]["code"] == "key_slot_damaged"
+    assert refused.json["error"]["params"] == {"slot_type": "recovery", "slot_id": slot_id}
+    assert [w["code"] for w in refused.json["warnings"]] == ["recovery_slot_damaged"]
+    assert (Path(base[1]) / "keyslots.json").read_bytes() == before

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,9 @@ from typing import Any
 import pytest
 
 from monitor_app.crypto import kdf, recovery_code
-from monitor_app.vault import keyslots, lifecycle
+from monitor_app.errors import VaultError
+from monitor_app.vault import keyslots, lifecycle, rekey, slot_keys
+from monitor_app.vault.session import UnlockedVault
 from tests.conftest import PASSPHRASE
 from tests.vault_checks import assert_refused_unchanged
 
@@ -275,6 +279,141 @@ def test_vault_without_a_passphrase_slot_still_opens_with_recovery(
     with lifecycle.unlock_with_recovery_code(path, code) as vault:
         lifecycle.change_passphrase(vault, NEW_PASSPHRASE)
     assert has_place(path, NEW_PASSPHRASE)
+
+
+# -- a damaged slot is never sealed in by a re-wrap --------------------------------------------
+# A re-wrap (passphrase change, re-key) writes the slot file anew. A recovery slot that no
+# longer opens would be carried over, or re-wrapped around a new data key, so that even the
+# backup copy of keyslots.json stops working: the recovery code is lost for good. So every
+# slot is checked against its stored key first, and a damaged one stops the change.
+
+
+def _flip(text: str) -> str:
+    raw = bytearray(base64.b64decode(text))
+    raw[0] ^= 0x01
+    return base64.b64encode(bytes(raw)).decode()
+
+
+RECOVERY_DAMAGE: dict[str, Callable[[dict[str, Any]], None]] = {
+    "wrapped_key": lambda s: s.update(wrapped_key=_flip(s["wrapped_key"])),
+    "nonce": lambda s: s.update(nonce=_flip(s["nonce"])),
+    "salt": lambda s: s.update(salt=_flip(s["salt"])),
+    "kdf": lambda s: s["kdf"].update(iterations=s["kdf"]["iterations"] + 1),
+}
+
+
+def damage_recovery_slot(path: Path, damage: str) -> str | None:
+    """Damage the recovery slot in keyslots.json (or remove it); returns its id as stored."""
+    body = read_slots(path)
+    slot = slot_json(body, "recovery")
+    if damage == "removed":
+        body["slots"] = [s for s in body["slots"] if s["type"] != "recovery"]
+        write_slots(path, body)
+        return None
+    if damage == "shadowed":
+        # A second recovery slot in front of the real one: unlocking tries only the first.
+        decoy = {**slot, "id": str(uuid.uuid4())}
+        body["slots"] = [decoy, *body["slots"]]
+        write_slots(path, body)
+        return str(decoy["id"])
+    RECOVERY_DAMAGE[damage](slot)
+    write_slots(path, body)
+    return str(slot["id"])
+
+
+def _change_passphrase(vault: UnlockedVault) -> None:
+    lifecycle.change_passphrase(vault, NEW_PASSPHRASE)
+
+
+REWRAPS: dict[str, Callable[[UnlockedVault], None]] = {
+    "passphrase_change": _change_passphrase,
+    "rekey": rekey.rekey,
+}
+
+
+@pytest.mark.parametrize("damage", [*RECOVERY_DAMAGE, "removed", "shadowed"])
+@pytest.mark.parametrize("rewrap", list(REWRAPS))
+def test_a_rewrap_refuses_a_damaged_recovery_slot_and_changes_nothing(
+    copied: tuple[Path, str], template: tuple[Path, str], rewrap: str, damage: str
+) -> None:
+    path, code = copied
+    slot_id = damage_recovery_slot(path, damage)
+    with lifecycle.unlock(path, PASSPHRASE) as vault:
+        slots_before = vault.slots
+        with vault.reading() as conn:
+            keys_before = slot_keys.known(conn)
+        error = assert_refused_unchanged(path, "key_slot_damaged", lambda: REWRAPS[rewrap](vault))
+        assert isinstance(error, VaultError)
+        assert error.params == {"slot_type": "recovery", "slot_id": slot_id}
+        assert vault.slots == slots_before
+        with vault.reading() as conn:
+            assert slot_keys.known(conn) == keys_before
+    assert has_place(path)
+    # Because nothing was re-wrapped, the backup copy of the slot file still brings the
+    # recovery code back.
+    shutil.copy(template[0] / keyslots.FILE_NAME, path / keyslots.FILE_NAME)
+    with lifecycle.unlock_with_recovery_code(path, code) as recovered:
+        assert recovered.records.count() == 1
+
+
+def test_recovery_replaces_a_damaged_passphrase_slot(copied: tuple[Path, str]) -> None:
+    """The slot a passphrase change replaces is not checked: recovery is for a passphrase
+    slot that no longer opens."""
+    path, code = copied
+    body = read_slots(path)
+    passphrase_slot = slot_json(body, "passphrase")
+    passphrase_slot.update(wrapped_key=_flip(passphrase_slot["wrapped_key"]))
+    write_slots(path, body)
+    with lifecycle.unlock_with_recovery_code(path, code) as vault:
+        assert vault.key_slot_warnings() == []
+        lifecycle.change_passphrase(vault, NEW_PASSPHRASE)
+    assert has_place(path, NEW_PASSPHRASE)
+
+
+def test_a_slot_whose_key_is_not_stored_does_not_stop_a_passphrase_change(
+    copied: tuple[Path, str],
+) -> None:
+    """A vault from before the slot_keys table knows only its passphrase slot's key until the
+    recovery code is used once; its passphrase can still be changed (the recovery slot is
+    carried over as it is)."""
+    path, code = copied
+    with lifecycle.unlock(path, PASSPHRASE) as vault:
+        recovery = vault.slots.slot_of_type("recovery")
+        assert recovery is not None
+        with vault.transaction() as conn:
+            conn.execute("DELETE FROM slot_keys WHERE slot_id = ?", (recovery.slot_id,))
+        assert vault.key_slot_warnings() == []
+        lifecycle.change_passphrase(vault, NEW_PASSPHRASE)
+    assert slot_json(read_slots(path), "recovery")["id"] == recovery.slot_id
+    with lifecycle.unlock_with_recovery_code(path, code) as recovered:
+        assert recovered.records.count() == 1
+
+
+@pytest.mark.parametrize("damage", [*RECOVERY_DAMAGE, "removed", "shadowed"])
+def test_unlock_warns_that_a_damaged_recovery_slot_would_not_open(
+    copied: tuple[Path, str], damage: str
+) -> None:
+    path, _ = copied
+    slot_id = damage_recovery_slot(path, damage)
+    damaged = (path / keyslots.FILE_NAME).read_bytes()
+    with lifecycle.unlock(path, PASSPHRASE) as vault:
+        warnings = vault.key_slot_warnings()
+        assert [w.code for w in warnings] == ["recovery_slot_damaged"]
+        assert warnings[0].params == {"slot_type": "recovery", "slot_id": slot_id}
+    # Unlocking reports the damage and leaves the evidence (and the backup's use) as it was.
+    assert (path / keyslots.FILE_NAME).read_bytes() == damaged
+
+
+def test_an_intact_vault_has_no_key_slot_warnings(copied: tuple[Path, str]) -> None:
+    path, _ = copied
+    with lifecycle.unlock(path, PASSPHRASE) as vault:
+        assert vault.key_slot_warnings() == []
+        rekey.rekey(vault)
+        assert vault.key_slot_warnings() == []
+        lifecycle.change_passphrase(vault, NEW_PASSPHRASE)
+        assert vault.key_slot_warnings() == []
+    with lifecycle.unlock(path, NEW_PASSPHRASE) as vault:
+        assert vault.key_slot_warnings() == []
 
 
 # -- the slot file in memory -------------------------------------------------------------------

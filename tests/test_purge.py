@@ -9,8 +9,10 @@ even in its decrypted database.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -25,10 +27,11 @@ from monitor_app.bundles.reading import open_bundle
 from monitor_app.bundles.receipts import export_receipt
 from monitor_app.errors import MonitorError
 from monitor_app.records import audit
-from monitor_app.vault import database, lifecycle, rekey
+from monitor_app.vault import database, keyslots, lifecycle, rekey
 from monitor_app.vault.session import UnlockedVault
 from tests.canary_tools import Canaries, Scanner, describe
 from tests.conftest import PASSPHRASE
+from tests.vault_checks import assert_refused_unchanged
 
 PHOTO = b"\x89PNG " + os.urandom(200_000)
 
@@ -286,6 +289,29 @@ def test_old_vault_without_recovery_key_is_refused_before_any_change(
     field.lock()
     with lifecycle.unlock_with_recovery_code(field.path, recovery_code) as recovered:
         assert len(purge.purge_handed_off(recovered).purged) == 3
+
+
+def test_a_damaged_recovery_slot_stops_the_purge_before_any_change(
+    field: UnlockedVault, hub: UnlockedVault, stick: Path
+) -> None:
+    """The re-key that ends a purge would re-wrap a recovery slot altered on disk around the
+    new key, losing the recovery code for good; the purge is refused before it deletes
+    anything, and the vault's files stay byte for byte as they were."""
+    _case(field, Canaries())
+    _hand_off(field, hub, stick)
+    field.lock()
+    slots_path = field.path / keyslots.FILE_NAME
+    body = json.loads(slots_path.read_text())
+    slot = next(s for s in body["slots"] if s["type"] == "recovery")
+    slot["salt"] = base64.b64encode(os.urandom(len(base64.b64decode(slot["salt"])))).decode()
+    slots_path.write_text(json.dumps(body))
+    with lifecycle.unlock(field.path, PASSPHRASE) as damaged:
+        before = _rows(damaged)
+        error = assert_refused_unchanged(
+            field.path, "key_slot_damaged", lambda: purge.purge_handed_off(damaged)
+        )
+        assert error.params == {"slot_type": "recovery", "slot_id": slot["id"]}
+        assert _rows(damaged) == before
 
 
 @pytest.mark.parametrize("fail_at", [2, 3])

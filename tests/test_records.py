@@ -430,6 +430,29 @@ INVALID = [
     ("person", {"consent": {"use_in_court": True}}, "consent.use_in_court", "wrong_type"),
     ("person", {"consent": {"sell_to_press": "given"}}, "consent.sell_to_press", "unknown_code"),
     ("person", {"real_name": 12}, "real_name", "wrong_type"),
+    # Lone surrogates: a Python string (and a JSON escape) can hold them, UTF-8 cannot.
+    ("place", {"name": "x\ud800"}, "name", "invalid_text"),
+    ("place", {"notes": "two\nlines \udfff"}, "notes", "invalid_text"),
+    ("place", {"place_type": "police_station\ud800"}, "place_type", "invalid_text"),
+    ("place", {"name\ud800": "x"}, "name\ufffd", "invalid_text"),
+    ("visit", {"areas_inspected": ["ok", "\udc80"]}, "areas_inspected.1", "invalid_text"),
+    ("visit", {"team": [{"name": "half an emoji \ud83d"}]}, "team.0.name", "invalid_text"),
+    ("visit", {"team": [{"name": "a", "r\udc00le": "x"}]}, "team.0.r\ufffdle", "invalid_text"),
+    ("incident", {"medical": {"examined_by": "\ud800"}}, "medical.examined_by", "invalid_text"),
+    ("person", {"roles": ["victim", "\ud800"]}, "roles.1", "invalid_text"),
+    (
+        "person",
+        {"consent": {"use_in_court": "given\udfff"}},
+        "consent.use_in_court",
+        "invalid_text",
+    ),
+    (
+        "person",
+        {"consent": {"use_in\ud800court": "given"}},
+        "consent.use_in\ufffdcourt",
+        "invalid_text",
+    ),
+    ("person", {"real_name": "Канарейкин\udc00"}, "real_name", "invalid_text"),
 ]
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from monitor_app.errors import MonitorError
 from monitor_app.i18n import _
+from monitor_app.messages import describe
 from monitor_app.vault import lifecycle
 from monitor_app.vault.session import UnlockedVault
 
@@ -30,9 +31,27 @@ _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 def unlock_vault(args: argparse.Namespace) -> UnlockedVault:
     """The vault of ``--vault``, unlocked with the passphrase of ``--passphrase-file`` (or
-    asked on the terminal): what every command that works in a vault starts with."""
+    asked on the terminal): what every command that works in a vault starts with. A recovery
+    code that would no longer work is reported (``warn``), and the command goes on."""
     secret = read_secret_line(args.passphrase_file, _("Passphrase:"))
-    return lifecycle.unlock(Path(args.vault), secret)
+    vault = lifecycle.unlock(Path(args.vault), secret)
+    try:
+        warnings = vault.key_slot_warnings()
+    except BaseException:
+        vault.lock()
+        raise
+    for warning in warnings:
+        warn(args, warning)
+    return vault
+
+
+def warn(args: argparse.Namespace, warning: MonitorError) -> None:
+    """A problem that does not stop the command: its sentence on stderr at once (before any
+    prompt that follows), and with --json an entry of the output's ``warnings``."""
+    sys.stderr.write("monitorctl: " + _("warning:") + " " + describe(warning) + "\n")
+    if not hasattr(args, "warnings"):
+        args.warnings = []
+    args.warnings.append({**warning.to_json(), "message": describe(warning)})
 
 
 def read_secret_line(source: str | None, prompt: str, *, confirm: bool = False) -> str:

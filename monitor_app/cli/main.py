@@ -7,8 +7,10 @@ with a stable code on stdout), 2 a usage error (from argparse), 130 interrupted.
 from __future__ import annotations
 
 import sys
+from argparse import Namespace
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from monitor_app import i18n, locations
 from monitor_app.cli import io
@@ -39,18 +41,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     if args.vault is None:
         args.vault = str(default_vault_dir())
+    # Filled by io.warn; with --json the list goes out beside the result or the error, and
+    # only when something was reported, so output without warnings stays as it was.
+    args.warnings = []
     try:
         outcome = HANDLERS[args.command](args)
     except MonitorError as exc:
         if args.json:
-            io.print_json({"ok": False, "error": {**exc.to_json(), "message": describe(exc)}})
+            failed = {"ok": False, "error": {**exc.to_json(), "message": describe(exc)}}
+            io.print_json({**failed, **_warnings(args)})
         sys.stderr.write(f"monitorctl: {describe(exc)}\n")
         return 1
     except KeyboardInterrupt:
         sys.stderr.write("monitorctl: " + _("interrupted; nothing was changed.") + "\n")
         return 130
     if args.json:
-        io.print_json({"ok": True, "result": outcome.result})
+        io.print_json({"ok": True, "result": outcome.result, **_warnings(args)})
     elif outcome.lines is None:
         io.print_json(outcome.result)
         for note in outcome.notes:
@@ -59,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in outcome.lines:
             io.print_line(line)
     return outcome.exit_code
+
+
+def _warnings(args: Namespace) -> dict[str, Any]:
+    return {"warnings": args.warnings} if args.warnings else {}
 
 
 def run() -> None:

@@ -1,9 +1,9 @@
 """Strict validation of untrusted record data against the schema.
 
-Unknown fields, wrong types, unknown vocabulary codes, oversized text and control characters
-are refused with a ValidationError naming the field (``params['field']``, a dotted path such as
-``people.0.role``) and a reason code. Values are never echoed back: a refused value may be the
-very text that must not leak.
+Unknown fields, wrong types, unknown vocabulary codes, oversized text, control characters
+and text that UTF-8 cannot encode are refused with a ValidationError naming the field
+(``params['field']``, a dotted path such as ``people.0.role``) and a reason code. Values are
+never echoed back: a refused value may be the very text that must not leak.
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ from monitor_app.records.vocabularies import Vocabularies
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _LINE_BREAK = re.compile(r"[\r\n]")
+# Lone surrogates: the only code points a Python string (or a JSON "\ud800" escape) can hold
+# that UTF-8 cannot encode. Let through, they fail later, untyped, wherever the text is
+# encoded: the database, the search index, a bundle, the terminal.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -35,6 +39,7 @@ def validate(record_type: RecordType, data_untrusted: Any, vocabularies: Vocabul
         raise ValidationError(field="", reason="wrong_type", expected="object")
     result = Validated()
     for name in data_untrusted:
+        check_key(name, "")
         if not isinstance(name, str) or name not in record_type.by_name:
             raise ValidationError(field=str(name)[:64], reason="unknown_field")
     for spec in record_type.fields:
@@ -107,9 +112,20 @@ def _text(value: Any, path: str, *, multiline: bool) -> str:
     limit = LONG_TEXT_MAX if multiline else TEXT_MAX
     if len(value) > limit:
         raise ValidationError(field=path, reason="too_long", maximum=limit)
+    if _SURROGATE.search(value):
+        raise ValidationError(field=path, reason="invalid_text")
     if _CONTROL.search(value) or (not multiline and _LINE_BREAK.search(value)):
         raise ValidationError(field=path, reason="control_characters")
     return value
+
+
+def check_key(name: Any, parent: str) -> None:
+    """Refuse an object key UTF-8 cannot encode (``parent``: the dotted path of the object,
+    "" for a record's top level). The field named in the error is the key with those
+    characters replaced, as an error's text must itself be printable."""
+    if isinstance(name, str) and _SURROGATE.search(name):
+        shown = _SURROGATE.sub("\ufffd", name[:64])
+        raise ValidationError(field=f"{parent}.{shown}" if parent else shown, reason="invalid_text")
 
 
 def _list(value: Any, path: str) -> list[Any]:
@@ -124,6 +140,8 @@ def _code(value: Any, vocabulary: str | None, path: str, vocab: Vocabularies) ->
     assert vocabulary is not None
     if not isinstance(value, str):
         raise ValidationError(field=path, reason="wrong_type", expected="code")
+    if _SURROGATE.search(value):
+        raise ValidationError(field=path, reason="invalid_text")
     if not vocab.is_valid(vocabulary, value):
         raise ValidationError(field=path, reason="unknown_code", vocabulary=vocabulary)
     return value
@@ -134,6 +152,7 @@ def _object(spec: Field, value: Any, path: str, vocab: Vocabularies, out: Valida
         raise ValidationError(field=path, reason="wrong_type", expected="object")
     known = {f.name: f for f in spec.fields}
     for name in value:
+        check_key(name, path)
         if name not in known:
             raise ValidationError(field=f"{path}.{str(name)[:64]}", reason="unknown_field")
     clean: dict[str, Any] = {}
@@ -152,6 +171,7 @@ def _consent(value: Any, path: str, vocab: Vocabularies) -> dict[str, str]:
         raise ValidationError(field=path, reason="wrong_type", expected="object")
     clean: dict[str, str] = {}
     for use, status in value.items():
+        check_key(use, path)
         use_code = _code(use, "consent_use", f"{path}.{str(use)[:64]}", vocab)
         clean[use_code] = _code(status, "consent_status", f"{path}.{use_code}", vocab)
     return clean

@@ -166,6 +166,14 @@ def unwrap_with_kek(slot: Slot, vault_id: str, kek: bytes) -> bytes | None:
     return keywrap.unwrap(kek, slot.nonce, slot.wrapped_key, slot.associated_data(vault_id))
 
 
+def opens_with_kek(slot: Slot, vault_id: str, kek: bytes, data_key: bytes) -> bool:
+    """Whether ``kek`` unwraps the slot to ``data_key``. The AEAD tag covers the wrapped key
+    and the associated data (vault id, slot id and type, KDF parameters, salt), so an edit to
+    any of them, or to the nonce, makes this False."""
+    key = unwrap_with_kek(slot, vault_id, kek)
+    return key is not None and secrets.compare_digest(key, data_key)
+
+
 def parse(raw: bytes) -> SlotFile:
     """Parse an untrusted slot file; refuse newer formats before any key derivation."""
     try:

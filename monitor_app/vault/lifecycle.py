@@ -290,6 +290,12 @@ def change_passphrase(
     """Re-wrap the data key under a new passphrase; the data is not re-encrypted."""
     secret = check_passphrase(new_passphrase)
     current = vault.slots
+    # Every slot carried over into the new file must still open, or the damage would be
+    # written out again and the vault's data key re-wrapped around it. The passphrase slot
+    # is replaced, so it is not checked: a broken one is what recovery is for.
+    carried = [t for t in keyslots.SLOT_TYPES if t != "passphrase"]
+    with vault.reading() as conn:
+        slot_keys.require_openable(conn, current, vault.data_key(), carried)
     old_slot = current.slot_of_type("passphrase")
     keep_device = bool(old_slot and old_slot.device_secret)
     want_device = keep_device if use_device_secret is None else use_device_secret

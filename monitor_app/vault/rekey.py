@@ -47,7 +47,8 @@ def rekey(
     vault: UnlockedVault, progress: Progress | None = None, cancel: CancelToken | None = None
 ) -> None:
     """Give the vault a new data key. Raises ``rekey_slot_key_missing`` (naming the slot type)
-    when a slot's key is not known yet, before anything is changed."""
+    when a slot's key is not known yet, and ``key_slot_damaged`` when a slot no longer opens
+    the vault, before anything is changed."""
     progress = progress or no_progress
     with vault.reading() as conn:
         keks = _slot_keys(vault, conn)
@@ -85,13 +86,17 @@ def rekey(
 
 
 def require_slot_keys(vault: UnlockedVault) -> None:
-    """Raise ``rekey_slot_key_missing`` if ``rekey`` would: callers check before they change
-    anything that the re-key is meant to seal."""
+    """Raise ``rekey_slot_key_missing`` or ``key_slot_damaged`` if ``rekey`` would: callers
+    check before they change anything that the re-key is meant to seal."""
     with vault.reading() as conn:
         _slot_keys(vault, conn)
 
 
 def _slot_keys(vault: UnlockedVault, conn: Connection) -> dict[str, bytes]:
+    # Re-wrapped around the new key, a slot that does not open now would never open again,
+    # not even restored from a backup of keyslots.json (which holds the old key). Checked
+    # first: a slot put into the file has no stored key, and is damage, not an old vault.
+    slot_keys.require_openable(conn, vault.slots, vault.data_key(), keyslots.SLOT_TYPES)
     known = slot_keys.known(conn)
     for slot in vault.slots.slots:
         if slot.slot_id not in known:

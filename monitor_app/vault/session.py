@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from monitor_app.errors import VaultError
+from monitor_app.vault import slot_keys
 from monitor_app.vault.blobstore import BlobStore
 from monitor_app.vault.database import Connection
 from monitor_app.vault.keyslots import SlotFile
@@ -71,6 +72,19 @@ class UnlockedVault:
         if self._slots is None:
             raise VaultError("vault_locked")
         return self._slots
+
+    def key_slot_warnings(self) -> list[VaultError]:
+        """What would keep the recovery code from unlocking this vault, checked now against
+        the recovery slot's stored key: ``recovery_slot_damaged`` (slot type and id; id None
+        when the slot file has none). Empty when it would work or cannot be checked (see
+        slot_keys.unopenable). The passphrase slot is not checked: a passphrase unlock has
+        just proven it, and after a recovery unlock it is about to be replaced."""
+        with self.reading() as conn:
+            found = slot_keys.unopenable(conn, self.slots, self.data_key(), ["recovery"])
+        return [
+            VaultError("recovery_slot_damaged", slot_type=slot_type, slot_id=slot_id)
+            for slot_type, slot_id in found
+        ]
 
     def replace_slots(self, slots: SlotFile) -> None:
         self._slots = slots
