@@ -130,6 +130,31 @@ MESSAGES: dict[str, str] = {
     "altered on the way. Ask the recipient to check and import it again.",
     "receipt_not_recipient": "This receipt was signed by someone the bundle was not sent to. "
     "It was refused and nothing was changed.",
+    "receipt_lists_unsent": "This receipt lists records this vault never sent in that "
+    "bundle. It was refused and nothing was changed: ask the recipient to write the receipt "
+    "again.",
+    "revision_invalid": "A revision of a record is not what it claims to be. It was refused "
+    "and nothing was changed.",
+    "revision_malformed": "A revision in this bundle is not in the expected form ({reason}). "
+    "The bundle was refused and nothing was imported. Ask the sender for a new copy.",
+    "revision_signature_invalid": "A revision in this bundle is not signed by the author it "
+    "names: someone changed it, or wrote it in another person's name. The bundle was refused "
+    "and nothing was imported. Tell the coalition's coordinator who sent it.",
+    "revision_unsigned": "A revision in this bundle carries no author's signature. The bundle "
+    "was refused and nothing was imported.",
+    "revision_sensitive_mismatch": "A revision in this bundle carries identifying fields that "
+    "its author did not write. The bundle was refused and nothing was imported. Tell the "
+    "coalition's coordinator who sent it.",
+    "revision_fields_mismatch": "A revision's fields are not the ones that were signed. "
+    "Nothing was changed.",
+    "revision_type_mismatch": "A revision in this bundle changes the type of a record this "
+    "vault holds. The bundle was refused and nothing was imported.",
+    "revision_damaged": "A revision stored in this vault no longer matches its signature: the "
+    "vault may be damaged. Nothing was sent. Run 'audit verify', then restore the vault "
+    "folder from a backup if needed.",
+    "record_fields_withheld": "This copy of the record lacks identifying fields its author "
+    "withheld, so a new revision made here would drop them. Ask the author to make the "
+    "change; nothing was saved.",
     "record_purged": "This record was handed off and then removed from this vault; only a "
     "stub is left. The recipient who confirmed it holds the content.",
     "database_busy": "The vault is busy with other work. Wait for it to finish, then try again.",
