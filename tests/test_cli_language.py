@@ -88,6 +88,8 @@ def test_russian_output_and_identical_json(cli: Cli, tmp_path: Path) -> None:
     same_json(cli, "ru", *hub, "contact", "show", identity["fingerprint"])
     verified = cli("ru", *hub, "contact", "verify", identity["fingerprint"]).out
     assert verified.startswith("Контакт проверен:\n") and "ПРОВЕРЕН" in verified
+    custodian = cli("ru", *hub, "contact", "custodian", identity["fingerprint"], "--on").out
+    assert "теперь хранит ваши записи" in custodian
 
     # A bundle from the hub to the field: exported, checked, quarantined, then imported.
     place = tmp_path / "place.json"

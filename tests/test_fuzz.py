@@ -61,6 +61,11 @@ IMPORT_CODES = frozenset(
         "bundle_too_new",
         "bundle_not_addressed",
         "bundle_record_invalid",
+        # A line rewritten inside a bundle its signer signed again: the revision's own
+        # signature, shape or sensitive digest no longer holds.
+        "revision_signature_invalid",
+        "revision_malformed",
+        "revision_sensitive_mismatch",
     }
 )
 

@@ -154,6 +154,19 @@ def v1_schema() -> list[tuple[str, str, str]]:
     return [tuple(r) for r in rows]
 
 
+PROVENANCE_COLUMNS = (
+    "hash",
+    "parent",
+    "author_key",
+    "signature",
+    "sensitive_salt",
+    "sensitive_digest",
+    "sensitive_names",
+    "brought_by",
+    "bundle_id",
+)
+
+
 def downgrade_to_v1(vault: UnlockedVault) -> None:
     """Turn a new vault into what version 1 of the app left on disk."""
     v1_names = {name for _, name, _ in v1_schema()}
@@ -167,6 +180,14 @@ def downgrade_to_v1(vault: UnlockedVault) -> None:
                 conn.execute(f'DROP TABLE "{name}"')
         for column in ("search_rowid", "purged_at", "purged_receipt"):  # later columns
             conn.execute(f"ALTER TABLE records DROP COLUMN {column}")
+        later_indexes = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        ).fetchall()
+        for (index,) in later_indexes:
+            if index not in v1_names:
+                conn.execute(f'DROP INDEX "{index}"')
+        for column in PROVENANCE_COLUMNS:  # version 8
+            conn.execute(f"ALTER TABLE revisions DROP COLUMN {column}")
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
         schema = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name")
         assert [tuple(r) for r in schema] == v1_schema()
@@ -221,7 +242,11 @@ def test_old_vault_gets_an_identity_at_unlock(vault: UnlockedVault) -> None:
         assert remembered == {
             s.slot_id for s in migrated.slots.slots if s.slot_type == "passphrase"
         }
-        assert actions(migrated)[-1] == "identity_created"
+        # Revisions this vault wrote before signatures existed are signed by its new key.
+        assert actions(migrated)[-2:] == ["identity_created", "revisions_signed"]
+        (first,) = migrated.records.history(record.record_id)
+        assert first.signed_by is not None and first.signed_by.status == "own"
+        assert first.signed_by.key == identity.signing_public.hex()
         with migrated.reading() as conn:
             assert audit.verify(conn).ok
         forms = secret_forms(identity)

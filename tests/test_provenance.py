@@ -17,7 +17,7 @@ from monitor_app.bundles.export import export_bundle
 from monitor_app.bundles.importing import import_bundle
 from monitor_app.bundles.receipts import export_receipt
 from monitor_app.errors import MonitorError
-from monitor_app.records import provenance
+from monitor_app.records import audit, provenance
 from monitor_app.records.store import stored_revision
 from monitor_app.vault import lifecycle
 from monitor_app.vault.session import UnlockedVault
@@ -489,3 +489,113 @@ def test_a_revision_checks_with_the_documented_script(world: World, tmp_path: Pa
     records = out / "records.jsonl"
     records.write_text(records.read_text().replace("Показания", "Выдумка"))
     assert check(author).returncode != 0
+
+
+# --- migration: a vault from before signatures existed ------------------------------------------
+
+
+def test_a_vault_from_before_signatures_signs_its_own_and_never_vouches_for_received(
+    world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    received_id, _ = _testimony(world)
+    own_id = _incident(world.hub, "Запись хаба")
+    with world.hub.transaction() as conn:  # what schema version 7 held: no hashes, no keys
+        conn.execute(
+            "UPDATE revisions SET hash = NULL, parent = NULL, author_key = NULL,"
+            " signature = NULL, sensitive_salt = NULL, sensitive_digest = NULL"
+        )
+        conn.execute(
+            "UPDATE revisions SET author = ? WHERE record_id = ?", ("field-vault-id", received_id)
+        )
+    path = world.hub.path
+    world.hub.lock()
+    world.hub = lifecycle.unlock(path, PASSPHRASE)
+
+    (own,) = world.hub.records.history(own_id)
+    assert own.signed_by is not None and own.signed_by.status == "own"
+    assert own.signed_by.key == world.hub.identity.keys().signing_public.hex()
+    (received,) = world.hub.records.history(received_id)
+    assert received.signed_by is not None and received.signed_by.status == "unsigned"
+    assert received.hash and own.hash  # both are on a chain, named by their hash
+    secret = tmp_path / "pass"
+    secret.write_text(PASSPHRASE + "\n")
+    base = ["--vault", str(path), "--passphrase-file", str(secret)]
+    (line,) = invoke(capsys, [*base, "record", "history", received_id]).out.splitlines()
+    assert "received before revisions were signed" in line and "NOT VERIFIED" not in line
+    with world.hub.reading() as conn:
+        (entry,) = [e for e in audit.entries(conn) if e.action == "revisions_signed"]
+    assert entry.details == {"signed": 1, "received_unsigned": 1}
+
+    # Sent on, only what the hub can vouch for travels; the colleague gets it verified.
+    bundle = _send(world.hub, world.colleague, stick=world.stick)
+    sent = [body_of(line) for line in revision_lines(_entries(bundle, world.colleague))]
+    assert [body["record_id"] for body in sent] == [own_id]
+    assert import_bundle(world.colleague, bundle).records_added == 1
+    (copy,) = world.colleague.records.history(own_id)
+    assert copy.signed_by is not None and copy.signed_by.status == "verified"
+
+
+# --- end to end: field -> regional hub -> coordinator -------------------------------------------
+
+
+def test_field_regional_hub_coordinator_end_to_end(world: World) -> None:
+    """The coordinator holds every revision, each provably by the monitor who wrote it; the
+    field purges only what the regional hub's receipt lists as kept; a revision the hub
+    skipped (it had purged the record) stays at the field."""
+    field, hub = world.field, world.hub
+    coordinator = _vault(world.stick.parent, "Coordinator")
+    try:
+        for a, b in [(hub, coordinator), (coordinator, hub), (coordinator, field)]:
+            _know(a, b)
+        hub.contacts.set_custodian(coordinator.identity.fingerprint, True)
+        testimony = _incident(field)
+        field.records.edit(testimony, {"title": "Избиение, уточнено"})
+        earlier = _incident(field, "Первый случай")
+        withheld = field.records.add(
+            "person",
+            {
+                "pseudonym": "Свидетель А",
+                "real_name": "Настоящее имя",
+                "consent": {"share_with_coalition": "refused"},
+            },
+        ).record_id
+        hashes = [r.hash for r in field.records.history(testimony)]
+
+        # Field -> regional hub, receipt back. The field then adds to the testimony: the
+        # purge takes only what the hub kept in full, nothing written since.
+        sent = import_bundle(hub, _send(field, hub, stick=world.stick))
+        import_bundle(field, export_receipt(hub, sent.summary.bundle_id, world.stick).path)
+        field.records.edit(testimony, {"description": "Дополнение после передачи"})
+        first = purge.purge_handed_off(field)
+        assert first.purged == (earlier,) and first.kept_withheld == (withheld,)
+
+        # Regional hub -> coordinator: the monitor's signatures travel with the revisions.
+        forwarded = import_bundle(coordinator, _send(hub, coordinator, stick=world.stick))
+        assert forwarded.records_added == 3
+        history = coordinator.records.history(testimony)
+        assert [r.hash for r in history] == hashes
+        field_key = field.identity.keys().signing_public.hex()
+        for revision in history:
+            assert revision.signed_by is not None and revision.brought_by is not None
+            assert (revision.signed_by.status, revision.signed_by.key) == ("verified", field_key)
+            assert revision.signed_by.name == "Monitor B"
+            assert revision.brought_by.name == "Hub"
+        with coordinator.reading() as conn:
+            for number in (1, 2):
+                provenance.verify(stored_revision(conn, testimony, number))  # raises if not
+        receipt = export_receipt(coordinator, forwarded.summary.bundle_id, world.stick)
+        import_bundle(hub, receipt.path)
+        assert testimony in purge.purge_handed_off(hub).purged
+
+        # The addition reaches the hub after it purged the record: skipped there, so the
+        # field keeps it whatever the receipt confirms of the rest of that bundle.
+        other = _incident(field, "Новый случай")
+        later = import_bundle(hub, _send(field, hub, stick=world.stick))
+        assert later.purged_skipped == 1
+        import_bundle(field, export_receipt(hub, later.summary.bundle_id, world.stick).path)
+        second = purge.purge_handed_off(field)
+        assert other in second.purged and testimony not in second.purged
+        kept = field.records.get(testimony).fields["description"]
+        assert kept == "Дополнение после передачи"
+    finally:
+        coordinator.lock()

@@ -353,7 +353,7 @@ def _contact_lines(contact: Contact, *, details: bool = False) -> list[str]:
         (_("role:"), _text(contact.role)),
         (_("verified:"), verified),
         (_("handoff recipient:"), _("yes") if contact.handoff_recipient else _("no")),
-        (_("custodian of my records:"), _("yes") if contact.custodian else _("no")),
+        (_("custodian:"), _("yes") if contact.custodian else _("no")),
     ]
     detail_rows = [
         (_("age recipient:"), age.X25519Recipient(contact.encryption_public_key).encode()),
