@@ -3,6 +3,12 @@
     python packaging/catalogs.py update    # after changing strings: refresh every .po file
     python packaging/catalogs.py compile   # after translating: write the .mo files
     python packaging/catalogs.py check     # what is missing or stale (exit 1 if anything)
+    python packaging/catalogs.py missing > todo.json   # untranslated strings, to fill in
+    python packaging/catalogs.py fill todo.json        # take translations from that file
+
+The JSON of ``missing`` and ``fill`` maps each msgid to its translations by language,
+{"Lock": {"ru": "Заблокировать", "ky": "...", ...}}: a translator can work on it in any
+editor, and ``fill`` adds only to strings the code still has (then compile).
 
 One gettext domain serves the core, the CLI and the GUI (monitor_app/i18n.py). Strings are
 collected from calls of ``_``, ``gettext`` and ``N_`` in monitor_app/ and ui/ (Babel's
@@ -17,6 +23,7 @@ Babel is a development dependency only: the app reads .mo files with the standar
 from __future__ import annotations
 
 import io
+import json
 import string
 import sys
 from collections.abc import Iterable, Iterator
@@ -159,6 +166,30 @@ def main(argv: list[str]) -> int:
         for lang in TRANSLATED:
             mo_path(lang).write_bytes(compiled(read_catalog(lang)))
         print(f"compiled {', '.join(TRANSLATED)}")
+        return 0
+    if command == "missing":
+        todo: dict[str, dict[str, str]] = {}
+        for lang in TRANSLATED:
+            catalog = read_catalog(lang)
+            for msgid in sorted(strings):
+                message = catalog.get(msgid)
+                if message is None or not message.string or message.fuzzy:
+                    todo.setdefault(msgid, {})[lang] = ""
+        print(json.dumps(todo, ensure_ascii=False, indent=1, sort_keys=True))
+        return 0
+    if command == "fill" and len(argv) == 2:
+        given: dict[str, dict[str, str]] = json.loads(Path(argv[1]).read_text("utf-8"))
+        filled = 0
+        for lang in TRANSLATED:
+            catalog = updated(read_catalog(lang), lang, strings)
+            for msgid, translations in given.items():
+                message = catalog.get(msgid)
+                if message is not None and translations.get(lang):
+                    message.string = translations[lang]
+                    message.flags.discard("fuzzy")
+                    filled += 1
+            write_catalog(catalog, po_path(lang))
+        print(f"filled {filled} translations")
         return 0
     if command == "check":
         found = [p for lang in TRANSLATED for p in problems(lang, strings)]
