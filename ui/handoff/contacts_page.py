@@ -40,7 +40,7 @@ from monitor_app.jobs import CancelToken, Progress
 from monitor_app.messages import describe
 from monitor_app.vault.session import UnlockedVault
 from ui.common import file_dialogs
-from ui.common.widgets import ErrorLabel, PlainTextLabel, isolate, one_line
+from ui.common.widgets import ErrorLabel, FlowLayout, PlainTextLabel, isolate, one_line
 from ui.common.workers import JobRunner
 from ui.handoff.fingerprint_dialog import FingerprintDialog, OwnCardPanel, mark_trust, trust_text
 
@@ -116,9 +116,13 @@ class ContactsPage(QWidget):
         self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
+        # Trust, handoffs and the fingerprint's start in full; names, organisations and roles
+        # share what is left (cut short with "…", whole in the tooltip): the table never
+        # scrolls sideways.
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        # Names and trust in full; the organisation takes what is left, cut short if need be.
-        header.setSectionResizeMode(COLUMNS.index("organisation"), QHeaderView.ResizeMode.Stretch)
+        for key in ("name", "organisation", "role"):
+            header.setSectionResizeMode(COLUMNS.index(key), QHeaderView.ResizeMode.Stretch)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.itemActivated.connect(lambda _item: self.verify_selected())
 
@@ -133,16 +137,16 @@ class ContactsPage(QWidget):
             )
         )
         self.remove_button = _button(_("Remove"), self.remove_selected)
-        actions = QHBoxLayout()
+        # Wraps onto a second row where the labels are long (Kyrgyz, French).
+        actions = FlowLayout()
         for button in (
             self.add_button,
             self.verify_button,
             self.recipient_button,
             self.custodian_button,
+            self.remove_button,
         ):
             actions.addWidget(button)
-        actions.addStretch(1)
-        actions.addWidget(self.remove_button)
         self.selection_label = PlainTextLabel(role="muted")
         self.status_label = PlainTextLabel(role="note")
         self.status_label.setVisible(False)

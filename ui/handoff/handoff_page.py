@@ -43,7 +43,7 @@ from monitor_app.jobs import CancelToken, Progress
 from monitor_app.messages import describe
 from monitor_app.vault.session import UnlockedVault
 from ui.common import file_dialogs
-from ui.common.widgets import ErrorLabel, PlainTextLabel, modified_text
+from ui.common.widgets import ErrorLabel, FlowLayout, PlainTextLabel, modified_text
 from ui.common.workers import JobRunner
 from ui.handoff.export_wizard import ExportWizard
 from ui.handoff.fingerprint_dialog import mark_trust, name_with_trust
@@ -220,11 +220,14 @@ class HandoffPage(QWidget):
         self.contacts_button = QPushButton(_("Open Contacts"))
         self.contacts_button.clicked.connect(self.contacts_requested)
         self.contacts_button.setVisible(False)
-        actions = QHBoxLayout()
-        for button in (self.export_button, self.import_button, self.receipt_button):
+        actions = FlowLayout()  # wraps where the labels are long
+        for button in (
+            self.export_button,
+            self.import_button,
+            self.receipt_button,
+            self.purge_button,
+        ):
             actions.addWidget(button)
-        actions.addStretch(1)
-        actions.addWidget(self.purge_button)
 
         self.out_table = _table(out_columns(), stretch=3)
         self.in_table = _table(in_columns(), stretch=1)

@@ -37,6 +37,7 @@ from ui.shell.overview_page import RECORD_TYPES, OverviewPage, count_caption
 from ui.shell.settings_page import SettingsPage
 
 SEARCH_DELAY_MS = 250
+NAV_MAX_WIDTH = 210
 SECTION_ROLE = Qt.ItemDataRole.UserRole
 SECTIONS = ("overview", *RECORD_TYPES, "handoff", "contacts", "audit", "settings")
 
@@ -114,7 +115,11 @@ class MainView(QWidget):
             item = QListWidgetItem(section_label(key))
             item.setData(SECTION_ROLE, key)
             self.nav.addItem(item)
-        self.nav.setFixedWidth(max(180, self.nav.sizeHintForColumn(0) + 32))
+        # As wide as the longest section name, up to a limit: longer names (Kyrgyz "places
+        # of detention") wrap onto two lines, so that the pages keep room on a 1024 px screen.
+        self.nav.setWordWrap(True)
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.nav.setFixedWidth(min(NAV_MAX_WIDTH, max(180, self.nav.sizeHintForColumn(0) + 32)))
         self.nav.currentItemChanged.connect(self._nav_changed)
 
         self.overview_page.record_activated.connect(self.open_record)
