@@ -21,7 +21,6 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
     QHeaderView,
     QMessageBox,
     QPushButton,
@@ -160,11 +159,11 @@ class ContactsPage(QWidget):
         left.addWidget(self.selection_label)
         left.addWidget(self.status_label)
         left.addWidget(self.error_label)
-        body = QHBoxLayout()
+        body = QVBoxLayout()
         body.addLayout(left, 1)
         self.own_card = OwnCardPanel()
         self.own_card.save_button.clicked.connect(self.save_my_card)
-        body.addWidget(self.own_card, 0, Qt.AlignmentFlag.AlignTop)
+        body.addWidget(self.own_card)
         layout = QVBoxLayout(self)
         layout.addWidget(PlainTextLabel(_("Contacts"), role="heading"))
         layout.addWidget(intro)

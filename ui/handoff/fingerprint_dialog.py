@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QPushButton,
-    QSizePolicy,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -268,25 +267,27 @@ class OwnCardPanel(QFrame):
         self.role_edit = QLineEdit()
         self.role_edit.setPlaceholderText(_("Your role (optional)"))
         self.save_button = QPushButton(_("Save my card…"))
-        box = QVBoxLayout(self)
-        box.addWidget(PlainTextLabel(_("My card"), role="heading"))
+        # A band under the contacts table, so that the table has the page's whole width:
+        # the fingerprint on the left, the role and the button on the right.
+        card = QVBoxLayout()
+        card.addWidget(PlainTextLabel(_("My card"), role="heading"))
         for widget in (self.name_label, read_aloud, self.fingerprint_label):
-            box.addWidget(widget)
-        box.addWidget(self.role_edit)
-        box.addWidget(self.save_button)
-        # Wide enough for two groups of the large digits (and for its button's label): never
-        # squeezed by the list beside; the list takes what is left.
-        digit = self.fingerprint_label.fontMetrics().horizontalAdvance("0")
-        self.setMinimumWidth(digit * (2 * fp.GROUP + 3) + 48)
-        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
+            card.addWidget(widget)
+        actions = QVBoxLayout()
+        actions.addStretch(1)
+        actions.addWidget(self.role_edit)
+        actions.addWidget(self.save_button)
+        box = QHBoxLayout(self)
+        box.addLayout(card, 1)
+        box.addLayout(actions)
 
     def show_card(self, name: str, organisation: str | None, fingerprint: str) -> None:
         shown = one_line(name) + (" · " + one_line(organisation) if organisation else "")
         self.name_label.setText(shown)
-        # Four lines of two groups: read aloud two groups at a time.
+        # Two lines of four groups: read aloud a group at a time.
         groups = grouped(fingerprint)
-        pairs = [" ".join(groups[i : i + 2]) for i in range(0, len(groups), 2)]
-        self.fingerprint_label.setText("\n".join(pairs))
+        half = len(groups) // 2
+        self.fingerprint_label.setText(" ".join(groups[:half]) + "\n" + " ".join(groups[half:]))
 
     def clear(self) -> None:
         self.name_label.clear()
