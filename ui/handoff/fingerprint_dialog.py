@@ -37,6 +37,7 @@ from monitor_app.messages import describe
 from ui.common.widgets import ErrorLabel, PlainTextLabel, isolate, one_line, wipe
 
 GROUPS = fp.DIGITS // fp.GROUP
+DIALOG_WIDTH = 640
 # What fingerprint.parse accepts: digits (full-width ones too, after NFKC) and separators.
 _NOT_IN_FINGERPRINT = re.compile(r"[^0-9\s\-._:/]")
 VERIFIED_COLOUR = QColor("#1e6b3a")
@@ -119,6 +120,7 @@ class FingerprintDialog(QDialog):
             status.setAlignment(Qt.AlignmentFlag.AlignCenter)
             grid.addWidget(shown, 1, index)
             grid.addWidget(status, 2, index)
+            grid.setColumnStretch(index, 1)  # the groups evenly spaced, whatever the verdicts
             self.group_labels.append(shown)
             self.status_labels.append(status)
         # One box for the whole fingerprint, typed as heard or pasted: spaces, hyphens and
@@ -166,6 +168,18 @@ class FingerprintDialog(QDialog):
         layout.addStretch(1)
         layout.addLayout(buttons)
         self._update()
+        # A top-level window does not grow for wrapped text: ask for the height the wrapped
+        # sentences need at the dialog's width, with room for the longest message.
+        self.error_label.show_message(
+            _(
+                "Group {n} differs. Ask them to read it again. If it still differs, do "
+                "not mark this contact verified: the card may not be theirs. Ask for a "
+                "new card, in person."
+            ).format(n=GROUPS)
+        )
+        width = max(DIALOG_WIDTH, layout.minimumSize().width())
+        self.setMinimumSize(width, layout.heightForWidth(width))
+        self.error_label.clear()
         self.entry_edit.setFocus()
 
     @property
