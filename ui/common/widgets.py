@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
@@ -77,6 +77,24 @@ class PlainTextLabel(QLabel):
             # Styled by the application style sheet: QLabel[role="heading"] and so on.
             self.setProperty("role", role)
         self.setText(text)
+
+
+class FormLabel(PlainTextLabel):
+    """A form row's label that wraps, and is always as tall as its wrapped lines.
+
+    QFormLayout sizes a row by its field and the label's first guess at its height; a
+    Russian label that wraps beside a one-line field would lose the bottom of its second
+    line. The label's minimum height follows its width instead."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent, role="muted")
+        self.setWordWrap(True)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        needed = self.heightForWidth(self.width())
+        if needed > 0 and needed != self.minimumHeight():
+            self.setMinimumHeight(needed)
 
 
 class ElidedLabel(PlainTextLabel):

@@ -21,7 +21,6 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHeaderView,
     QMessageBox,
     QPushButton,
     QTableWidget,
@@ -39,6 +38,7 @@ from monitor_app.jobs import CancelToken, Progress
 from monitor_app.messages import describe
 from monitor_app.vault.session import UnlockedVault
 from ui.common import file_dialogs
+from ui.common.table_fit import ColumnFitter
 from ui.common.widgets import ErrorLabel, FlowLayout, PlainTextLabel, isolate, one_line
 from ui.common.workers import JobRunner
 from ui.handoff.fingerprint_dialog import FingerprintDialog, OwnCardPanel, mark_trust, trust_text
@@ -114,14 +114,15 @@ class ContactsPage(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
-        header = self.table.horizontalHeader()
-        # Trust, handoffs and the fingerprint's start in full; names, organisations and roles
-        # share what is left (cut short with "…", whole in the tooltip): the table never
-        # scrolls sideways.
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        for key in ("name", "organisation", "role"):
-            header.setSectionResizeMode(COLUMNS.index(key), QHeaderView.ResizeMode.Stretch)
-        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Trust and handoffs are shown whole; names, organisations, roles and fingerprints
+        # give up width ("…", whole in the tooltip), and on a small screen the fingerprint
+        # column goes (the card under the table and Verify… show it): the table never
+        # scrolls sideways and its titles stay whole.
+        self.column_fitter = ColumnFitter(
+            self.table,
+            shrinkable=[COLUMNS.index(k) for k in ("name", "organisation", "role", "fingerprint")],
+            optional=[COLUMNS.index("fingerprint"), COLUMNS.index("role")],
+        )
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.itemActivated.connect(lambda _item: self.verify_selected())
 
