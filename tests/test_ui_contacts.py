@@ -76,13 +76,13 @@ def test_fingerprint_dialog_needs_an_exact_match(qtbot: QtBot) -> None:
     assert dialog.windowTitle() == "Compare fingerprints"
     assert [label.text() for label in dialog.group_labels][:2] == ["4821", "0937"]
     assert "1111 1111" in dialog.own_label.text()
-    # Typing on past a group moves into the next one.
-    dialog.group_edits[0].setFocus()
-    qtbot.keyClicks(dialog.group_edits[0], "48210")
-    assert [e.text() for e in dialog.group_edits[:2]] == ["4821", "0"]
+    # One box for the whole fingerprint: typing on past a group goes on into the next.
+    dialog.entry_edit.setFocus()
+    qtbot.keyClicks(dialog.entry_edit, "4821 0")
+    assert dialog.typed_groups()[:2] == ["4821", "0"]
     assert "1 of 8 groups match" in dialog.summary_label.text()
     # A misheard digit is flagged at once, by text.
-    qtbot.keyClicks(dialog.group_edits[1], "8")
+    qtbot.keyClicks(dialog.entry_edit, "8")
     assert dialog.status_labels[1].text().startswith("✗")
     assert "Group 2 differs" in dialog.error_label.text()
     assert not dialog.mark_button.isEnabled()

@@ -9,8 +9,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtCore import QPoint, QRect, QSize, Qt
+from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QLayout,
+    QLayoutItem,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 # First-strong isolate ... pop directional isolate: keeps right-to-left marks or overrides
 # inside a piece of untrusted text from reordering the text around it.
@@ -60,10 +69,64 @@ class PlainTextLabel(QLabel):
         super().__init__(parent)
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        if role == "heading":
+            # A heading in Kyrgyz or French can be twice as long as in English: it wraps
+            # rather than widening the window.
+            self.setWordWrap(True)
         if role:
             # Styled by the application style sheet: QLabel[role="heading"] and so on.
             self.setProperty("role", role)
         self.setText(text)
+
+
+class FormLabel(PlainTextLabel):
+    """A form row's label that wraps, and is always as tall as its wrapped lines.
+
+    QFormLayout sizes a row by its field and the label's first guess at its height; a
+    Russian label that wraps beside a one-line field would lose the bottom of its second
+    line. The label's minimum height follows its width instead."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent, role="muted")
+        self.setWordWrap(True)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        needed = self.heightForWidth(self.width())
+        if needed > 0 and needed != self.minimumHeight():
+            self.setMinimumHeight(needed)
+
+
+class ElidedLabel(PlainTextLabel):
+    """One line of plain text that, when there is not room for all of it, ends in "…"
+    instead of being cut mid-word; ``text()`` is always the whole text. It asks for room
+    for its text but can be squeezed to a few characters."""
+
+    MIN_CHARS = 8
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        margins = self.contentsMargins()
+        room = self.fontMetrics().horizontalAdvance("x" * self.MIN_CHARS + "…")
+        return QSize(min(hint.width(), room + margins.left() + margins.right()), hint.height())
+
+    def elided_text(self) -> str:
+        """The text as drawn: whole, or cut at the end with "…"."""
+        return self.fontMetrics().elidedText(
+            one_line(self.text()), Qt.TextElideMode.ElideRight, self.contentsRect().width()
+        )
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        self.style().drawItemText(
+            painter,
+            self.contentsRect(),
+            int(self.alignment()),
+            self.palette(),
+            self.isEnabled(),
+            self.elided_text(),
+            self.foregroundRole(),
+        )
 
 
 class ErrorLabel(PlainTextLabel):
@@ -123,3 +186,67 @@ def titled_card(title: str, note: str = "") -> tuple[QFrame, QVBoxLayout]:
     if note:
         layout.addWidget(muted_note(note))
     return frame, layout
+
+
+class FlowLayout(QLayout):
+    """A row of buttons that wraps onto more rows when the window is narrow, so that long
+    labels (Kyrgyz, Russian, French) never widen the window or get cut off."""
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
+        super().__init__(parent)
+        self._items: list[QLayoutItem] = []
+        self._spacing = spacing
+        self.setContentsMargins(0, 0, 0, 0)
+
+    def addItem(self, item: QLayoutItem) -> None:
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self) -> Qt.Orientation:
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return self._arrange(QRect(0, 0, width, 0), move=False)
+
+    def setGeometry(self, rect: QRect) -> None:
+        super().setGeometry(rect)
+        self._arrange(rect, move=True)
+
+    def sizeHint(self) -> QSize:
+        shown = [item.sizeHint() for item in self._visible()]
+        width = sum(s.width() for s in shown) + self._spacing * max(len(shown) - 1, 0)
+        height = max((s.height() for s in shown), default=0)
+        return QSize(width, height)
+
+    def minimumSize(self) -> QSize:
+        size = QSize()
+        for item in self._visible():
+            size = size.expandedTo(item.minimumSize())
+        return size
+
+    def _visible(self) -> list[QLayoutItem]:
+        return [item for item in self._items if not item.isEmpty()]
+
+    def _arrange(self, rect: QRect, *, move: bool) -> int:
+        x, y, line = rect.x(), rect.y(), 0
+        for item in self._visible():
+            hint = item.sizeHint()
+            if x > rect.x() and x + hint.width() > rect.right() + 1:
+                x, y, line = rect.x(), y + line + self._spacing, 0
+            if move:
+                width = min(hint.width(), rect.width())
+                item.setGeometry(QRect(QPoint(x, y), QSize(width, hint.height())))
+            x += hint.width() + self._spacing
+            line = max(line, hint.height())
+        return y + line - rect.y()

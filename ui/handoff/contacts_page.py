@@ -21,8 +21,6 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
-    QHeaderView,
     QMessageBox,
     QPushButton,
     QTableWidget,
@@ -40,7 +38,8 @@ from monitor_app.jobs import CancelToken, Progress
 from monitor_app.messages import describe
 from monitor_app.vault.session import UnlockedVault
 from ui.common import file_dialogs
-from ui.common.widgets import ErrorLabel, PlainTextLabel, isolate, one_line
+from ui.common.table_fit import ColumnFitter
+from ui.common.widgets import ErrorLabel, FlowLayout, PlainTextLabel, isolate, one_line
 from ui.common.workers import JobRunner
 from ui.handoff.fingerprint_dialog import FingerprintDialog, OwnCardPanel, mark_trust, trust_text
 
@@ -115,10 +114,15 @@ class ContactsPage(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        # Names and trust in full; the organisation takes what is left, cut short if need be.
-        header.setSectionResizeMode(COLUMNS.index("organisation"), QHeaderView.ResizeMode.Stretch)
+        # Trust and handoffs are shown whole; names, organisations, roles and fingerprints
+        # give up width ("…", whole in the tooltip), and on a small screen the fingerprint
+        # column goes (the card under the table and Verify… show it): the table never
+        # scrolls sideways and its titles stay whole.
+        self.column_fitter = ColumnFitter(
+            self.table,
+            shrinkable=[COLUMNS.index(k) for k in ("name", "organisation", "role", "fingerprint")],
+            optional=[COLUMNS.index("fingerprint"), COLUMNS.index("role")],
+        )
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.itemActivated.connect(lambda _item: self.verify_selected())
 
@@ -133,16 +137,16 @@ class ContactsPage(QWidget):
             )
         )
         self.remove_button = _button(_("Remove"), self.remove_selected)
-        actions = QHBoxLayout()
+        # Wraps onto a second row where the labels are long (Kyrgyz, French).
+        actions = FlowLayout()
         for button in (
             self.add_button,
             self.verify_button,
             self.recipient_button,
             self.custodian_button,
+            self.remove_button,
         ):
             actions.addWidget(button)
-        actions.addStretch(1)
-        actions.addWidget(self.remove_button)
         self.selection_label = PlainTextLabel(role="muted")
         self.status_label = PlainTextLabel(role="note")
         self.status_label.setVisible(False)
@@ -156,11 +160,11 @@ class ContactsPage(QWidget):
         left.addWidget(self.selection_label)
         left.addWidget(self.status_label)
         left.addWidget(self.error_label)
-        body = QHBoxLayout()
+        body = QVBoxLayout()
         body.addLayout(left, 1)
         self.own_card = OwnCardPanel()
         self.own_card.save_button.clicked.connect(self.save_my_card)
-        body.addWidget(self.own_card, 0, Qt.AlignmentFlag.AlignTop)
+        body.addWidget(self.own_card)
         layout = QVBoxLayout(self)
         layout.addWidget(PlainTextLabel(_("Contacts"), role="heading"))
         layout.addWidget(intro)

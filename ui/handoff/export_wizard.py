@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QLineEdit,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QProgressBar,
@@ -70,7 +71,16 @@ def recipient_item(contact: Contact) -> QListWidgetItem:
         item.setFlags(Qt.ItemFlag.NoItemFlags)
         text += " — " + _("compare fingerprints in Contacts before sending to them")
     item.setText(text)
+    item.setToolTip(text)
     return item
+
+
+def _wrapping_list(view: QListWidget) -> None:
+    """Long names and notes wrap at the list's width: a list never scrolls sideways."""
+    view.setWordWrap(True)
+    view.setResizeMode(QListView.ResizeMode.Adjust)
+    view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    view.setTextElideMode(Qt.TextElideMode.ElideRight)
 
 
 def preview_text(preview: ledger.ExportPreview, selected: int | None) -> str:
@@ -295,7 +305,7 @@ class ExportWizard(StepDialog):
     # -- steps -----------------------------------------------------------------------------
     def _recipients_step(self) -> QWidget:
         self.recipient_list = QListWidget()
-        self.recipient_list.setWordWrap(True)
+        _wrapping_list(self.recipient_list)
         self.recipient_list.itemChanged.connect(lambda _item: self._update())
         self.recipients_note = PlainTextLabel(role="muted")
         self.recipients_note.setWordWrap(True)
@@ -322,6 +332,7 @@ class ExportWizard(StepDialog):
 
     def _destination_step(self) -> QWidget:
         self.drive_list = QListWidget()
+        _wrapping_list(self.drive_list)
         self.drive_list.currentItemChanged.connect(self._drive_chosen)
         self.drives_note = PlainTextLabel(role="muted")
         self.drives_note.setWordWrap(True)

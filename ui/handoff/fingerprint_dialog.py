@@ -1,8 +1,9 @@
 """Fingerprints on screen: comparing a contact's with the one its owner reads aloud, showing
 this vault's own to read out, and how a contact's trust state reads wherever it appears.
 
-The dialog shows the card's fingerprint in large groups of four digits; beside each group the
-person types the digits they hear. Typing, not ticking: a tick can be given without listening,
+The dialog shows the card's fingerprint in large groups of four digits; under them one box
+takes the whole fingerprint as the person hears it (or pasted), and each group says whether it
+matches. Typing, not ticking: a tick can be given without listening,
 typed digits are compared exactly. Only when all 32 digits match does "Mark verified" become
 available; the dialog itself never touches the vault, it emits ``verified`` and the contacts
 page records it.
@@ -12,6 +13,7 @@ Trust is always spelled out (VERIFIED / UNVERIFIED), never shown by colour alone
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -28,11 +30,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from monitor_app.errors import ContactError
 from monitor_app.i18n import _
 from monitor_app.identity import fingerprint as fp
+from monitor_app.messages import describe
 from ui.common.widgets import ErrorLabel, PlainTextLabel, isolate, one_line, wipe
 
 GROUPS = fp.DIGITS // fp.GROUP
+DIALOG_WIDTH = 640
+# What fingerprint.parse accepts: digits (full-width ones too, after NFKC) and separators.
+_NOT_IN_FINGERPRINT = re.compile(r"[^0-9\s\-._:/]")
 VERIFIED_COLOUR = QColor("#1e6b3a")
 UNVERIFIED_COLOUR = QColor("#8a4b00")
 UNVERIFIED_BACKGROUND = QColor("#fdf0d5")
@@ -100,31 +107,31 @@ class FingerprintDialog(QDialog):
         self.instructions.setWordWrap(True)
 
         digits_font = large_digits_font(self.font())
+        # The card's groups, each with its verdict under it: which groups match, which differ.
         grid = QGridLayout()
-        grid.addWidget(PlainTextLabel(_("On the card"), role="muted"), 0, 1)
-        grid.addWidget(PlainTextLabel(_("What you hear"), role="muted"), 0, 2)
+        grid.addWidget(PlainTextLabel(_("On the card"), role="muted"), 0, 0, 1, GROUPS)
         self.group_labels: list[PlainTextLabel] = []
-        self.group_edits: list[QLineEdit] = []
         self.status_labels: list[PlainTextLabel] = []
         for index, group in enumerate(self._expected):
-            number = PlainTextLabel(str(index + 1), role="muted")
             shown = PlainTextLabel(group)
             shown.setFont(digits_font)
-            edit = QLineEdit()
-            edit.setFont(digits_font)
-            edit.setMaximumWidth(edit.fontMetrics().horizontalAdvance("00000000") + 16)
-            edit.setInputMethodHints(Qt.InputMethodHint.ImhDigitsOnly)
-            edit.setAccessibleName(_("Group {n} as you hear it").format(n=index + 1))
-            edit.textEdited.connect(lambda text, i=index: self._typed(i, text))
+            shown.setAlignment(Qt.AlignmentFlag.AlignCenter)
             status = PlainTextLabel()
-            grid.addWidget(number, index + 1, 0)
-            grid.addWidget(shown, index + 1, 1)
-            grid.addWidget(edit, index + 1, 2)
-            grid.addWidget(status, index + 1, 3)
+            status.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            grid.addWidget(shown, 1, index)
+            grid.addWidget(status, 2, index)
+            grid.setColumnStretch(index, 1)  # the groups evenly spaced, whatever the verdicts
             self.group_labels.append(shown)
-            self.group_edits.append(edit)
             self.status_labels.append(status)
-        grid.setColumnStretch(3, 1)
+        # One box for the whole fingerprint, typed as heard or pasted: spaces, hyphens and
+        # other separators are ignored as fingerprint.parse ignores them, and nothing moves
+        # the focus while typing.
+        self.entry_edit = QLineEdit()
+        self.entry_edit.setFont(digits_font)
+        self.entry_edit.setAccessibleName(_("What you hear"))
+        self.entry_edit.setInputMethodHints(Qt.InputMethodHint.ImhPreferNumbers)
+        self.entry_edit.setMaxLength(4 * fp.DIGITS)
+        self.entry_edit.textChanged.connect(lambda _text: self._update())
 
         self.summary_label = PlainTextLabel(role="muted")
         self.summary_label.setWordWrap(True)
@@ -153,20 +160,40 @@ class FingerprintDialog(QDialog):
         layout.addWidget(heading)
         layout.addWidget(self.instructions)
         layout.addLayout(grid)
+        layout.addWidget(PlainTextLabel(_("What you hear"), role="muted"))
+        layout.addWidget(self.entry_edit)
         layout.addWidget(self.summary_label)
         layout.addWidget(self.error_label)
         layout.addWidget(self.own_label)
+        layout.addStretch(1)
         layout.addLayout(buttons)
         self._update()
-        self.group_edits[0].setFocus()
+        # A top-level window does not grow for wrapped text: ask for the height the wrapped
+        # sentences need at the dialog's width, with room for the longest message.
+        self.error_label.show_message(
+            _(
+                "Group {n} differs. Ask them to read it again. If it still differs, do "
+                "not mark this contact verified: the card may not be theirs. Ask for a "
+                "new card, in person."
+            ).format(n=GROUPS)
+        )
+        width = max(DIALOG_WIDTH, layout.minimumSize().width())
+        self.setMinimumSize(width, layout.heightForWidth(width))
+        self.error_label.clear()
+        self.entry_edit.setFocus()
 
     @property
     def matches(self) -> bool:
-        return [edit.text() for edit in self.group_edits] == self._expected
+        return bool(self.fingerprint) and fp.try_parse(self.entry_edit.text()) == self.fingerprint
 
     def type_fingerprint(self, text: str) -> None:
-        """Fill the boxes as if ``text`` had been typed from the first one (tests, paste)."""
-        self._typed(0, text)
+        """Put ``text`` in the box, as a paste does (tests)."""
+        self.entry_edit.setText(text)
+
+    def typed_groups(self) -> list[str]:
+        """The digits typed so far, in groups of four; separators and other marks ignored."""
+        digits = _digits(self.entry_edit.text())
+        return [digits[i : i + fp.GROUP] for i in range(0, len(digits), fp.GROUP)]
 
     def clear(self) -> None:
         """Blank every label and box: called when the vault locks with the dialog open."""
@@ -174,51 +201,37 @@ class FingerprintDialog(QDialog):
         self._expected = []
         for label in (*self.group_labels, *self.status_labels):
             label.clear()
-        for edit in self.group_edits:
-            wipe(edit)
+        wipe(self.entry_edit)
         for label in (self.instructions, self.summary_label, self.own_label):
             label.clear()
         self.error_label.clear()
         self.mark_button.setEnabled(False)
 
-    # -- typing ----------------------------------------------------------------------------
-    def _typed(self, index: int, text: str) -> None:
-        digits = _digits(text)
-        start, last = index, len(self.group_edits) - 1
-        # A whole fingerprint pasted, or typing on past four digits, spreads over the next
-        # boxes; typing then continues where the digits ended.
-        while True:
-            edit = self.group_edits[index]
-            piece, digits = digits[: fp.GROUP], digits[fp.GROUP :]
-            if edit.text() != piece:
-                edit.setText(piece)
-            if not digits or index == last:
-                break
-            index += 1
-        if len(self.group_edits[index].text()) == fp.GROUP and index < last:
-            index += 1
-        if index != start:
-            self.group_edits[index].setFocus()
-            self.group_edits[index].end(False)
-        self._update()
-
+    # -- comparing -------------------------------------------------------------------------
     def _update(self) -> None:
+        typed = self.typed_groups()
+        text = unicodedata.normalize("NFKC", self.entry_edit.text())
+        # Anything but digits and the separators fingerprint.parse accepts, or too many digits.
+        invalid = bool(_NOT_IN_FINGERPRINT.search(text)) or len(_digits(text)) > fp.DIGITS
         wrong: list[int] = []
         done = 0
-        for index, (edit, status) in enumerate(
-            zip(self.group_edits, self.status_labels, strict=True)
-        ):
-            typed = edit.text()
+        for index, status in enumerate(self.status_labels):
+            piece = typed[index] if index < len(typed) else ""
             expected = self._expected[index] if index < len(self._expected) else ""
-            if typed and not expected.startswith(typed):
+            if piece and not expected.startswith(piece):
                 status.setText("✗ " + _("differs"))
                 wrong.append(index + 1)
-            elif typed and typed == expected:
+            elif piece and piece == expected:
                 status.setText("✓ " + _("same"))
                 done += 1
             else:
                 status.clear()
-        if wrong:
+        if invalid and self._expected:
+            self.summary_label.clear()
+            self.error_label.show_message(
+                describe(ContactError("fingerprint_invalid", digits=fp.DIGITS))
+            )
+        elif wrong:
             self.summary_label.clear()
             self.error_label.show_message(
                 _(
@@ -268,23 +281,27 @@ class OwnCardPanel(QFrame):
         self.role_edit = QLineEdit()
         self.role_edit.setPlaceholderText(_("Your role (optional)"))
         self.save_button = QPushButton(_("Save my card…"))
-        box = QVBoxLayout(self)
-        box.addWidget(PlainTextLabel(_("My card"), role="heading"))
+        # A band under the contacts table, so that the table has the page's whole width:
+        # the fingerprint on the left, the role and the button on the right.
+        card = QVBoxLayout()
+        card.addWidget(PlainTextLabel(_("My card"), role="heading"))
         for widget in (self.name_label, read_aloud, self.fingerprint_label):
-            box.addWidget(widget)
-        box.addWidget(self.role_edit)
-        box.addWidget(self.save_button)
-        # Wide enough for two groups of the large digits: never squeezed by the list beside.
-        digit = self.fingerprint_label.fontMetrics().horizontalAdvance("0")
-        self.setFixedWidth(digit * (2 * fp.GROUP + 3) + 48)
+            card.addWidget(widget)
+        actions = QVBoxLayout()
+        actions.addStretch(1)
+        actions.addWidget(self.role_edit)
+        actions.addWidget(self.save_button)
+        box = QHBoxLayout(self)
+        box.addLayout(card, 1)
+        box.addLayout(actions)
 
     def show_card(self, name: str, organisation: str | None, fingerprint: str) -> None:
         shown = one_line(name) + (" · " + one_line(organisation) if organisation else "")
         self.name_label.setText(shown)
-        # Four lines of two groups: read aloud two groups at a time.
+        # Two lines of four groups: read aloud a group at a time.
         groups = grouped(fingerprint)
-        pairs = [" ".join(groups[i : i + 2]) for i in range(0, len(groups), 2)]
-        self.fingerprint_label.setText("\n".join(pairs))
+        half = len(groups) // 2
+        self.fingerprint_label.setText(" ".join(groups[:half]) + "\n" + " ".join(groups[half:]))
 
     def clear(self) -> None:
         self.name_label.clear()

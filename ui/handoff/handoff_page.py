@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QHBoxLayout,
-    QHeaderView,
     QLayout,
     QProgressBar,
     QPushButton,
@@ -43,7 +42,8 @@ from monitor_app.jobs import CancelToken, Progress
 from monitor_app.messages import describe
 from monitor_app.vault.session import UnlockedVault
 from ui.common import file_dialogs
-from ui.common.widgets import ErrorLabel, PlainTextLabel, modified_text
+from ui.common.table_fit import ColumnFitter
+from ui.common.widgets import ErrorLabel, FlowLayout, PlainTextLabel, modified_text
 from ui.common.workers import JobRunner
 from ui.handoff.export_wizard import ExportWizard
 from ui.handoff.fingerprint_dialog import mark_trust, name_with_trust
@@ -220,14 +220,19 @@ class HandoffPage(QWidget):
         self.contacts_button = QPushButton(_("Open Contacts"))
         self.contacts_button.clicked.connect(self.contacts_requested)
         self.contacts_button.setVisible(False)
-        actions = QHBoxLayout()
-        for button in (self.export_button, self.import_button, self.receipt_button):
+        actions = FlowLayout()  # wraps where the labels are long
+        for button in (
+            self.export_button,
+            self.import_button,
+            self.receipt_button,
+            self.purge_button,
+        ):
             actions.addWidget(button)
-        actions.addStretch(1)
-        actions.addWidget(self.purge_button)
 
-        self.out_table = _table(out_columns(), stretch=3)
-        self.in_table = _table(in_columns(), stretch=1)
+        # Names, recipients and statuses give up width first ("…", whole in the tooltip);
+        # on a small screen the size and the bundle numbers go before a title is cut.
+        self.out_table = _table(out_columns(), shrinkable=[3, 2, 5], optional=[4, 1])
+        self.in_table = _table(in_columns(), shrinkable=[1, 3, 4], optional=[2])
         self.in_table.itemSelectionChanged.connect(self._update_buttons)
         self.gaps_label = PlainTextLabel(role="note")
         self.gaps_label.setWordWrap(True)
@@ -571,8 +576,8 @@ class HandoffPage(QWidget):
         self.loaded.emit()
 
 
-def _table(titles: Sequence[str], stretch: int) -> QTableWidget:
-    """A read-only table sized to its contents but for ``stretch``, the column of names."""
+def _table(titles: Sequence[str], shrinkable: list[int], optional: list[int]) -> QTableWidget:
+    """A read-only table fitted to its width (see ui.common.table_fit)."""
     table = QTableWidget(0, len(titles))
     table.setHorizontalHeaderLabels(list(titles))
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -580,15 +585,14 @@ def _table(titles: Sequence[str], stretch: int) -> QTableWidget:
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setWordWrap(False)
     table.verticalHeader().setVisible(False)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    ColumnFitter(table, shrinkable=shrinkable, optional=optional)
     return table
 
 
 def _fill(table: QTableWidget, row: int, cells: Sequence[str], bundle_id: str) -> None:
     for column, text in enumerate(cells):
         item = QTableWidgetItem(text)
+        item.setToolTip(text)  # whole, where a narrow column cuts it short
         if column == 0:
             item.setData(BUNDLE_ROLE, bundle_id)
         table.setItem(row, column, item)

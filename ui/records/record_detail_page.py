@@ -274,6 +274,8 @@ class RecordDetailPage(QWidget):
             role="muted",
         )
         self.error_label = ErrorLabel()
+        for label in (self.kind_label, self.meta_label, self.notice_label):
+            label.setWordWrap(True)  # long in Russian and Kyrgyz: never widens the window
 
         self.fields_widget = QWidget()
         self.fields_widget.setProperty("role", "page")  # the page's background, not a panel

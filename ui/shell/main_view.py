@@ -10,7 +10,7 @@ unsaved work as an encrypted draft first.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSignalBlocker, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QRect, QSignalBlocker, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
@@ -37,6 +37,8 @@ from ui.shell.overview_page import RECORD_TYPES, OverviewPage, count_caption
 from ui.shell.settings_page import SettingsPage
 
 SEARCH_DELAY_MS = 250
+NAV_MAX_WIDTH = 210
+NAV_ITEM_PADDING = 24  # the style sheet's item padding and the list's frame
 SECTION_ROLE = Qt.ItemDataRole.UserRole
 SECTIONS = ("overview", *RECORD_TYPES, "handoff", "contacts", "audit", "settings")
 
@@ -114,7 +116,22 @@ class MainView(QWidget):
             item = QListWidgetItem(section_label(key))
             item.setData(SECTION_ROLE, key)
             self.nav.addItem(item)
-        self.nav.setFixedWidth(max(180, self.nav.sizeHintForColumn(0) + 32))
+        # As wide as the longest section name, up to a limit: longer names (Kyrgyz "places
+        # of detention") wrap onto two lines, so that the pages keep room on a 1024 px screen.
+        self.nav.setWordWrap(True)
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.nav.setFixedWidth(min(NAV_MAX_WIDTH, max(180, self.nav.sizeHintForColumn(0) + 32)))
+        self.nav.setTextElideMode(Qt.TextElideMode.ElideNone)
+        # The list sizes its items for one line: a name that wraps gets the height of its lines.
+        room = self.nav.width() - NAV_ITEM_PADDING
+        metrics = self.nav.fontMetrics()
+        for row in range(self.nav.count()):
+            item = self.nav.item(row)
+            if item.text() and metrics.horizontalAdvance(item.text()) > room:
+                lines = metrics.boundingRect(
+                    QRect(0, 0, room, 10_000), Qt.TextFlag.TextWordWrap, item.text()
+                )
+                item.setSizeHint(QSize(room, lines.height() + NAV_ITEM_PADDING))
         self.nav.currentItemChanged.connect(self._nav_changed)
 
         self.overview_page.record_activated.connect(self.open_record)

@@ -19,7 +19,7 @@ from monitor_app.errors import MonitorError
 from monitor_app.records.schema import Field
 from monitor_app.records.vocabularies import Vocabularies
 from monitor_app.vault.session import UnlockedVault
-from ui.common.widgets import ErrorLabel, PlainTextLabel
+from ui.common.widgets import ErrorLabel, FormLabel
 from ui.records.editor.labels import row_label
 
 if TYPE_CHECKING:
@@ -102,9 +102,8 @@ class FieldRow(QWidget):
     def __init__(self, editor: FieldEditor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.editor = editor
-        self.label = PlainTextLabel(row_label(editor.spec), role="muted")
+        self.label = FormLabel(row_label(editor.spec))
         self.label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.label.setWordWrap(True)
         self.label.setBuddy(editor.focus_widget())  # screen readers name the input by it
         self.error = ErrorLabel()
         layout = QVBoxLayout(self)

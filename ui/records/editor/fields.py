@@ -16,7 +16,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QRegularExpression
+from PySide6.QtCore import QRegularExpression, QSize
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -37,6 +37,7 @@ from ui.records.editor.base import FieldEditor, FormContext
 from ui.records.editor.labels import date_placeholder, placeholder
 
 NOT_SET = "—"
+MIN_COMBO_CHARS = 16
 
 
 def wipe_plain(edit: QPlainTextEdit) -> None:
@@ -67,6 +68,13 @@ class VocabCombo(QComboBox):
         for code, label in ctx.entries(vocabulary):
             self.addItem(label, code)
             self._known += 1
+
+    def minimumSizeHint(self) -> QSize:
+        # As wide as the longest label when there is room, but a narrow window may squeeze
+        # it: a long vocabulary label in Russian must not make the form scroll sideways.
+        hint = super().minimumSizeHint()
+        room = self.fontMetrics().horizontalAdvance("x" * MIN_COMBO_CHARS) + 40
+        return QSize(min(hint.width(), room), hint.height())
 
     def code(self) -> str | None:
         data = self.currentData()

@@ -20,6 +20,7 @@ class EditorHeader(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.kind_label = PlainTextLabel(role="muted")
+        self.kind_label.setWordWrap(True)  # long in Kyrgyz: wraps, never widens the window
         self.title_label = PlainTextLabel(role="heading")
         self.title_label.setWordWrap(True)
         self.save_button = QPushButton(_("Save"))

@@ -30,7 +30,7 @@ from monitor_app.jobs import CancelToken, Progress
 from monitor_app.messages import describe
 from monitor_app.records.schema import Field
 from monitor_app.vault.session import UnlockedVault
-from ui.common.widgets import ErrorLabel, PlainTextLabel, date_text, isolate, one_line, wipe
+from ui.common.widgets import ElidedLabel, ErrorLabel, date_text, isolate, one_line, wipe
 from ui.common.workers import JobRunner
 from ui.records.editor.base import FieldEditor, FormContext
 from ui.records.record_table_model import cancellable_read
@@ -119,7 +119,8 @@ class RecordPicker(FieldEditor):
         self._timer.setInterval(SEARCH_DELAY_MS)
         self._timer.timeout.connect(self.search)
 
-        self.choice_label = PlainTextLabel()
+        # A long title ends in "…" rather than widening the form (or being cut mid-word).
+        self.choice_label = ElidedLabel()
         self.choice_label.setProperty("role", "muted")
         self.choose_button = QPushButton(_("Choose…"))
         self.choose_button.clicked.connect(self.toggle_chooser)
