@@ -260,7 +260,8 @@ def revision_rows(vault: UnlockedVault, record_ids: list[str]) -> list[tuple[Any
             tuple(row)
             for row in conn.execute(
                 "SELECT record_id, revision, created_at, author_key, hash, signature, fields,"
-                f" sensitive FROM revisions WHERE record_id IN ({marks}) ORDER BY record_id, revision",
+                f" sensitive FROM revisions WHERE record_id IN ({marks})"
+                " ORDER BY record_id, revision",
                 record_ids,
             )
         ]
