@@ -635,6 +635,31 @@ def test_patch_naming_an_unknown_field_is_refused_even_when_null(vault: Unlocked
     assert [h.revision for h in vault.records.history(view.record_id)] == [1]
 
 
+def test_patch_key_utf8_cannot_encode_is_refused_with_a_printable_field(
+    vault: UnlockedVault,
+) -> None:
+    # A hostile patch (from a script, over monitorctl --json) naming a field with a lone
+    # surrogate: refused as invalid text, and the error's field is printable.
+    view = vault.records.add("place", place_data())
+    with pytest.raises(ValidationError) as info:
+        vault.records.edit(view.record_id, {"name\ud800": "x"})
+    assert info.value.params["reason"] == "invalid_text"
+    assert info.value.params["field"] == "name\ufffd"
+    describe(info.value).encode("utf-8")
+    assert [h.revision for h in vault.records.history(view.record_id)] == [1]
+
+
+def test_delete_reason_is_checked_like_any_text(vault: UnlockedVault) -> None:
+    view = vault.records.add("place", place_data())
+    entries = len(audit_log(vault))
+    for reason, why in (("dup\ud800", "invalid_text"), ("x" * 200_001, "too_long")):
+        with pytest.raises(ValidationError) as info:
+            vault.records.delete(view.record_id, reason)
+        assert (info.value.params["field"], info.value.params["reason"]) == ("reason", why)
+    assert vault.records.get(view.record_id).deleted_at is None
+    assert len(audit_log(vault)) == entries
+
+
 # -- deleting --------------------------------------------------------------------------------
 def test_delete_needs_a_reason_and_is_audited(vault: UnlockedVault) -> None:
     place = vault.records.add("place", place_data())

@@ -20,7 +20,7 @@ from monitor_app.errors import MonitorError, NotFoundError, ValidationError
 from monitor_app.identity.keys import Identity
 from monitor_app.records import audit, authorship, chain, provenance, search
 from monitor_app.records.schema import RECORD_TYPES, RecordType
-from monitor_app.records.validation import Validated, validate
+from monitor_app.records.validation import Validated, check_key, check_text, validate
 from monitor_app.records.vocabularies import Vocabularies, default_vocabularies
 from monitor_app.vault.database import Connection
 
@@ -180,6 +180,7 @@ class RecordStore:
             record_type = record_type_named(row["type"])
             # A null removes a field; naming a field the type does not have is still an error.
             for name in patch_untrusted:
+                check_key(name, "")
                 if not isinstance(name, str) or name not in record_type.by_name:
                     raise ValidationError(field=str(name)[:64], reason="unknown_field")
             current = chain.stored(conn, record_id, row["current_revision"])
@@ -268,6 +269,7 @@ class RecordStore:
     def delete(self, record_id: str, reason: str) -> None:
         if not isinstance(reason, str) or not reason.strip():
             raise ValidationError(field="reason", reason="required")
+        check_text(reason, "reason", multiline=True)
         with self.vault.transaction() as conn:
             row = self._live_row(conn, record_id)
             stamp = now_iso()

@@ -119,6 +119,12 @@ def _text(value: Any, path: str, *, multiline: bool) -> str:
     return value
 
 
+def check_text(value: Any, field: str, *, multiline: bool = False) -> str:
+    """``value`` if it is text a record could hold (a deletion's reason, say), else the
+    ValidationError naming ``field``."""
+    return _text(value, field, multiline=multiline)
+
+
 def check_key(name: Any, parent: str) -> None:
     """Refuse an object key UTF-8 cannot encode (``parent``: the dotted path of the object,
     "" for a record's top level). The field named in the error is the key with those
