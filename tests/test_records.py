@@ -923,3 +923,16 @@ def test_hostile_texts_round_trip_exactly(
     vault.lock()
     with lifecycle.unlock(vault_dir, passphrase) as reopened:
         check(reopened)
+
+
+def test_names_are_titles_of_held_records_never_sensitive(vault: UnlockedVault) -> None:
+    person = vault.records.add(
+        "person", {"pseudonym": "KG-9", "roles": ["victim"], "real_name": "zqxnamecanary"}
+    )
+    place = vault.records.add("place", place_data())
+    vault.records.delete(place.record_id, "duplicate")
+    names = vault.records.names([person.record_id, place.record_id, str(uuid.uuid4())])
+    assert set(names) == {person.record_id, place.record_id}
+    assert (names[person.record_id].display, names[person.record_id].deleted) == ("KG-9", False)
+    assert names[place.record_id].deleted and not names[place.record_id].purged
+    assert "zqxnamecanary" not in repr(names)

@@ -74,6 +74,16 @@ class RecordView:
 
 
 @dataclass(frozen=True)
+class RecordName:
+    """A record as it is named where it is mentioned: never sensitive fields."""
+
+    type: str
+    display: str  # "" once purged
+    deleted: bool
+    purged: bool
+
+
+@dataclass(frozen=True)
 class RecordSummary:
     """What list views show: never sensitive fields."""
 
@@ -367,6 +377,23 @@ class RecordStore:
         where, params = self._filter(type_name, include_deleted)
         with self.vault.reading() as conn:
             return int(conn.execute(f"SELECT count(*) FROM records{where}", params).fetchone()[0])
+
+    def names(self, record_ids: Iterable[str]) -> dict[str, RecordName]:
+        """How each of ``record_ids`` held here is named where it is mentioned (the audit
+        log, say), deleted and purged ones included; ids not held are left out."""
+        wanted = sorted(set(record_ids))
+        found: dict[str, RecordName] = {}
+        with self.vault.reading() as conn:
+            for start in range(0, len(wanted), 500):  # SQLite's bound on parameters
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for row in conn.execute(
+                    "SELECT id, type, display, deleted_at IS NOT NULL, purged_at IS NOT NULL"
+                    f" FROM records WHERE id IN ({marks})",
+                    chunk,
+                ):
+                    found[row[0]] = RecordName(row[1], row[2], bool(row[3]), bool(row[4]))
+        return found
 
     def history(self, record_id: str) -> builtins.list[RevisionInfo]:
         """Every revision held, in the order stored here, each compared with its parent;

@@ -37,10 +37,12 @@ from monitor_app.i18n import _
 from monitor_app.jobs import CancelToken, Progress
 from monitor_app.messages import describe
 from monitor_app.records import audit
+from monitor_app.records.store import RecordName
 from monitor_app.vault.session import UnlockedVault
-from ui.common.widgets import ErrorLabel, PlainTextLabel, modified_text
+from ui.common.widgets import ErrorLabel, PlainTextLabel, modified_text, one_line
 from ui.common.workers import JobRunner
 from ui.records.record_table_model import cancellable_read
+from ui.shell.overview_page import type_label
 
 PAGE_SIZE = 500
 COLUMNS = ("seq", "at", "action", "record")
@@ -52,6 +54,7 @@ class Row(NamedTuple):
     at: str
     action: str
     record_id: str | None
+    record: RecordName | None  # None: not a record's entry, or the record is not held here
 
 
 def action_label(action: str) -> str:
@@ -103,7 +106,25 @@ def read_page(vault: UnlockedVault, end: int, size: int) -> list[Row]:
     offset = max(0, end - size)
     with vault.reading() as conn:
         entries = audit.entries(conn, limit=end - offset, offset=offset)
-    return [Row(e.seq, e.at, e.action, e.record_id) for e in reversed(entries)]
+    names = vault.records.names(e.record_id for e in entries if e.record_id)
+    return [
+        Row(e.seq, e.at, e.action, e.record_id, names.get(e.record_id or ""))
+        for e in reversed(entries)
+    ]
+
+
+def record_text(row: Row) -> str:
+    """The record an entry is about, by the title its list shows (never a sensitive field):
+    an id means nothing to a reviewer. The id itself is in the tooltip."""
+    if row.record_id is None:
+        return ""
+    name = row.record
+    if name is None:
+        return _("not held here ({record_id})").format(record_id=row.record_id[:8])
+    if name.purged:
+        return _("{type}, purged after handoff").format(type=type_label(name.type))
+    title = one_line(name.display) or _("(untitled)")
+    return _("{title} (deleted)").format(title=title) if name.deleted else title
 
 
 class AuditTableModel(QAbstractTableModel):
@@ -198,16 +219,20 @@ class AuditTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(COLUMNS)
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole or not 0 <= index.row() < len(self._rows):
+        if not 0 <= index.row() < len(self._rows):
             return None
         row, key = self._rows[index.row()], COLUMNS[index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole and key == "record":
+            return row.record_id
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
         if key == "seq":
             return str(row.seq)
         if key == "at":
             return modified_text(row.at)
         if key == "action":
             return action_label(row.action)
-        return row.record_id or ""
+        return record_text(row)
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
