@@ -178,14 +178,15 @@ def downgrade_to_v1(vault: UnlockedVault) -> None:
         for kind, name in later:
             if name not in v1_names and kind == "table":
                 conn.execute(f'DROP TABLE "{name}"')
-        for column in ("search_rowid", "purged_at", "purged_receipt"):  # later columns
-            conn.execute(f"ALTER TABLE records DROP COLUMN {column}")
+        # Later indexes first: some (version 9) cover later columns.
         later_indexes = conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
         ).fetchall()
         for (index,) in later_indexes:
             if index not in v1_names:
                 conn.execute(f'DROP INDEX "{index}"')
+        for column in ("search_rowid", "purged_at", "purged_receipt"):  # later columns
+            conn.execute(f"ALTER TABLE records DROP COLUMN {column}")
         for column in PROVENANCE_COLUMNS:  # version 8
             conn.execute(f"ALTER TABLE revisions DROP COLUMN {column}")
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")

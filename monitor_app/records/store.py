@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from monitor_app.clock import now_iso
 from monitor_app.errors import MonitorError, NotFoundError, ValidationError
 from monitor_app.identity.keys import Identity
-from monitor_app.records import audit, authorship, chain, provenance, search
+from monitor_app.records import audit, authorship, chain, listing, provenance, search
 from monitor_app.records.schema import RECORD_TYPES, RecordType
 from monitor_app.records.validation import Validated, check_key, check_text, validate
 from monitor_app.records.vocabularies import Vocabularies, default_vocabularies
@@ -27,7 +27,7 @@ from monitor_app.vault.database import Connection
 if TYPE_CHECKING:
     from monitor_app.vault.session import UnlockedVault
 
-SORT_COLUMNS = {"date": "sort_date", "modified": "modified_at", "display": "display"}
+SORT_COLUMNS = listing.SORT_EXPRESSIONS  # the orders a list offers
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,12 @@ class RecordSummary:
     sort_date: str | None
     modified_at: str
     place_id: str | None
+
+    def cursor(self, order_by: str) -> listing.Cursor:
+        """Where the next page of a list in ``order_by`` order starts, after this row."""
+        return listing.cursor_after(
+            order_by, self.record_id, self.sort_date, self.modified_at, self.display
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -359,24 +365,32 @@ class RecordStore:
         order_by: str = "date",
         descending: bool = True,
         include_deleted: bool = False,
+        after: listing.Cursor | None = None,
     ) -> builtins.list[RecordSummary]:
-        column = SORT_COLUMNS.get(order_by)
-        if column is None:
-            raise ValidationError(field="order_by", reason="unknown_code")
-        where, params = self._filter(type_name, include_deleted)
-        direction = "DESC" if descending else "ASC"
-        sql = (
-            "SELECT id, type, display, sort_date, modified_at, place_id FROM records"
-            f"{where} ORDER BY {column} {direction}, id {direction} LIMIT ? OFFSET ?"
+        """A page of the list in ``order_by`` order: the one after ``after`` (the cursor of
+        the last row of the page before, see ``RecordSummary.cursor``), which costs the same
+        anywhere in the list; ``offset`` reads and skips rows, for short lists only."""
+        if type_name is not None:
+            record_type_named(type_name)
+        sql, params = listing.page_query(
+            type_name,
+            order_by=order_by,
+            descending=descending,
+            include_deleted=include_deleted,
+            after=after,
+            limit=limit,
+            offset=offset,
         )
         with self.vault.reading() as conn:
-            rows = conn.execute(sql, [*params, limit, offset]).fetchall()
+            rows = conn.execute(sql, params).fetchall()
         return [RecordSummary(*r) for r in rows]
 
     def count(self, type_name: str | None = None, *, include_deleted: bool = False) -> int:
-        where, params = self._filter(type_name, include_deleted)
+        if type_name is not None:
+            record_type_named(type_name)
+        sql, params = listing.count_query(type_name, include_deleted=include_deleted)
         with self.vault.reading() as conn:
-            return int(conn.execute(f"SELECT count(*) FROM records{where}", params).fetchone()[0])
+            return int(conn.execute(sql, params).fetchone()[0])
 
     def names(self, record_ids: Iterable[str]) -> dict[str, RecordName]:
         """How each of ``record_ids`` held here is named where it is mentioned (the audit
@@ -447,18 +461,6 @@ class RecordStore:
             return search.search(conn, query, **filters)
 
     # -- helpers ---------------------------------------------------------------------------
-    @staticmethod
-    def _filter(type_name: str | None, include_deleted: bool) -> tuple[str, builtins.list[Any]]:
-        clauses, params = [], []
-        if type_name is not None:
-            record_type_named(type_name)
-            clauses.append("type = ?")
-            params.append(type_name)
-        if not include_deleted:
-            clauses.append("deleted_at IS NULL")
-        clauses.append("purged_at IS NULL")  # stubs are listed by bundles/purge.py
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
-
     @staticmethod
     def _check_references(conn: Connection, valid: Validated) -> None:
         for path, ref, ref_type in valid.references:

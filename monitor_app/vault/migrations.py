@@ -12,7 +12,7 @@ from collections.abc import Callable
 from monitor_app.errors import VaultError
 from monitor_app.vault.database import Connection
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 _V1 = """
 CREATE TABLE meta (
@@ -292,6 +292,26 @@ CREATE TABLE receipt_items (
 ALTER TABLE contacts ADD COLUMN custodian INTEGER NOT NULL DEFAULT 0 CHECK (custodian IN (0, 1))
 """
 
+# Lists of live records (neither deleted nor purged) in each order a list offers, with and
+# without a type: a page is a range of one index from where the last one ended (keyset
+# paging), and a count reads only the index, never the rows. A missing date sorts first, as
+# the empty text. The date indexes also hold the two columns their condition tests, so that
+# SQLite (which does not infer them from the condition) counts from the index alone.
+_V9 = """
+CREATE INDEX records_live_date ON records (type, ifnull(sort_date, ''), id, deleted_at, purged_at)
+    WHERE deleted_at IS NULL AND purged_at IS NULL;
+CREATE INDEX records_live_modified ON records (type, modified_at, id)
+    WHERE deleted_at IS NULL AND purged_at IS NULL;
+CREATE INDEX records_live_display ON records (type, display, id)
+    WHERE deleted_at IS NULL AND purged_at IS NULL;
+CREATE INDEX records_live_all_date ON records (ifnull(sort_date, ''), id, deleted_at, purged_at)
+    WHERE deleted_at IS NULL AND purged_at IS NULL;
+CREATE INDEX records_live_all_modified ON records (modified_at, id)
+    WHERE deleted_at IS NULL AND purged_at IS NULL;
+CREATE INDEX records_live_all_display ON records (display, id)
+    WHERE deleted_at IS NULL AND purged_at IS NULL
+"""
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _run_statements(_V1),
     2: _run_statements(_V2),
@@ -301,6 +321,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     6: _run_statements(_V6),
     7: _run_statements(_V7),
     8: _run_statements(_V8),
+    9: _run_statements(_V9),
 }
 
 

@@ -38,6 +38,7 @@ from monitor_app.errors import Cancelled, MonitorError
 from monitor_app.i18n import _
 from monitor_app.jobs import CancelToken, Progress
 from monitor_app.messages import describe
+from monitor_app.records import listing
 from monitor_app.records.store import SORT_COLUMNS
 from monitor_app.vault.session import UnlockedVault
 from ui.common.widgets import date_text, modified_text, one_line
@@ -136,10 +137,22 @@ def cancellable_read(vault: UnlockedVault, cancel: CancelToken) -> Iterator[None
 
 
 def read_page(
-    vault: UnlockedVault, type_name: str, key: str, descending: bool, offset: int, limit: int
+    vault: UnlockedVault,
+    type_name: str,
+    key: str,
+    descending: bool,
+    after: Row | None,
+    limit: int,
 ) -> list[Row]:
+    """The page after the row ``after`` (the first page for None): each page is a range of an
+    index from where the last ended, as quick at the end of a million rows as at the top."""
+    cursor = None
+    if after is not None:
+        # Pages are read only for the unfiltered list, whose rows all carry their times.
+        modified = after[MODIFIED] or ""
+        cursor = listing.cursor_after(key, after[ID], after[DATE], modified, after[DISPLAY])
     summaries = vault.records.list(
-        type_name, limit=limit, offset=offset, order_by=key, descending=descending
+        type_name, limit=limit, order_by=key, descending=descending, after=cursor
     )
     return [(s.record_id, s.display, s.sort_date, s.modified_at) for s in summaries]
 
@@ -281,7 +294,7 @@ class RecordTableModel(QAbstractTableModel):
             def first(cancel: CancelToken, progress: Progress) -> tuple[int, list[Row]]:
                 with cancellable_read(vault, cancel):
                     total = vault.records.count(type_name)
-                    return total, read_page(vault, type_name, key, descending, 0, size)
+                    return total, read_page(vault, type_name, key, descending, None, size)
 
             self._runner.start(first, on_success=self._first_arrived, on_failure=self._failed)
         self.state_changed.emit()
@@ -303,12 +316,12 @@ class RecordTableModel(QAbstractTableModel):
         if vault is None or not self.canFetchMore(parent):
             return
         type_name, key, descending = self.type_name, self._sort_key, self._descending
-        offset = len(self._rows)
-        size = min(max(self.page_size, offset), self.max_page)
+        last = self._rows[-1] if self._rows else None
+        size = min(max(self.page_size, len(self._rows)), self.max_page)
 
         def page(cancel: CancelToken, progress: Progress) -> tuple[int, list[Row]]:
             with cancellable_read(vault, cancel):
-                return size, read_page(vault, type_name, key, descending, offset, size)
+                return size, read_page(vault, type_name, key, descending, last, size)
 
         self._runner.start(page, on_success=self._page_arrived, on_failure=self._failed)
         self.state_changed.emit()
@@ -329,7 +342,7 @@ class RecordTableModel(QAbstractTableModel):
         self._append(sort_rows(rows, self._sort_key, self._descending), short=True)
 
     def _append(self, rows: list[Row], *, short: bool) -> None:
-        # A record added or deleted meanwhile shifts the offsets: never show a row twice.
+        # A record edited meanwhile can move past the cursor: never show a row twice.
         fresh = [row for row in rows if row[ID] not in self._ids]
         self._exhausted = self._exhausted or short
         if fresh:
