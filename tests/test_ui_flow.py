@@ -259,7 +259,7 @@ def revision_rows(vault: UnlockedVault, record_ids: list[str]) -> list[tuple[Any
         return [
             tuple(row)
             for row in conn.execute(
-                "SELECT record_id, revision, created_at, author, fields, sensitive"
+                "SELECT record_id, revision, created_at, author_key, hash, signature, fields, sensitive"
                 f" FROM revisions WHERE record_id IN ({marks}) ORDER BY record_id, revision",
                 record_ids,
             )
@@ -402,6 +402,9 @@ def test_record_find_export_import_receipt_purge(
     assert contacts.selected_contact() is not None
     act(qtbot, contacts, contacts.recipient_button)
     assert field.contacts.get(hub.identity.fingerprint).handoff_recipient
+    # ... and a custodian of its records: only a custodian's receipt lets it purge.
+    act(qtbot, contacts, contacts.custodian_button)
+    assert field.contacts.get(hub.identity.fingerprint).custodian
 
     # 9. The field exports everything to a folder (the USB stick).
     handoff = go(view, "handoff")
