@@ -259,8 +259,9 @@ def revision_rows(vault: UnlockedVault, record_ids: list[str]) -> list[tuple[Any
         return [
             tuple(row)
             for row in conn.execute(
-                "SELECT record_id, revision, created_at, author_key, hash, signature, fields, sensitive"
-                f" FROM revisions WHERE record_id IN ({marks}) ORDER BY record_id, revision",
+                "SELECT record_id, revision, created_at, author_key, hash, signature, fields,"
+                f" sensitive FROM revisions WHERE record_id IN ({marks})"
+                " ORDER BY record_id, revision",
                 record_ids,
             )
         ]
