@@ -94,8 +94,10 @@ def summary_lines(checked: Checked) -> list[str]:
         )
         return lines
     lines.append(
-        _("{records} records ({revisions} revisions) and {attachments} attachments.").format(
-            records=summary.records, revisions=summary.revisions, attachments=summary.attachments
+        _("{records} ({revisions}) and {attachments}.").format(
+            records=counted.records(summary.records),
+            revisions=counted.revisions(summary.revisions),
+            attachments=counted.attachments(summary.attachments),
         )
     )
     if preview is None:

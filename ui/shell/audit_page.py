@@ -326,9 +326,11 @@ class AuditPage(QWidget):
         report: audit.ChainReport = result
         if report.ok:
             self._show_result(
-                _("The audit log is intact: {n} entries, each chained to the one before.").format(
-                    n=QLocale().toString(report.entries)
-                )
+                ngettext(
+                    "The audit log is intact: {n} entry, each chained to the one before.",
+                    "The audit log is intact: {n} entries, each chained to the one before.",
+                    report.entries,
+                ).format(n=QLocale().toString(report.entries))
             )
         else:
             self._show_result("")
