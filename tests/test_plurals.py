@@ -17,7 +17,7 @@ from monitor_app import counted, i18n
 from monitor_app.bundles import ledger
 from monitor_app.bundles.outcome_text import purged_lines
 from ui.handoff.export_wizard import preview_text
-from ui.records.record_list_page import status_text
+from ui.records.record_list_page import RecordListPage, status_text
 
 
 @pytest.fixture
@@ -97,3 +97,29 @@ def test_french_zero_is_singular(language: Any) -> None:
     language("fr")
     assert counted.attachments(0) == "0 pièce jointe"
     assert counted.attachments(2) == "2 pièces jointes"
+
+
+def test_record_list_page_counts_its_records(qtbot: Any, vault: Any, language: Any) -> None:
+    """The status line of a real list page, as the records come in: "1 record", and in
+    Russian each of the three forms, "21" taking the form of "1"."""
+    page = RecordListPage("place")
+    qtbot.addWidget(page, before_close_func=lambda page: page.shutdown())
+    page.show()
+    page.set_vault(vault)
+
+    def shown_with(total: int) -> str:
+        while vault.records.count("place") < total:
+            n = vault.records.count("place")
+            vault.records.add("place", {"name": f"Station {n}", "place_type": "other"})
+        with qtbot.waitSignal(page.model.loaded, timeout=10_000):
+            page.refresh()
+        return str(page.status_label.text())
+
+    language("en")
+    assert shown_with(1) == "1 record"
+    language("ru")
+    assert shown_with(1) == "1 запись"
+    assert shown_with(2) == "2 записи"
+    assert shown_with(5) == "5 записей"
+    assert shown_with(21) == "21 запись"
+    page.shutdown()

@@ -17,7 +17,9 @@ from monitor_app.display_text import isolate, shown_line, visible_controls
 from monitor_app.vault.session import UnlockedVault
 from tests.conftest import PASSPHRASE
 from tests.test_cli import run
+from ui.records.editor.record_editor_page import RecordEditorPage
 from ui.records.record_detail_page import RecordDetailPage
+from ui.records.record_list_page import RecordListPage
 from ui.records.record_table_model import cell_text
 
 SPOOF = "report\u202egnp.exe"
@@ -85,3 +87,46 @@ def test_cli_lines_show_controls_and_isolate_titles(tmp_path: Path) -> None:
     listed = run(*base, "record", "list").stdout.decode()
     line = next(line for line in listed.splitlines() if "report" in line)
     assert line.endswith(f"  {FSI}{SHOWN}{PDI}")
+
+
+def test_spoofed_title_in_the_list_the_detail_page_and_the_history(
+    qtbot: QtBot, vault: UnlockedVault
+) -> None:
+    """A title with a right-to-left override, seen where a monitor meets it: the records list,
+    the record's page and its history. Nowhere does the override act; where the title is
+    composed with other words, it is isolated."""
+    rid = vault.records.add("place", {"name": "Old name", "place_type": "other"}).record_id
+    vault.records.edit(rid, {"name": SPOOF})
+
+    listing = RecordListPage("place")
+    qtbot.addWidget(listing, before_close_func=lambda page: page.shutdown())
+    listing.show()
+    listing.set_vault(vault)
+    with qtbot.waitSignal(listing.model.loaded, timeout=TIMEOUT_MS):
+        listing.ensure_loaded()
+    cells = [
+        listing.model.index(row, column).data()
+        for row in range(listing.model.rowCount())
+        for column in range(listing.model.columnCount())
+    ]
+    assert SHOWN in cells and not any("\u202e" in str(cell) for cell in cells)
+    listing.shutdown()
+
+    detail = RecordDetailPage()
+    qtbot.addWidget(detail)
+    with qtbot.waitSignal(detail.loaded, timeout=TIMEOUT_MS):
+        detail.show_record(vault, rid)
+    assert detail.title_label.text() == SHOWN
+    assert not any("\u202e" in label.text() for label in detail.findChildren(QLabel))
+
+    editor = RecordEditorPage()
+    qtbot.addWidget(editor, before_close_func=lambda page: page.shutdown())
+    with qtbot.waitSignal(editor.loaded, timeout=TIMEOUT_MS):
+        editor.open_record(vault, rid)
+    tree = editor.history.tree
+    qtbot.waitUntil(lambda: tree.topLevelItemCount() == 2, timeout=TIMEOUT_MS)
+    newest = tree.topLevelItem(0)
+    changes = [newest.child(i).text(0) for i in range(newest.childCount())]
+    assert f"Name: {FSI}Old name{PDI} → {FSI}{SHOWN}{PDI}" in changes
+    assert not any("\u202e" in line for line in changes)
+    editor.shutdown()
