@@ -15,7 +15,8 @@ VENV=.venv
 system_packages() {
     # age and minisign: interop tests against the reference tools; xvfb: a virtual screen
     # for the app on machines without one, with the X libraries Qt's xcb platform loads;
-    # fonts: Cyrillic and Chinese glyphs on Linux; exfat-fuse, exfatprogs and ntfs-3g: the
+    # fonts: Cyrillic, Chinese and emoji glyphs on Linux (without an emoji font, a title
+    # with one shows an empty box); exfat-fuse, exfatprogs and ntfs-3g: the
     # exports onto exFAT and NTFS sticks (tests/test_stick_filesystems.py).
     local wanted=("$@") missing=()
     for pkg in "${wanted[@]}"; do
@@ -57,7 +58,7 @@ shift || true
 case "$command" in
     run)
         command -v dpkg-query >/dev/null && system_packages xvfb xauth "${QT_X11[@]}" \
-            fonts-noto-core fonts-noto-cjk
+            fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji
         python_env
         if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] && command -v xvfb-run >/dev/null; then
             echo "dev.sh: no screen here; starting the app on a virtual screen (xvfb-run)" >&2
@@ -67,7 +68,7 @@ case "$command" in
         ;;
     test)
         command -v dpkg-query >/dev/null && system_packages age minisign xvfb xauth "${QT_X11[@]}" \
-            exfat-fuse exfatprogs ntfs-3g
+            exfat-fuse exfatprogs ntfs-3g fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji
         python_env
         export QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-offscreen}
         exec "$VENV/bin/python" -m pytest "$@"

@@ -57,6 +57,13 @@ def gettext(message: str) -> str:
     return _translation.gettext(message)
 
 
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form of a message for the count ``n``: the language's own plural rule chooses
+    (Russian has three forms, Chinese one), so "{n} records" is never written as "1 records".
+    The count is still to be put in with ``.format(n=...)``."""
+    return _translation.ngettext(singular, plural, n)
+
+
 def N_(message: str) -> str:
     """Mark ``message`` for the catalog without translating it now."""
     return message

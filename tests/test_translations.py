@@ -12,6 +12,7 @@ content is kept out of the way by using a vault without records, named in bracke
 from __future__ import annotations
 
 import gettext
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +45,9 @@ class PseudoTranslations(gettext.NullTranslations):
     def gettext(self, message: str) -> str:
         return f"{OPEN}{message}{CLOSE}"
 
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        return f"{OPEN}{msgid1 if n == 1 else msgid2}{CLOSE}"
+
 
 @pytest.fixture
 def pseudo_locale() -> Iterator[None]:
@@ -62,6 +66,63 @@ def test_placeholders_are_compared_by_name() -> None:
     assert catalogs.placeholders("{b} and {a}") == ["a", "b"]
     assert catalogs.placeholders("{a} и {b}") == catalogs.placeholders("{b} and {a}")
     assert catalogs.placeholders("{a}") != catalogs.placeholders("{b}")
+
+
+PLURAL = ("{n} record", "{n} records")
+
+
+def _catalog_with(tmp_path: Path, lang: str, forms: tuple[str, ...]) -> None:
+    """A catalog for ``lang`` holding only PLURAL, translated with ``forms``."""
+    catalog = catalogs.updated(catalogs.read_catalog(lang), lang, {PLURAL: [("ui/x.py", 1)]})
+    message = catalog.get(PLURAL[0])
+    assert message is not None
+    message.string = forms
+    catalogs.write_catalog(catalog, tmp_path / lang / "LC_MESSAGES" / "monitor_app.po")
+
+
+def test_plural_messages_are_collected_with_their_forms() -> None:
+    found = catalogs.collect()
+    assert ("{n} record", "{n} records") in found
+    assert "{n} records" not in found  # the plural is part of the message, not one of its own
+
+
+@pytest.mark.parametrize(("lang", "count"), [("ru", 3), ("ky", 2), ("fr", 2), ("zh_CN", 1)])
+def test_each_language_has_its_number_of_plural_forms(lang: str, count: int) -> None:
+    assert catalogs.read_catalog(lang).num_plurals == count
+    with open(catalogs.mo_path(lang), "rb") as handle:
+        compiled = gettext.GNUTranslations(handle)
+    # The rule of the compiled header picks among exactly that many forms (Kyrgyz writes its
+    # two alike, as a noun after a number stays singular: the rule is what is compared).
+    assert {compiled.plural(n) for n in range(0, 112)} == set(range(count))
+
+
+def test_plural_entries_are_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(catalogs, "LOCALE_DIR", tmp_path)
+    _catalog_with(tmp_path, "ru", ("{n} запись", "{n} записи", ""))
+    assert "ru: untranslated: ('{n} record', '{n} records')" in catalogs.problems("ru", [PLURAL])
+    _catalog_with(tmp_path, "ru", ("{n} запись", "{count} записи", "{n} записей"))
+    assert (
+        "ru: placeholders differ in plural form 1: ('{n} record', '{n} records')"
+        in catalogs.problems("ru", [PLURAL])
+    )
+    _catalog_with(tmp_path, "ru", ("{n} запись", "{n} записи", "{n} записей"))
+    catalogs.mo_path("ru").write_bytes(catalogs.compiled(catalogs.read_catalog("ru")))
+    assert list(catalogs.problems("ru", [PLURAL])) == []
+
+
+def test_fill_takes_plural_forms_as_lists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(catalogs, "LOCALE_DIR", tmp_path)
+    monkeypatch.setattr(catalogs, "collect", lambda: {PLURAL: [("ui/x.py", 1)]})
+    given = tmp_path / "given.json"
+    forms = {"ru": ["{n} запись", "{n} записи", "{n} записей"], "ky": ["{n} жазуу"] * 2}
+    given.write_text(json.dumps({PLURAL[0]: forms}), "utf-8")
+    assert catalogs.main(["fill", str(given)]) == 0
+    assert catalogs.forms(catalogs.read_catalog("ru").get(PLURAL[0]), 3) == tuple(forms["ru"])
+    assert catalogs.main(["missing"]) == 0
+    todo = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    assert todo == {PLURAL[0]: {"fr": ["", ""], "zh_CN": [""]}}
 
 
 @pytest.mark.parametrize("lang", catalogs.TRANSLATED)

@@ -49,7 +49,8 @@ def test_list_spells_out_trust_and_keeps_card_text_plain(
         assert label.textFormat() == Qt.TextFormat.PlainText
     own = vault.identity.fingerprint
     assert page.own_card.fingerprint_label.text().split() == fp.format_fingerprint(own).split()
-    assert page.own_card.name_label.text() == "Test Monitor · Test Org"
+    # Name and organisation, each isolated: one cannot reorder the other.
+    assert page.own_card.name_label.text() == "\u2068Test Monitor\u2069 · \u2068Test Org\u2069"
 
 
 def test_recipient_only_for_verified_contacts(

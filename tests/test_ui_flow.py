@@ -416,7 +416,7 @@ def test_record_find_export_import_receipt_purge(
     with qtbot.waitSignal(wizard.settled, timeout=TIMEOUT_MS):
         click(qtbot, wizard.next_button)
     assert wizard.step == SCOPE
-    assert "4 records (4 revisions) and 1 attachments" in wizard.preview_label.text()
+    assert "4 records (4 revisions) and 1 attachment." in wizard.preview_label.text()
     assert "No identifying fields are held back" in wizard.preview_label.text()
     click(qtbot, wizard.next_button)
     assert wizard.step == DESTINATION
@@ -471,11 +471,11 @@ def test_record_find_export_import_receipt_purge(
     qtbot.waitUntil(lambda: handoff.purge_dialog is not None, timeout=TIMEOUT_MS)
     dialog = handoff.purge_dialog
     assert dialog is not None
-    assert "4 records and 1 attachments" in dialog.text_label.text()
+    assert "4 records and 1 attachment are held" in dialog.text_label.text()
     assert not dialog.include_box.isVisibleTo(dialog)  # nobody's fields were withheld
     with qtbot.waitSignal(handoff.records_changed, timeout=TIMEOUT_MS):
         click(qtbot, dialog.purge_button)
-    assert "Purged 4 records and 1 attachments" in handoff.status_label.text()
+    assert "Purged 4 records and 1 attachment." in handoff.status_label.text()
     stubs = {stub.record_id: stub for stub in purge.stubs(field)}
     assert set(stubs) == set(record_ids)
     assert {stub.type for stub in stubs.values()} == {"place", "person", "visit", "incident"}

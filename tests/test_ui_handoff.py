@@ -144,8 +144,8 @@ def test_export_quarantine_verify_import_receipt_purge(
     step(qtbot, wizard, wizard.settled)
     assert wizard.step == SCOPE
     summary = wizard.preview_label.text()
-    assert "3 records (4 revisions) and 1 attachments" in summary
-    assert "of 1 people stay in this vault" in summary
+    assert "3 records (4 revisions) and 1 attachment." in summary
+    assert "of 1 person stay in this vault" in summary
     wizard.next()
     assert wizard.step == DESTINATION
     wizard.folder_edit.setText(str(stick))
@@ -265,7 +265,7 @@ def test_export_quarantine_verify_import_receipt_purge(
     purge_dialog = page.purge_dialog
     assert purge_dialog is not None
     text = purge_dialog.text_label.text()
-    assert "2 records and 1 attachments" in text and "1 people are kept" in text
+    assert "2 records and 1 attachment are held" in text and "1 person is kept" in text
     assert purge_dialog.include_box.isVisibleTo(purge_dialog)
     purge_dialog.include_box.setChecked(True)
     assert "lost for good" in purge_dialog.warning_label.text()
@@ -299,7 +299,7 @@ def test_export_wizard_checks_recipients_and_scope(
     wizard.archive_edit.setText("")
     hub_item.setCheckState(Qt.CheckState.Checked)
     step(qtbot, wizard, wizard.settled)
-    assert "Of the 1 records you selected" in wizard.preview_label.text()
+    assert "Of the 1 record you selected" in wizard.preview_label.text()
     assert "No identifying fields are held back" in wizard.preview_label.text()
     wizard.back()
     assert wizard.step == RECIPIENTS

@@ -117,7 +117,7 @@ def test_exporting_500_mb_never_stalls_the_window_100_ms(
     with qtbot.waitSignal(wizard.settled, timeout=TIMEOUT_MS):
         qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
     assert wizard.step == SCOPE
-    assert "1 records (1 revisions) and 1 attachments" in wizard.preview_label.text()
+    assert "1 record (1 revision) and 1 attachment." in wizard.preview_label.text()
     qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
     assert wizard.step == DESTINATION
     wizard.choose_folder = lambda parent, caption: str(stick)

@@ -1,13 +1,13 @@
 """What an import did, in sentences the GUI and the CLI share (translated once).
 
-Counts go after a label ("Records added: 3"), so one sentence reads right for every number
-in every language, without plural forms.
+Most counts go after a label ("Records added: 3"), so one sentence reads right for every
+number; a count inside a sentence takes the language's plural form (``ngettext``).
 """
 
 from __future__ import annotations
 
 from monitor_app.bundles.importing import ImportResult
-from monitor_app.i18n import _
+from monitor_app.i18n import _, ngettext
 
 
 def merged_lines(result: ImportResult) -> list[str]:
@@ -31,9 +31,12 @@ def purged_lines(count: int) -> list[str]:
     if not count:
         return []
     return [
-        _(
+        ngettext(
+            "Left out: {n} revision or attachment of records purged from this vault after "
+            "their handoff. The coalition holds it; it does not come back to this computer.",
             "Left out: {n} revisions or attachments of records purged from this vault after "
-            "their handoff. The coalition holds them; they do not come back to this computer."
+            "their handoff. The coalition holds them; they do not come back to this computer.",
+            count,
         ).format(n=count)
     ]
 

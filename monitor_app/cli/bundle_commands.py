@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from monitor_app import counted
 from monitor_app.bundles import purge
 from monitor_app.bundles.export import export_bundle
 from monitor_app.bundles.importing import import_bundle
@@ -102,8 +103,8 @@ def cmd_export(args: argparse.Namespace) -> Outcome:
         )
     lines = [
         f"{result.path}",
-        _("bundle {bundle}, sequence {sequence}, {size} bytes").format(
-            bundle=result.bundle_id, sequence=result.sequence, size=result.size
+        _("bundle {bundle}, sequence {sequence}, {size}").format(
+            bundle=result.bundle_id, sequence=result.sequence, size=counted.size(result.size)
         ),
         _("Record revisions: {revisions}; attachments: {attachments}.").format(
             revisions=result.revisions, attachments=result.attachments
@@ -235,11 +236,11 @@ def cmd_receipt(args: argparse.Namespace) -> Outcome:
         result.to_json(),
         [
             f"{result.path}",
-            _("receipt {receipt} for bundle {bundle}, to {recipient}, {size} bytes").format(
+            _("receipt {receipt} for bundle {bundle}, to {recipient}, {size}").format(
                 receipt=result.bundle_id,
                 bundle=result.receipt_for,
                 recipient=_grouped(result.recipient),
-                size=result.size,
+                size=counted.size(result.size),
             ),
         ],
     )

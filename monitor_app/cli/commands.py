@@ -23,8 +23,9 @@ from monitor_app.cli.bundle_commands import (
 )
 from monitor_app.cli.identity_commands import cmd_contact, cmd_identity
 from monitor_app.crypto import kdf
+from monitor_app.display_text import shown_line
 from monitor_app.errors import MonitorError
-from monitor_app.i18n import _
+from monitor_app.i18n import _, ngettext
 from monitor_app.records import audit
 from monitor_app.records.authorship import party_text
 from monitor_app.records.schema import RECORD_TYPES
@@ -186,9 +187,9 @@ def _record_show(args: argparse.Namespace) -> Outcome:
 
 def _record_notes(view: RecordView) -> list[str]:
     """Said on stderr beside the JSON of ``record show``: provenance and conflicts."""
-    notes = [_("Written by {who}.").format(who=party_text(view.author))]
+    notes = [_("Written by {who}.").format(who=shown_line(party_text(view.author)))]
     if view.brought_by is not None:
-        notes.append(_("Brought by {who}.").format(who=party_text(view.brought_by)))
+        notes.append(_("Brought by {who}.").format(who=shown_line(party_text(view.brought_by))))
     if view.conflicts:
         notes.append(
             _(
@@ -203,7 +204,10 @@ def _record_list(args: argparse.Namespace) -> Outcome:
         rows = vault.records.list(args.type, limit=args.limit, offset=args.offset)
     return Outcome(
         {"records": [r.to_json() for r in rows]},
-        [f"{r.record_id}  {r.type:<8}  {r.sort_date or '':<10}  {r.display}" for r in rows],
+        [
+            f"{r.record_id}  {r.type:<8}  {r.sort_date or '':<10}  {shown_line(r.display)}"
+            for r in rows
+        ],
     )
 
 
@@ -299,7 +303,8 @@ def cmd_search(args: argparse.Namespace) -> Outcome:
     return Outcome(
         {"query": args.query, "hits": [h.to_json() for h in hits]},
         [
-            f"{h.record_id}  {h.type:<8}  {h.sort_date or '':<10}  {h.display}\n    {h.snippet}"
+            f"{h.record_id}  {h.type:<8}  {h.sort_date or '':<10}  {shown_line(h.display)}\n"
+            f"    {shown_line(h.snippet)}"
             for h in hits
         ],
     )
@@ -321,9 +326,11 @@ def cmd_audit(args: argparse.Namespace) -> Outcome:
     return Outcome(
         report.to_json(),
         [
-            _("The audit log is intact: {n} entries, each chained to the one before.").format(
-                n=report.entries
-            )
+            ngettext(
+                "The audit log is intact: {n} entry, each chained to the one before.",
+                "The audit log is intact: {n} entries, each chained to the one before.",
+                report.entries,
+            ).format(n=report.entries)
         ],
     )
 

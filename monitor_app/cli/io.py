@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from monitor_app import display_text
 from monitor_app.errors import MonitorError
 from monitor_app.i18n import _
 from monitor_app.messages import describe
@@ -26,7 +27,10 @@ from monitor_app.vault.session import UnlockedVault
 
 MAX_JSON_BYTES = 16 * 1024 * 1024
 MAX_SECRET_BYTES = 4096
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Escape sequences and bidi controls; FSI and PDI (U+2068, U+2069) are what display_text
+# isolates untrusted text with, and are let through when they pair up.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066\u2067]")
+_ISOLATES = re.compile("[\u2068\u2069]")
 
 
 def unlock_vault(args: argparse.Namespace) -> UnlockedVault:
@@ -119,8 +123,13 @@ def read_json_document(source: str) -> Any:
 
 
 def safe_text(text: str) -> str:
-    """Untrusted text made safe for a terminal: no escape sequences, no bidi overrides."""
-    return _UNSAFE.sub("\ufffd", text)
+    """Untrusted text made safe for a terminal: no escape sequences, no bidi overrides (each
+    shown as ⟨U+202E⟩ and so on), and isolates only where they pair up."""
+    escape = display_text.visible_controls
+    text = _UNSAFE.sub(lambda m: escape(m.group()), text)
+    if text.count(display_text.FSI) != text.count(display_text.PDI):
+        text = _ISOLATES.sub(lambda m: escape(m.group()), text)
+    return text
 
 
 def display_width(text: str) -> int:

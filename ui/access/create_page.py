@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from monitor_app.errors import MonitorError, VaultError
-from monitor_app.i18n import _
+from monitor_app.i18n import _, ngettext
 from monitor_app.messages import describe
 from monitor_app.vault.device_secret import DeviceSecretStore
 from monitor_app.vault.lifecycle import MIN_PASSPHRASE_LENGTH
@@ -92,7 +92,9 @@ class CreatePage(QWidget):
         self.organisation_edit = QLineEdit()
         self.organisation_edit.setPlaceholderText(_("Optional"))
         self.passphrase_edit = PassphraseEdit(
-            _("At least {n} characters").format(n=MIN_PASSPHRASE_LENGTH)
+            ngettext(
+                "At least {n} character", "At least {n} characters", MIN_PASSPHRASE_LENGTH
+            ).format(n=MIN_PASSPHRASE_LENGTH)
         )
         self.confirm_edit = PassphraseEdit(_("The same passphrase again"))
         self.strength_meter = StrengthMeter()

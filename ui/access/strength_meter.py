@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QVBoxLayout, QWidget
 
-from monitor_app.i18n import _
+from monitor_app.i18n import _, ngettext
 from monitor_app.vault import passphrase_strength
 from monitor_app.vault.lifecycle import MIN_PASSPHRASE_LENGTH
 from monitor_app.vault.passphrase_strength import Level, Strength
@@ -38,9 +38,12 @@ def advice(strength: Strength) -> str:
     """What to do about it, in one or two sentences."""
     reason = strength.reason
     if reason == "too_short":
-        return _(
+        return ngettext(
+            "Use at least {n} character. A few unrelated words are easier to remember than "
+            "a jumble of symbols.",
             "Use at least {n} characters. A few unrelated words are easier to remember than "
-            "a jumble of symbols."
+            "a jumble of symbols.",
+            MIN_PASSPHRASE_LENGTH,
         ).format(n=MIN_PASSPHRASE_LENGTH)
     if reason == "ok":
         return _(

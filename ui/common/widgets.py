@@ -21,20 +21,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-# First-strong isolate ... pop directional isolate: keeps right-to-left marks or overrides
-# inside a piece of untrusted text from reordering the text around it.
-_FSI = "\u2068"
-_PDI = "\u2069"
+# The one place the screens take untrusted text from (the core's rules, shared with the CLI):
+# ``isolate`` for any piece of record or bundle text composed into a line, ``shown_line`` for a
+# title or a name (one line, hidden characters made visible, isolated), ``shown_alone`` for a
+# title that is the whole text of a cell or a heading.
+from monitor_app.display_text import isolate, one_line, shown_alone, shown_line, visible_text
 
-
-def isolate(text: str) -> str:
-    """``text`` as a bidi-isolated run, for composing with other text on one line."""
-    return f"{_FSI}{text}{_PDI}"
-
-
-def one_line(text: str) -> str:
-    """Line breaks and tabs folded to spaces, for list rows and titles."""
-    return " ".join(text.split())
+__all__ = ["isolate", "one_line", "shown_alone", "shown_line", "visible_text"]
 
 
 def date_text(sort_date: str | None) -> str:

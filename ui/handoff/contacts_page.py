@@ -39,7 +39,7 @@ from monitor_app.messages import describe
 from monitor_app.vault.session import UnlockedVault
 from ui.common import file_dialogs
 from ui.common.table_fit import ColumnFitter
-from ui.common.widgets import ErrorLabel, FlowLayout, PlainTextLabel, isolate, one_line
+from ui.common.widgets import ErrorLabel, FlowLayout, PlainTextLabel, one_line, shown_line
 from ui.common.workers import JobRunner
 from ui.handoff.fingerprint_dialog import FingerprintDialog, OwnCardPanel, mark_trust, trust_text
 
@@ -455,7 +455,7 @@ def _button(text: str, slot: Callable[[], None]) -> QPushButton:
 
 def shown(text: str | None) -> str:
     """Text from a card, on one line and bidi-isolated; nothing for a missing value."""
-    return isolate(one_line(text)) if text else ""
+    return shown_line(text) if text else ""
 
 
 def cell_text(key: str, contact: Contact) -> str:

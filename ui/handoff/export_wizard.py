@@ -35,17 +35,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from monitor_app import counted
 from monitor_app.bundles import ledger
 from monitor_app.bundles.export import ExportResult, export_bundle
 from monitor_app.crypto import age
 from monitor_app.errors import Cancelled, MonitorError
-from monitor_app.i18n import _
+from monitor_app.i18n import _, ngettext
 from monitor_app.identity.contacts import Contact
 from monitor_app.jobs import CancelToken, Progress
 from monitor_app.messages import describe
 from monitor_app.vault.session import UnlockedVault
 from ui.common import file_dialogs
-from ui.common.widgets import ErrorLabel, PlainTextLabel, isolate, one_line, wipe
+from ui.common.widgets import ErrorLabel, PlainTextLabel, shown_line, wipe
 from ui.common.workers import JobRunner
 from ui.handoff.drives import Drive, removable_drives
 from ui.handoff.fingerprint_dialog import name_with_trust
@@ -59,7 +60,7 @@ RECIPIENTS, SCOPE, DESTINATION, RUN = range(4)
 def recipient_item(contact: Contact) -> QListWidgetItem:
     text = name_with_trust(contact.name, contact.verified)
     if contact.organisation:
-        text += " · " + isolate(one_line(contact.organisation))
+        text += " · " + shown_line(contact.organisation)
     item = QListWidgetItem()
     item.setData(FINGERPRINT_ROLE, contact.fingerprint)
     if contact.verified:
@@ -92,18 +93,26 @@ def preview_text(preview: ledger.ExportPreview, selected: int | None) -> str:
     scope = (
         _("Everything these recipients do not have yet:")
         if selected is None
-        else _("Of the {n} records you selected, what these recipients do not have yet:").format(
-            n=selected
-        )
+        else ngettext(
+            "Of the {n} record you selected, what these recipients do not have yet:",
+            "Of the {n} records you selected, what these recipients do not have yet:",
+            selected,
+        ).format(n=selected)
     )
-    what = _("{records} records ({revisions} revisions) and {attachments} attachments.").format(
-        records=preview.records, revisions=preview.revisions, attachments=preview.attachments
+    what = _("{records} ({revisions}) and {attachments}.").format(
+        records=counted.records(preview.records),
+        revisions=counted.revisions(preview.revisions),
+        attachments=counted.attachments(preview.attachments),
     )
     if preview.withheld_people:
-        consent = _(
+        consent = ngettext(
+            "The identifying fields (real name, date of birth, documents, contacts, address) "
+            "of {n} person stay in this vault: they have not consented to sharing with the "
+            "coalition. Their pseudonym and the rest of their records go.",
             "The identifying fields (real name, date of birth, documents, contacts, address) "
             "of {n} people stay in this vault: they have not consented to sharing with the "
-            "coalition. Their pseudonyms and the rest of their records go."
+            "coalition. Their pseudonyms and the rest of their records go.",
+            preview.withheld_people,
         ).format(n=preview.withheld_people)
     else:
         consent = _("No identifying fields are held back: nobody in it lacks consent to share.")
@@ -547,10 +556,10 @@ class ExportWizard(StepDialog):
                 folder=result.path.parent,
             ),
             _("It was read back from the drive and matches what was written."),
-            _("Number {sequence}: {revisions} revisions and {attachments} attachments.").format(
+            _("Number {sequence}: {revisions} and {attachments}.").format(
                 sequence=result.sequence,
-                revisions=result.revisions,
-                attachments=result.attachments,
+                revisions=counted.revisions(result.revisions),
+                attachments=counted.attachments(result.attachments),
             ),
         ]
         if result.images_without_metadata:

@@ -31,10 +31,10 @@ from PySide6.QtWidgets import (
 )
 
 from monitor_app.errors import ContactError
-from monitor_app.i18n import _
+from monitor_app.i18n import _, ngettext
 from monitor_app.identity import fingerprint as fp
 from monitor_app.messages import describe
-from ui.common.widgets import ErrorLabel, PlainTextLabel, isolate, one_line, wipe
+from ui.common.widgets import ErrorLabel, PlainTextLabel, shown_line, wipe
 
 GROUPS = fp.DIGITS // fp.GROUP
 DIALOG_WIDTH = 640
@@ -52,7 +52,7 @@ def trust_text(verified: bool) -> str:
 def name_with_trust(name: str, verified: bool) -> str:
     """A contact's name (one line, bidi-isolated) followed by its trust state, for lists and
     sentences that name a contact."""
-    return f"{isolate(one_line(name))} ({trust_text(verified)})"
+    return f"{shown_line(name)} ({trust_text(verified)})"
 
 
 def mark_trust(item: QTableWidgetItem, verified: bool) -> None:
@@ -93,7 +93,7 @@ class FingerprintDialog(QDialog):
         self.setWindowTitle(_("Compare fingerprints"))  # never the contact's name
         self.fingerprint = fp.parse(fingerprint)
         self._expected = grouped(self.fingerprint)
-        shown_name = isolate(one_line(name))
+        shown_name = shown_line(name)
 
         heading = PlainTextLabel(_("Compare fingerprints"), role="heading")
         self.instructions = PlainTextLabel(
@@ -244,13 +244,19 @@ class FingerprintDialog(QDialog):
             self.error_label.clear()
             if self._expected and done == len(self._expected):
                 self.summary_label.setText(
-                    _("All {n} groups match. You can mark this contact verified.").format(
-                        n=len(self._expected)
-                    )
+                    ngettext(
+                        "All {n} group matches. You can mark this contact verified.",
+                        "All {n} groups match. You can mark this contact verified.",
+                        len(self._expected),
+                    ).format(n=len(self._expected))
                 )
             else:
                 self.summary_label.setText(
-                    _("{done} of {n} groups match so far.").format(done=done, n=len(self._expected))
+                    ngettext(
+                        "{done} of {n} group matches so far.",
+                        "{done} of {n} groups match so far.",
+                        len(self._expected),
+                    ).format(done=done, n=len(self._expected))
                 )
         self.mark_button.setEnabled(bool(self._expected) and self.matches)
 
@@ -296,7 +302,7 @@ class OwnCardPanel(QFrame):
         box.addLayout(actions)
 
     def show_card(self, name: str, organisation: str | None, fingerprint: str) -> None:
-        shown = one_line(name) + (" · " + one_line(organisation) if organisation else "")
+        shown = shown_line(name) + (" · " + shown_line(organisation) if organisation else "")
         self.name_label.setText(shown)
         # Two lines of four groups: read aloud a group at a time.
         groups = grouped(fingerprint)

@@ -32,10 +32,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from monitor_app import counted
 from monitor_app.bundles import ledger, purge
 from monitor_app.bundles.receipts import ReceiptResult, export_receipt
 from monitor_app.errors import MonitorError
-from monitor_app.i18n import _
+from monitor_app.i18n import _, ngettext
 from monitor_app.identity import fingerprint as fp
 from monitor_app.identity.contacts import Contact
 from monitor_app.jobs import CancelToken, Progress
@@ -115,7 +116,11 @@ class PurgeDialog(QDialog):
         self.text_label.setWordWrap(True)
         kept = len(plain.kept_withheld)
         self.include_box = QCheckBox(
-            _("Also remove the {n} people whose identifying fields were withheld").format(n=kept)
+            ngettext(
+                "Also remove the {n} person whose identifying fields were withheld",
+                "Also remove the {n} people whose identifying fields were withheld",
+                kept,
+            ).format(n=kept)
         )
         self.include_box.setVisible(kept > 0)
         self.include_box.toggled.connect(self._update)
@@ -148,18 +153,21 @@ class PurgeDialog(QDialog):
         records, attachments = len(chosen.purged), chosen.attachments
         lines = [
             _(
-                "{records} records and {attachments} attachments are held by a custodian of your "
+                "{records} and {attachments} are held by a custodian of your "
                 "records, as their receipts say item by item. They will be removed from this "
                 "vault with their whole history; a stub (id, type, date, receipt) of each stays "
                 "so that links still work. The vault is then re-encrypted under a new key. This "
                 "cannot be undone."
-            ).format(records=records, attachments=attachments)
+            ).format(records=counted.records(records), attachments=counted.attachments(attachments))
         ]
         if self._plain.kept_withheld and not self.include_withheld:
             lines.append(
-                _(
+                ngettext(
+                    "{n} person is kept: their identifying fields were withheld for lack of "
+                    "consent, so they exist only in this vault.",
                     "{n} people are kept: their identifying fields were withheld for lack of "
-                    "consent, so they exist only in this vault."
+                    "consent, so they exist only in this vault.",
+                    len(self._plain.kept_withheld),
                 ).format(n=len(self._plain.kept_withheld))
             )
         if chosen.kept_draft:
@@ -184,7 +192,9 @@ class PurgeDialog(QDialog):
             if self.include_withheld
             else ""
         )
-        self.purge_button.setText(_("Purge {n} records").format(n=records))
+        self.purge_button.setText(
+            ngettext("Purge {n} record", "Purge {n} records", records).format(n=records)
+        )
         self.purge_button.setEnabled(records > 0)
 
     def clear(self) -> None:
@@ -439,15 +449,18 @@ class HandoffPage(QWidget):
 
         def done(result: Any) -> None:
             lines = [
-                _("Purged {records} records and {attachments} attachments.").format(
-                    records=len(result.purged), attachments=result.attachments
+                _("Purged {records} and {attachments}.").format(
+                    records=counted.records(len(result.purged)),
+                    attachments=counted.attachments(result.attachments),
                 )
             ]
             if result.kept_withheld:
                 lines.append(
-                    _("{n} people with withheld identifying fields were kept.").format(
-                        n=len(result.kept_withheld)
-                    )
+                    ngettext(
+                        "{n} person with withheld identifying fields was kept.",
+                        "{n} people with withheld identifying fields were kept.",
+                        len(result.kept_withheld),
+                    ).format(n=len(result.kept_withheld))
                 )
             if result.rekeyed:
                 lines.append(_("The vault was re-encrypted under a new key."))
@@ -512,9 +525,9 @@ class HandoffPage(QWidget):
             names = [who(f, data.contacts) for f in sent.recipients]
             recipients = ", ".join(text for text, _verified in names)
             if sent.archive_recipients:
-                recipients += (", " if recipients else "") + _("{n} archive keys").format(
-                    n=len(sent.archive_recipients)
-                )
+                recipients += (", " if recipients else "") + ngettext(
+                    "{n} archive key", "{n} archive keys", len(sent.archive_recipients)
+                ).format(n=len(sent.archive_recipients))
             if sent.kind != "records":
                 receipt = ""
             elif sent.receipt_at:

@@ -22,17 +22,18 @@ from typing import Any
 from PySide6.QtCore import QLocale, Qt, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QWidget
 
+from monitor_app import counted
 from monitor_app.bundles import ledger
 from monitor_app.bundles.importing import ImportResult, import_bundle
 from monitor_app.bundles.outcome_text import merged_lines, missing_lines, purged_lines
 from monitor_app.bundles.reading import BundleSummary, open_bundle
 from monitor_app.bundles.receipts import ReceiptResult, export_receipt
-from monitor_app.i18n import _
+from monitor_app.i18n import _, ngettext
 from monitor_app.identity import fingerprint as fp
 from monitor_app.jobs import CancelToken, Progress
 from monitor_app.vault.session import UnlockedVault
 from ui.common import file_dialogs
-from ui.common.widgets import PlainTextLabel, isolate, modified_text, one_line, wipe
+from ui.common.widgets import PlainTextLabel, modified_text, shown_line, wipe
 from ui.handoff.export_wizard import StepDialog
 from ui.handoff.fingerprint_dialog import large_digits_font
 from ui.records.record_table_model import cancellable_read
@@ -73,10 +74,10 @@ def signer_state(summary: BundleSummary) -> str:
 
 def summary_lines(checked: Checked) -> list[str]:
     summary, preview = checked.summary, checked.preview
-    author = isolate(one_line(summary.author_name))
+    author = shown_line(summary.author_name)
     who = author
     if summary.author_organisation:
-        who += " · " + isolate(one_line(summary.author_organisation))
+        who += " · " + shown_line(summary.author_organisation)
     # Anyone can put any name on a card: until the signer is verified, say whose it claims to be.
     sender = _("From: {who}") if summary.signer_verified else _("The card in it says: {who}")
     lines = [
@@ -93,8 +94,10 @@ def summary_lines(checked: Checked) -> list[str]:
         )
         return lines
     lines.append(
-        _("{records} records ({revisions} revisions) and {attachments} attachments.").format(
-            records=summary.records, revisions=summary.revisions, attachments=summary.attachments
+        _("{records} ({revisions}) and {attachments}.").format(
+            records=counted.records(summary.records),
+            revisions=counted.revisions(summary.revisions),
+            attachments=counted.attachments(summary.attachments),
         )
     )
     if preview is None:
@@ -103,20 +106,20 @@ def summary_lines(checked: Checked) -> list[str]:
         lines.append(_("It was imported before: importing it again changes nothing."))
         return lines
     lines.append(
-        _(
-            "Importing adds {added} new records and updates {updated}; {unchanged} revisions "
-            "are here already."
-        ).format(
-            added=preview.records_added,
-            updated=preview.records_updated,
-            unchanged=preview.unchanged,
+        _("Importing adds {added} and updates {updated}; {unchanged} are here already.").format(
+            added=counted.new_records(preview.records_added),
+            updated=counted.records(preview.records_updated),
+            unchanged=counted.revisions(preview.unchanged),
         )
     )
     if preview.conflicts:
         lines.append(
-            _(
+            ngettext(
+                "{n} revision differs from what this vault holds under the same number: both "
+                "are kept, and the conflict is flagged for review.",
                 "{n} revisions differ from what this vault holds under the same number: both "
-                "are kept, and the conflicts are flagged for review."
+                "are kept, and the conflicts are flagged for review.",
+                preview.conflicts,
             ).format(n=preview.conflicts)
         )
     return lines + purged_lines(preview.purged_skipped) + missing_lines(preview.missing, author)
@@ -124,7 +127,7 @@ def summary_lines(checked: Checked) -> list[str]:
 
 def result_lines(result: ImportResult) -> list[str]:
     summary = result.summary
-    author = isolate(one_line(summary.author_name))
+    author = shown_line(summary.author_name)
     if result.status == "quarantined":
         lines = [
             _("Held in quarantine: nothing was merged."),
@@ -321,7 +324,7 @@ class ImportWizard(StepDialog):
                 name=result.path.name,
                 size=QLocale().formattedDataSize(result.size),
                 folder=result.path.parent,
-                author=isolate(one_line(author)),
+                author=shown_line(author),
             )
         )
         self.receipt_button.setVisible(False)

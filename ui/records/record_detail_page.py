@@ -38,7 +38,9 @@ from ui.common.widgets import (
     date_text,
     isolate,
     modified_text,
-    one_line,
+    shown_alone,
+    shown_line,
+    visible_text,
 )
 from ui.common.workers import JobRunner
 from ui.records.record_table_model import cancellable_read
@@ -171,9 +173,9 @@ class Formatter:
             return date_text(str(value))
         if kind == "ref":
             title = self.titles.get(str(value))
-            return isolate(one_line(title)) if title else str(value)
+            return shown_line(title) if title else str(value)
         if kind == "text_list":
-            return "\n".join("• " + str(item) for item in value)
+            return "\n".join("• " + isolate(str(item)) for item in value)
         if kind == "consent":
             return "\n".join(
                 f"{self.label('consent_use', use)}: {self.label('consent_status', status)}"
@@ -187,14 +189,14 @@ class Formatter:
                 lines = self.parts(spec, item)
                 blocks.append("\n".join(["• " + lines[0], *("   " + x for x in lines[1:])]))
             return "\n".join(blocks)
-        return str(value)
+        return visible_text(str(value))
 
     def parts(self, spec: Field, value: dict[str, Any]) -> list[str]:
         lines = []
         for sub in spec.fields:
             if sub.sensitive or value.get(sub.name) is None:
                 continue
-            lines.append(f"{field_label(sub.name)}: {self.value(sub, value[sub.name])}")
+            lines.append(f"{field_label(sub.name)}: {isolate(self.value(sub, value[sub.name]))}")
         return lines or [""]
 
 
@@ -204,10 +206,10 @@ def provenance_text(view: RecordView) -> str:
     if view.author is None or view.author.status == "own":
         text = _("Written in this vault")
     else:
-        text = _("Written by {author}").format(author=isolate(one_line(party_text(view.author))))
+        text = _("Written by {author}").format(author=shown_line(party_text(view.author)))
     if view.brought_by is not None:
         text += " · " + _("brought by {bringer}").format(
-            bringer=isolate(one_line(party_text(view.brought_by)))
+            bringer=shown_line(party_text(view.brought_by))
         )
     if view.conflicts:
         text += " · " + _("conflicting revisions: {n} (see History)").format(n=view.conflicts)
@@ -346,7 +348,7 @@ class RecordDetailPage(QWidget):
         record_type = RECORD_TYPES.get(view.type)
         self.kind_label.setText(type_label(view.type))
         title = view.fields.get(record_type.title_field) if record_type else None
-        self.title_label.setText(one_line(str(title or "")) or _("(untitled)"))
+        self.title_label.setText(shown_alone(str(title or "")) or _("(untitled)"))
         meta = _("Revision {n} · last changed {when} · created {created}").format(
             n=view.revision,
             when=modified_text(view.modified_at),

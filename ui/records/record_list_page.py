@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from monitor_app.i18n import _
+from monitor_app.i18n import _, ngettext
 from monitor_app.vault.session import UnlockedVault
 from ui.common.widgets import ErrorLabel, PlainTextLabel, wipe
 from ui.records.record_table_model import RecordTableModel
@@ -196,9 +196,13 @@ def status_text(model: RecordTableModel) -> str:
         if total == 0:
             return _("Nothing matches the filter.")
         if model.capped:
-            text = _("The first {n} matches; add words to narrow the filter.")
+            text = ngettext(
+                "The first {n} match; add words to narrow the filter.",
+                "The first {n} matches; add words to narrow the filter.",
+                total,
+            )
         else:
-            text = _("{n} matches")
+            text = ngettext("{n} match", "{n} matches", total)
         text = text.format(n=locale.toString(total))
         if model.sort_key == "modified":
             text += " " + _("(most relevant first)")
@@ -207,7 +211,9 @@ def status_text(model: RecordTableModel) -> str:
         return _("No records of this kind yet.")
     shown = model.rowCount()
     if shown >= total:
-        return _("{total} records").format(total=locale.toString(total))
+        return ngettext("{total} record", "{total} records", total).format(
+            total=locale.toString(total)
+        )
     return _("{shown} of {total} loaded; scroll for more").format(
         shown=locale.toString(shown), total=locale.toString(total)
     )

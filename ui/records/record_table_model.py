@@ -41,7 +41,7 @@ from monitor_app.messages import describe
 from monitor_app.records import listing
 from monitor_app.records.store import SORT_COLUMNS
 from monitor_app.vault.session import UnlockedVault
-from ui.common.widgets import date_text, modified_text, one_line
+from ui.common.widgets import date_text, modified_text, shown_alone
 from ui.common.workers import JobRunner
 
 PAGE_SIZE = 200
@@ -96,7 +96,7 @@ def column_title(type_name: str, key: str) -> str:
 
 def cell_text(key: str, row: Row) -> str:
     if key == "display":
-        return one_line(row[DISPLAY]) or _("(untitled)")
+        return shown_alone(row[DISPLAY]) or _("(untitled)")
     if key == "date":
         return date_text(row[DATE])
     return modified_text(row[MODIFIED])

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from monitor_app.bundles import ledger
 from monitor_app.errors import MonitorError
-from monitor_app.i18n import _
+from monitor_app.i18n import _, ngettext
 from monitor_app.jobs import CancelToken, Progress
 from monitor_app.messages import describe
 from monitor_app.records import audit
@@ -351,9 +351,11 @@ class AuditPage(QWidget):
         report: audit.ChainReport = result
         if report.ok:
             self._show_result(
-                _("The audit log is intact: {n} entries, each chained to the one before.").format(
-                    n=QLocale().toString(report.entries)
-                )
+                ngettext(
+                    "The audit log is intact: {n} entry, each chained to the one before.",
+                    "The audit log is intact: {n} entries, each chained to the one before.",
+                    report.entries,
+                ).format(n=QLocale().toString(report.entries))
             )
         else:
             self._show_result("")
@@ -385,11 +387,13 @@ class AuditPage(QWidget):
         total, shown = self.model.total, self.model.rowCount()
         locale = QLocale()
         if shown >= total:
-            text = _("{n} entries").format(n=locale.toString(total))
+            text = ngettext("{n} entry", "{n} entries", total).format(n=locale.toString(total))
         else:
-            text = _("{shown} of {total} entries loaded; scroll for older ones").format(
-                shown=locale.toString(shown), total=locale.toString(total)
-            )
+            text = ngettext(
+                "{shown} of {total} entry loaded; scroll for older ones",
+                "{shown} of {total} entries loaded; scroll for older ones",
+                total,
+            ).format(shown=locale.toString(shown), total=locale.toString(total))
         self.status_label.setText(text)
 
     def _update_buttons(self) -> None:

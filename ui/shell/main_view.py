@@ -26,7 +26,7 @@ from monitor_app.i18n import _
 from monitor_app.records.drafts import DraftSummary
 from monitor_app.vault.device_secret import DeviceSecretStore
 from monitor_app.vault.session import UnlockedVault
-from ui.common.widgets import PlainTextLabel, one_line, wipe
+from ui.common.widgets import PlainTextLabel, shown_alone, wipe
 from ui.handoff.contacts_page import ContactsPage
 from ui.handoff.handoff_page import HandoffPage
 from ui.records.editor import RecordEditorPage
@@ -173,8 +173,8 @@ class MainView(QWidget):
         self.clear()
         self._vault = vault
         author = vault.author  # read once at unlock, from the small meta table
-        self.name_label.setText(one_line(vault.meta("name") or author.name))
-        self.organisation_label.setText(one_line(author.organisation or ""))
+        self.name_label.setText(shown_alone(vault.meta("name") or author.name))
+        self.organisation_label.setText(shown_alone(author.organisation or ""))
         for page in self.list_pages.values():
             page.set_vault(vault)
         for other in (self.handoff_page, self.contacts_page, self.audit_page, self.settings_page):

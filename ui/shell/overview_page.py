@@ -27,12 +27,12 @@ from PySide6.QtWidgets import (
 )
 
 from monitor_app.errors import MonitorError
-from monitor_app.i18n import _
+from monitor_app.i18n import _, ngettext
 from monitor_app.jobs import CancelToken, Progress
 from monitor_app.messages import describe
 from monitor_app.records.drafts import DraftSummary
 from monitor_app.vault.session import UnlockedVault
-from ui.common.widgets import ErrorLabel, PlainTextLabel, isolate, one_line
+from ui.common.widgets import ErrorLabel, PlainTextLabel, isolate, shown_alone
 from ui.common.workers import JobRunner
 from ui.records.record_table_model import cancellable_read
 from ui.shell.unsaved_work import UnsavedWork
@@ -222,10 +222,16 @@ class OverviewPage(QWidget):
             self.results_label.setText(_("Nothing found."))
         elif len(rows) >= SEARCH_LIMIT:
             self.results_label.setText(
-                _("The first {n} matches; add words to narrow the search.").format(n=len(rows))
+                ngettext(
+                    "The first {n} match; add words to narrow the search.",
+                    "The first {n} matches; add words to narrow the search.",
+                    len(rows),
+                ).format(n=len(rows))
             )
         else:
-            self.results_label.setText(_("{n} found").format(n=len(rows)))
+            self.results_label.setText(
+                ngettext("{n} record found", "{n} records found", len(rows)).format(n=len(rows))
+            )
         self.results_ready.emit()
 
     def _search_failed(self, error: MonitorError) -> None:
@@ -268,7 +274,7 @@ def result_item(
     parts = [type_label(type_name)]
     if sort_date:
         parts.append(sort_date[:10])
-    title = one_line(display) or _("(untitled)")
+    title = shown_alone(display) or _("(untitled)")
     item = QListWidgetItem(" · ".join(parts) + " — " + isolate(title))
     item.setData(RECORD_ID_ROLE, record_id)
     return item

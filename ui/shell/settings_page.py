@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from monitor_app import settings
 from monitor_app.crypto import kdf
 from monitor_app.errors import MonitorError, VaultError
-from monitor_app.i18n import LANGUAGE_NAMES, SHIPPED_LANGUAGES, _
+from monitor_app.i18n import LANGUAGE_NAMES, SHIPPED_LANGUAGES, _, ngettext
 from monitor_app.jobs import CancelToken, Progress
 from monitor_app.messages import describe
 from monitor_app.vault import keyslots, lifecycle
@@ -75,7 +75,11 @@ class PassphraseDialog(QDialog):
         text = PlainTextLabel(intro)
         text.setWordWrap(True)
         self.current_edit = PassphraseEdit(_("The passphrase you unlock with"))
-        self.new_edit = PassphraseEdit(_("At least {n} characters").format(n=MIN_LENGTH))
+        self.new_edit = PassphraseEdit(
+            ngettext("At least {n} character", "At least {n} characters", MIN_LENGTH).format(
+                n=MIN_LENGTH
+            )
+        )
         self.repeat_edit = PassphraseEdit(_("The same passphrase again"))
         form = QFormLayout()
         form.addRow(

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QFrame, QListWidget, QListWidgetItem, QVBoxLayout,
 
 from monitor_app.i18n import _
 from monitor_app.records.drafts import DraftSummary
-from ui.common.widgets import PlainTextLabel, isolate, modified_text, one_line
+from ui.common.widgets import PlainTextLabel, isolate, modified_text, shown_alone
 
 DRAFT_ID_ROLE = Qt.ItemDataRole.UserRole
 VISIBLE_ROWS = 4  # more scroll: the block stays compact above the search results
@@ -29,7 +29,7 @@ def draft_text(draft: DraftSummary, type_label: str) -> str:
     if draft.record_id is None:
         what = _("not saved yet")
     else:
-        what = isolate(one_line(draft.display or "") or _("(untitled)"))
+        what = isolate(shown_alone(draft.display or "") or _("(untitled)"))
     when = _("kept {when}").format(when=modified_text(draft.updated_at))
     return " · ".join((type_label, what, when))
 

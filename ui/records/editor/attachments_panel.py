@@ -46,7 +46,13 @@ from monitor_app.jobs import CancelToken, Progress
 from monitor_app.messages import describe
 from monitor_app.records.attachments import AttachmentInfo
 from monitor_app.vault.session import UnlockedVault
-from ui.common.widgets import ErrorLabel, PlainTextLabel, modified_text, one_line
+from ui.common.widgets import (
+    ErrorLabel,
+    PlainTextLabel,
+    modified_text,
+    shown_alone,
+    shown_line,
+)
 from ui.common.workers import Job, JobRunner
 from ui.records.editor import dialogs
 from ui.records.editor.image_preview import ImagePreview, decode_preview
@@ -185,7 +191,7 @@ class AttachmentsPanel(QWidget):
         for info in infos:
             item = QTreeWidgetItem(
                 [
-                    one_line(info.original_name),
+                    shown_alone(info.original_name),
                     info.media_type,
                     locale.formattedDataSize(info.size),
                     modified_text(info.added_at),
@@ -278,7 +284,7 @@ class AttachmentsPanel(QWidget):
             return
         path = self._queue.pop(0)
         self.status_label.setText(
-            _("Encrypting {name} into the vault…").format(name=one_line(path.name))
+            _("Encrypting {name} into the vault…").format(name=shown_line(path.name))
         )
 
         def job(cancel: CancelToken, progress: Progress) -> AttachmentInfo:
@@ -287,7 +293,7 @@ class AttachmentsPanel(QWidget):
         self._start_work(job, self._added)
 
     def _added(self, info: AttachmentInfo) -> None:
-        self.status_label.setText(_("Added {name}.").format(name=one_line(info.original_name)))
+        self.status_label.setText(_("Added {name}.").format(name=shown_line(info.original_name)))
         self.reload()
         self._next()
 

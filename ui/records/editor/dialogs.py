@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 
 from monitor_app.i18n import _
 from ui.common import file_dialogs
-from ui.common.widgets import one_line
+from ui.common.widgets import shown_line
 
 
 # -- record editor ---------------------------------------------------------------------------
@@ -57,7 +57,7 @@ def confirm_save_copy(parent: QWidget, name: str) -> bool:
         _(
             "The copy of “{name}” will NOT be encrypted. Anyone who gets the disk or the USB "
             "stick it is on can open it. Saving it is recorded in the audit log."
-        ).format(name=one_line(name))
+        ).format(name=shown_line(name))
     )
     box.setInformativeText(
         _("Save it only to encrypted storage, and delete it when it is no longer needed.")

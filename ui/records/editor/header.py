@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 from monitor_app.i18n import _
 from monitor_app.records.schema import RECORD_TYPES
 from monitor_app.records.store import RecordView
-from ui.common.widgets import PlainTextLabel, modified_text, one_line
+from ui.common.widgets import PlainTextLabel, modified_text, shown_alone
 from ui.records.editor.labels import new_title
 from ui.shell.overview_page import type_label
 
@@ -53,7 +53,7 @@ class EditorHeader(QWidget):
             )
         )
         record_type = RECORD_TYPES[view.type]
-        title = one_line(str(view.fields.get(record_type.title_field) or ""))
+        title = shown_alone(str(view.fields.get(record_type.title_field) or ""))
         self.title_label.setText(title or _("(untitled)"))
         self.delete_button.setVisible(True)
 

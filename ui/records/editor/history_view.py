@@ -34,7 +34,14 @@ from monitor_app.records.authorship import party_text
 from monitor_app.records.schema import RECORD_TYPES, Field
 from monitor_app.records.store import RevisionInfo
 from monitor_app.vault.session import UnlockedVault
-from ui.common.widgets import ErrorLabel, PlainTextLabel, isolate, modified_text, one_line
+from ui.common.widgets import (
+    ErrorLabel,
+    PlainTextLabel,
+    isolate,
+    modified_text,
+    shown_alone,
+    shown_line,
+)
 from ui.common.workers import JobRunner
 from ui.records.editor.fields import wipe_plain
 from ui.records.editor.labels import editor_label
@@ -65,13 +72,13 @@ class Revision:
 
 def _author(vault: UnlockedVault, info: RevisionInfo) -> str:
     if info.signed_by is not None and info.signed_by.status == "own":
-        written = one_line(vault.author.name) or _("this vault")
+        written = shown_alone(vault.author.name) or _("this vault")
     else:
-        written = one_line(party_text(info.signed_by))
+        written = shown_alone(party_text(info.signed_by))
     if info.brought_by is None:
         return written
     return _("{author}, brought by {bringer}").format(
-        author=written, bringer=one_line(party_text(info.brought_by))
+        author=written, bringer=shown_alone(party_text(info.brought_by))
     )
 
 
@@ -254,7 +261,7 @@ class HistoryView(QWidget):
                     _("Revision {n} · {when} · {author}").format(
                         n=revision.number,
                         when=modified_text(revision.when),
-                        author=isolate(revision.author),
+                        author=shown_line(revision.author),
                     )
                 ]
             )
@@ -273,12 +280,12 @@ class HistoryView(QWidget):
     @staticmethod
     def _line(first: bool, change: Change) -> str:
         name = editor_label(change.field)
-        new = one_line(_shown(change.new))
+        new = shown_alone(_shown(change.new))
         if len(new) > LINE_CHARS:
             new = new[:LINE_CHARS] + "…"
         if first:
             return f"{name}: {isolate(new)}"
-        old = one_line(_shown(change.old))
+        old = shown_alone(_shown(change.old))
         if len(old) > LINE_CHARS:
             old = old[:LINE_CHARS] + "…"
         return f"{name}: {isolate(old)} → {isolate(new)}"

@@ -30,7 +30,13 @@ from monitor_app.jobs import CancelToken, Progress
 from monitor_app.messages import describe
 from monitor_app.records.schema import Field
 from monitor_app.vault.session import UnlockedVault
-from ui.common.widgets import ElidedLabel, ErrorLabel, date_text, isolate, one_line, wipe
+from ui.common.widgets import (
+    ElidedLabel,
+    ErrorLabel,
+    date_text,
+    shown_line,
+    wipe,
+)
 from ui.common.workers import JobRunner
 from ui.records.editor.base import FieldEditor, FormContext
 from ui.records.record_table_model import cancellable_read
@@ -42,7 +48,7 @@ TITLE_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def choice_text(display: str, sort_date: str | None) -> str:
-    title = isolate(one_line(display)) if display.strip() else _("(untitled)")
+    title = shown_line(display) if display.strip() else _("(untitled)")
     when = date_text(sort_date)
     return f"{title} · {when}" if when else title
 
