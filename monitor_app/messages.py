@@ -118,6 +118,13 @@ MESSAGES: dict[str, str] = {
     "have been forwarded. It was refused and nothing was imported. Ask the author to export "
     "it to this vault directly.",
     "bundle_from_self": "This bundle was written by this vault itself. Nothing was imported.",
+    "bundle_signer_unverified": "The signer of this bundle is not a verified contact yet, so "
+    "it stays in quarantine. Compare their fingerprint with them in Contacts, then release it.",
+    "bundle_kept_copy_damaged": "The copy of this quarantined bundle kept in the vault is "
+    "missing or has changed since it was kept ({reason}). Nothing was imported; import the "
+    "bundle again from its original.",
+    "bundle_not_quarantined": "This bundle is not in quarantine (it may have been imported "
+    "already). Nothing was changed.",
     "bundle_record_invalid": "A record in this bundle does not pass this vault's checks "
     "({reason}). The bundle was refused and nothing was imported. Ask the sender to check "
     "the record and export again.",

@@ -535,15 +535,45 @@ def test_export_command_writes_a_bundle_the_recipient_can_open(
     ]
 
 
-def test_verify_and_import_commands(
+def _b_knows_a_and_has_a_place(
     cli: Any, vault_a: Vault, vault_b: Vault, tmp_path: Path
-) -> None:
+) -> tuple[Path, Path]:
+    """B's card (for A to add), and B's place record as a JSON file; B has verified A."""
     card_a, card_b = tmp_path / "a.card", tmp_path / "b.card"
     cli(*vault_a.base, "identity", "card", "--out", str(card_a))
     cli(*vault_b.base, "identity", "card", "--out", str(card_b))
     cli(*vault_b.base, "contact", "add", str(card_a), "--verified")
     place = tmp_path / "place.json"
     place.write_text(json.dumps({"name": "ИК-47", "place_type": "police_station"}))
+    return card_b, place
+
+
+def test_release_imports_a_quarantined_bundle_once_the_signer_is_verified(
+    cli: Any, vault_a: Vault, vault_b: Vault, tmp_path: Path
+) -> None:
+    card_b, place = _b_knows_a_and_has_a_place(cli, vault_a, vault_b, tmp_path)
+    cli("--json", *vault_b.base, "record", "add", "--type", "place", "--json", str(place))
+    bundle = tmp_path / "b.bin"
+    cli(*vault_b.base, "export", "--to", "Aida K.", "--out", str(bundle))
+    cli(*vault_a.base, "contact", "add", str(card_b))  # known, not verified
+    first = cli("--json", *vault_a.base, "import", str(bundle)).json["result"]
+    assert first["status"] == "quarantined"
+    bundle.unlink()  # the stick is gone
+
+    bundle_id = first["bundle"]["bundle_id"]
+    early = cli("--json", *vault_a.base, "release", bundle_id, expect=1)
+    assert _error(early)["code"] == "bundle_signer_unverified"
+    cli(*vault_a.base, "contact", "verify", first["bundle"]["author_fingerprint"])
+    done = cli("--json", *vault_a.base, "release", bundle_id).json["result"]
+    assert done["status"] == "imported" and done["records_added"] == 1
+    again = cli("--json", *vault_a.base, "release", bundle_id, expect=1)
+    assert _error(again)["code"] == "bundle_not_quarantined"
+
+
+def test_verify_and_import_commands(
+    cli: Any, vault_a: Vault, vault_b: Vault, tmp_path: Path
+) -> None:
+    card_b, place = _b_knows_a_and_has_a_place(cli, vault_a, vault_b, tmp_path)
     record_id = cli(
         "--json", *vault_b.base, "record", "add", "--type", "place", "--json", str(place)
     ).json["result"]["id"]

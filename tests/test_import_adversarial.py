@@ -192,9 +192,18 @@ class HubState:
         after = HubState.of(world, near)
         assert after.around == self.around  # nothing written beside the vault or the bundle
         assert not Path(ABSOLUTE_EVIL).exists()
-        assert after.vault_names == self.vault_names  # no staging leftovers
+        # No staging leftovers; a quarantined bundle's one trace on disk is its kept copy.
+        kept_folder = str(world.hub.path / "quarantine")
+        kept = {n for n in after.vault_names - self.vault_names if n.startswith(kept_folder)}
+        assert audit_action == "bundle_quarantined" or not kept
+        assert after.vault_names - kept == self.vault_names
         assert after.tables == self.tables
-        assert after.files == self.files
+        # The kept copy is the bundle as it came, byte for byte.
+        added = {k: v for k, v in after.files.items() if k.startswith("quarantine")}
+        assert all(v == "<dir>" or k.endswith(f"/{v}.bundle") for k, v in added.items())
+        assert {k: v for k, v in after.files.items() if k not in added} == {
+            k: v for k, v in self.files.items() if not k.startswith("quarantine")
+        }
         if audit_action is None:
             assert after.exact == self.exact
             return

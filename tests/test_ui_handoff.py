@@ -478,26 +478,48 @@ def test_clear_leaves_no_contact_or_bundle_data(
 # --- removable drives ---------------------------------------------------------------------
 
 
-def test_removable_drives_on_linux_use_the_user_folders_first(tmp_path: Path) -> None:
-    for folder in (
-        "media/aida/STICK",
-        "media/aida/ДОКУМЕНТЫ",
-        "run/media/aida/KINGSTON",
-        "media/OLD",
-        "mnt/backup",
-        "media/aida/.hidden",
-    ):
-        (tmp_path / folder).mkdir(parents=True)
-    (tmp_path / "media" / "aida" / "not-a-folder").write_text("x")
+def fake_linux(root: Path, disks: dict[str, str], mounts: list[tuple[str, str]]) -> None:
+    """A fake /sys/block (``disks``: disk name -> its removable flag; "sdb/sdb1" also makes
+    the partition), a fake mount table and the mount folders, all under ``root``."""
+    for disk, removable in disks.items():
+        (root / "sys" / "block" / disk).mkdir(parents=True, exist_ok=True)
+        (root / "sys" / "block" / disk.split("/")[0] / "removable").write_text(removable + "\n")
+    lines = []
+    for device, mount_point in mounts:
+        (root / mount_point.lstrip("/")).mkdir(parents=True, exist_ok=True)
+        escaped = mount_point.replace(" ", "\\040")
+        lines.append(f"{device} {escaped} vfat rw,nosuid,nodev 0 0")
+    lines += ["proc /proc proc rw 0 0", "tmpfs /run tmpfs rw 0 0"]
+    (root / "proc" / "self").mkdir(parents=True)
+    (root / "proc" / "self" / "mounts").write_text("\n".join(lines) + "\n")
+
+
+def test_removable_drives_on_linux_are_only_what_the_system_calls_removable(
+    tmp_path: Path,
+) -> None:
+    fake_linux(
+        tmp_path,
+        {
+            "sda/sda2": "0",
+            "nvme0n1/nvme0n1p1": "0",
+            "sdb/sdb1": "1",
+            "sdc": "1",
+            "mmcblk0/mmcblk0p1": "1",
+        },
+        [
+            ("/dev/sda2", "/mnt/backup"),  # a system disk mounted under /mnt: never offered
+            ("/dev/nvme0n1p1", "/media/aida/Data"),  # an internal disk in the user's folder
+            ("/dev/sdb1", "/media/OLD"),
+            ("/dev/sdc", "/run/media/aida/MY STICK"),
+            ("/dev/mmcblk0p1", "/media/aida/ДОКУМЕНТЫ"),
+        ],
+    )
+    (tmp_path / "mnt" / "other").mkdir()  # a folder nothing is mounted on
     drives = removable_drives(platform="linux", root=tmp_path, user="aida")
-    assert [d.label for d in drives] == ["STICK", "ДОКУМЕНТЫ", "KINGSTON", "OLD", "backup"]
-    assert drives[0].path == tmp_path / "media" / "aida" / "STICK"
+    # The user's own mounts first, then the rest; each by name.
+    assert [d.label for d in drives] == ["MY STICK", "ДОКУМЕНТЫ", "OLD"]
+    assert drives[0].path == tmp_path / "run" / "media" / "aida" / "MY STICK"
     assert removable_drives(platform="linux", root=tmp_path / "nothing", user="aida") == []
-    assert [d.label for d in removable_drives(platform="linux", root=tmp_path, user="")] == [
-        "aida",  # without a user name, /media's own entries are all that is known
-        "OLD",
-        "backup",
-    ]
 
 
 def test_removable_drives_on_macos_and_windows(tmp_path: Path) -> None:

@@ -3,7 +3,8 @@
 ``reading.open_bundle`` decrypts, checks and stages the bundle (encrypted, in the blob store).
 Here the signer decides: this vault itself or a bundle not addressed to it is refused; an
 unknown or unverified signer puts the bundle in quarantine (its summary is returned, nothing is
-merged; import again once the contact is verified). A verified signer's bundle is merged:
+merged; the file is kept, to be released once the contact is verified: bundles/quarantine.py).
+A verified signer's bundle is merged:
 
 - records and attachments keep their original ids;
 - the same bundle twice changes nothing (``already_imported``); bundles are known by their
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from monitor_app.bundles import receipts
+from monitor_app.bundles import quarantine, receipts
 from monitor_app.bundles.errors import BundleError
 from monitor_app.bundles.reading import (
     BundleRefused,
@@ -148,9 +149,12 @@ def import_bundle(
                 raise BundleError(reason="bundle_id_reused")
             return ImportResult(ALREADY_IMPORTED, summary, missing=missing)
         if not summary.signer_verified:
+            # Kept so that it can be released once the signer is verified, without the
+            # stick (bundles/quarantine.py); the audit entry names the copy by its hash.
+            kept = quarantine.keep(vault, path, cancel)
             _audit(
                 vault,
-                "bundle_quarantined",
+                quarantine.ACTION,
                 {
                     "bundle_id": summary.bundle_id,
                     "author_fingerprint": summary.author_fingerprint,
@@ -158,6 +162,7 @@ def import_bundle(
                     "sequence": summary.sequence,
                     "revisions": summary.revisions,
                     "attachments": summary.attachments,
+                    "kept_sha256": kept,
                 },
             )
             return ImportResult(QUARANTINED, summary, missing=missing)

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor_app import counted
-from monitor_app.bundles import purge
+from monitor_app.bundles import ledger, purge, quarantine
 from monitor_app.bundles.export import export_bundle
-from monitor_app.bundles.importing import import_bundle
+from monitor_app.bundles.importing import ImportResult, import_bundle
 from monitor_app.bundles.outcome_text import merged_lines, missing_lines
 from monitor_app.bundles.reading import BundleSummary, verify_bundle
 from monitor_app.bundles.receipts import export_receipt
@@ -38,6 +38,9 @@ EXPORT_HELP = N_("write a signed, encrypted bundle of what the recipients do not
 VERIFY_HELP = N_("decrypt and check a bundle without importing it; print its summary")
 IMPORT_HELP = N_("check a bundle and merge its records into the vault (or apply a receipt)")
 RECEIPT_HELP = N_("write a signed receipt, for its author, of a bundle imported here")
+RELEASE_HELP = N_(
+    "import a quarantined bundle from the copy kept here, once its signer is verified"
+)
 PURGE_HELP = N_("remove from this vault the records that recipients confirmed with a receipt")
 
 
@@ -181,10 +184,37 @@ def cmd_verify(args: argparse.Namespace) -> Outcome:
 
 
 def cmd_import(args: argparse.Namespace) -> Outcome:
-    from monitor_app.cli.commands import Outcome
-
     with io.unlock_vault(args) as vault:
         result = import_bundle(vault, Path(args.bundle), progress=io.terminal_progress())
+    return _import_outcome(result)
+
+
+def add_release_parser(
+    parser: argparse.ArgumentParser, add_globals: Callable[[argparse.ArgumentParser], None]
+) -> None:
+    del add_globals
+    parser.add_argument(
+        "bundle_id", metavar="BUNDLE_ID", help=_("the id of a bundle in quarantine")
+    )
+
+
+def cmd_release(args: argparse.Namespace) -> Outcome:
+    with io.unlock_vault(args) as vault:
+        with vault.reading() as conn:
+            held = [
+                b
+                for b in ledger.bundles_in(conn)
+                if b.status == ledger.QUARANTINED and b.bundle_id == args.bundle_id
+            ]
+        # The ledger lists a bundle id once: the latest quarantine of it wins.
+        author = held[0].author_fingerprint if held else ""
+        result = quarantine.release(vault, args.bundle_id, author, progress=io.terminal_progress())
+    return _import_outcome(result)
+
+
+def _import_outcome(result: ImportResult) -> Outcome:
+    from monitor_app.cli.commands import Outcome
+
     statuses = {
         "imported": _("imported"),
         "already_imported": _("already imported"),

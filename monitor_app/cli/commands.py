@@ -19,6 +19,7 @@ from monitor_app.cli.bundle_commands import (
     cmd_import,
     cmd_purge,
     cmd_receipt,
+    cmd_release,
     cmd_verify,
 )
 from monitor_app.cli.identity_commands import cmd_contact, cmd_identity
@@ -370,5 +371,6 @@ HANDLERS = {
     "verify": cmd_verify,
     "import": cmd_import,
     "receipt": cmd_receipt,
+    "release": cmd_release,
     "purge": cmd_purge,
 }

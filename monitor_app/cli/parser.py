@@ -14,11 +14,13 @@ from monitor_app.cli.bundle_commands import (
     IMPORT_HELP,
     PURGE_HELP,
     RECEIPT_HELP,
+    RELEASE_HELP,
     VERIFY_HELP,
     add_bundle_file_parser,
     add_export_parser,
     add_purge_parser,
     add_receipt_parser,
+    add_release_parser,
 )
 from monitor_app.cli.identity_commands import (
     CONTACT_HELP,
@@ -183,5 +185,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_bundle_file_parser(command("verify", _(VERIFY_HELP)), lambda sub: None)
     add_bundle_file_parser(command("import", _(IMPORT_HELP)), lambda sub: None)
     add_receipt_parser(command("receipt", _(RECEIPT_HELP)), lambda sub: None)
+    add_release_parser(command("release", _(RELEASE_HELP)), lambda sub: None)
     add_purge_parser(command("purge", _(PURGE_HELP)), lambda sub: None)
     return parser

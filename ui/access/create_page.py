@@ -11,6 +11,7 @@ window asks for the folder (ui/shell/vault_window.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -31,7 +31,7 @@ from monitor_app.messages import describe
 from monitor_app.vault.device_secret import DeviceSecretStore
 from monitor_app.vault.lifecycle import MIN_PASSPHRASE_LENGTH
 from ui.access.strength_meter import StrengthMeter
-from ui.common.widgets import ErrorLabel, PassphraseEdit, PlainTextLabel
+from ui.common.widgets import ErrorLabel, PassphraseEdit, PlainTextLabel, scrolling_layout
 
 
 def keyring_explanation(reason: str) -> str:
@@ -61,6 +61,24 @@ class CreateRequest:
     organisation: str | None
     passphrase: str = field(repr=False)
     remember_on_device: bool
+
+
+def accept_new_passphrase(
+    passphrase_edit: QLineEdit, confirm_edit: QLineEdit, show_error: Callable[[VaultError], None]
+) -> bool:
+    """The checks on a new passphrase that need no key derivation (length, the two typed the
+    same), with the refusal shown and the cursor where the fix goes; also used by recovery."""
+    passphrase = passphrase_edit.text()
+    if len(passphrase) < MIN_PASSPHRASE_LENGTH:
+        show_error(VaultError("passphrase_too_short", minimum=MIN_PASSPHRASE_LENGTH))
+        passphrase_edit.setFocus()
+        return False
+    if passphrase != confirm_edit.text():
+        show_error(VaultError("passphrase_mismatch"))
+        confirm_edit.clear()
+        confirm_edit.setFocus()
+        return False
+    return True
 
 
 class CreatePage(QWidget):
@@ -143,7 +161,7 @@ class CreatePage(QWidget):
         buttons.addWidget(self.status_label, 1)
         buttons.addWidget(self.create_button)
 
-        layout = QVBoxLayout(self)
+        layout = scrolling_layout(self)
         layout.addWidget(self.heading)
         layout.addWidget(where)
         layout.addLayout(elsewhere_row)
@@ -222,15 +240,7 @@ class CreatePage(QWidget):
     def _submit(self) -> None:
         if not self.create_button.isEnabled():
             return
-        passphrase = self.passphrase_edit.text()
-        if len(passphrase) < MIN_PASSPHRASE_LENGTH:
-            self.show_error(VaultError("passphrase_too_short", minimum=MIN_PASSPHRASE_LENGTH))
-            self.passphrase_edit.setFocus()
-            return
-        if passphrase != self.confirm_edit.text():
-            self.show_error(VaultError("passphrase_mismatch"))
-            self.confirm_edit.clear()
-            self.confirm_edit.setFocus()
+        if not accept_new_passphrase(self.passphrase_edit, self.confirm_edit, self.show_error):
             return
         self.error_label.clear()
         request = CreateRequest(

@@ -19,6 +19,7 @@ class UnlockPage(QWidget):
     unlock_requested = Signal(str)
     open_folder_requested = Signal()  # "Open another vault folder…": the window asks which
     create_requested = Signal()  # back to creating a vault, when the usual folder has none
+    recover_requested = Signal()  # the passphrase is lost: to the recovery code page
 
     def __init__(self, vault_path: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -47,6 +48,14 @@ class UnlockPage(QWidget):
         self.create_button = QPushButton(_("Create a new vault instead"))
         self.create_button.clicked.connect(self.create_requested)
         self.create_button.setVisible(False)
+        # Under the field, not in the button row: the wrong-passphrase message points here,
+        # and the row has no room left for it in Kyrgyz or Russian on a small screen.
+        self.recover_button = QPushButton(_("Lost the passphrase? Use the recovery code…"))
+        self.recover_button.setFlat(True)
+        self.recover_button.clicked.connect(self.recover_requested)
+        recover_row = QHBoxLayout()
+        recover_row.addWidget(self.recover_button)
+        recover_row.addStretch(1)
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_folder_button)
@@ -61,6 +70,7 @@ class UnlockPage(QWidget):
         layout.addSpacing(8)
         layout.addLayout(form)
         layout.addWidget(self.error_label)
+        layout.addLayout(recover_row)
         layout.addStretch(1)
         layout.addLayout(buttons)
         self._busy = False
@@ -82,6 +92,7 @@ class UnlockPage(QWidget):
         self.passphrase_edit.setEnabled(not busy)
         self.open_folder_button.setEnabled(not busy)
         self.create_button.setEnabled(not busy)
+        self.recover_button.setEnabled(not busy)
         self.status_label.setText(_("Unlocking…") if busy else "")
         self._update_button()
         if not busy:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLayout,
     QLayoutItem,
     QLineEdit,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -70,6 +71,22 @@ class PlainTextLabel(QLabel):
             # Styled by the application style sheet: QLabel[role="heading"] and so on.
             self.setProperty("role", role)
         self.setText(text)
+
+
+def scrolling_layout(page: QWidget) -> QVBoxLayout:
+    """The layout of ``page``'s content, inside a scroll area that fills the page: on a short
+    screen, in a long language, the page scrolls up and down instead of squeezing its labels
+    and fields below their height (it never scrolls sideways: the content takes its width)."""
+    area = QScrollArea(page)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    content = QWidget()
+    area.setWidget(content)
+    outer = QVBoxLayout(page)
+    outer.setContentsMargins(0, 0, 0, 0)
+    outer.addWidget(area)
+    return QVBoxLayout(content)
 
 
 class FormLabel(PlainTextLabel):

@@ -39,7 +39,14 @@ from monitor_app.messages import describe
 from monitor_app.vault.session import UnlockedVault
 from ui.common import file_dialogs
 from ui.common.table_fit import ColumnFitter
-from ui.common.widgets import ErrorLabel, FlowLayout, PlainTextLabel, one_line, shown_line
+from ui.common.widgets import (
+    ErrorLabel,
+    FlowLayout,
+    PlainTextLabel,
+    one_line,
+    scrolling_layout,
+    shown_line,
+)
 from ui.common.workers import JobRunner
 from ui.handoff.fingerprint_dialog import FingerprintDialog, OwnCardPanel, mark_trust, trust_text
 
@@ -165,7 +172,7 @@ class ContactsPage(QWidget):
         self.own_card = OwnCardPanel()
         self.own_card.save_button.clicked.connect(self.save_my_card)
         body.addWidget(self.own_card)
-        layout = QVBoxLayout(self)
+        layout = scrolling_layout(self)
         layout.addWidget(PlainTextLabel(_("Contacts"), role="heading"))
         layout.addWidget(intro)
         layout.addLayout(body, 1)

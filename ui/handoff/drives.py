@@ -1,10 +1,15 @@
-"""Where a USB stick is likely mounted, so the export wizard can offer it first.
+"""The removable drives (USB sticks, memory cards) mounted now, so the export wizard can offer
+them first.
 
-Deliberately simple: the folders desktops mount removable media under (Linux: the user's
-folder in /media and /run/media, /media itself, /mnt; macOS: /Volumes), and on Windows the
-drive letters the system calls removable. No device inspection: a folder listed here is only
-offered, the person still chooses, and any folder can be chosen instead. Everything takes a
-fake root (and, for Windows, a fake drive-type function) so tests never depend on the machine.
+Linux: a mounted file system is offered only when the system reports its disk as removable:
+the mount table (/proc/self/mounts) gives the device, /sys/block/<disk>/removable says what it
+is. A folder under /mnt or /media is never offered for where it is: a system disk mounted
+there is no stick. (udisks2 over D-Bus would say the same through a service; the kernel's
+flag needs none and is what udisks2 itself reads, so it is the one implementation.) macOS:
+the volumes in /Volumes; Windows: the drive letters the system calls removable. A folder
+listed here is only offered, the person still chooses, and any folder can be chosen instead.
+Everything takes a fake root (and, for Windows, a fake drive-type function) so tests never
+depend on the machine.
 """
 
 from __future__ import annotations
@@ -50,17 +55,65 @@ def _subfolders(folder: Path) -> Iterator[Path]:
             continue
 
 
+def _unescape_mount_field(text: str) -> str:
+    """The mount table writes space, tab, newline and backslash as three octal digits."""
+    out, i = [], 0
+    while i < len(text):
+        if text[i] == "\\" and text[i + 1 : i + 4].isdigit():
+            out.append(chr(int(text[i + 1 : i + 4], 8)))
+            i += 4
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def _mounts(root: Path) -> Iterator[tuple[str, str]]:
+    """(device, mount point) of every mounted block device, in the table's order."""
+    try:
+        table = (root / "proc" / "self" / "mounts").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    for line in table.splitlines():
+        fields = line.split()
+        if len(fields) >= 2 and fields[0].startswith("/dev/"):
+            yield _unescape_mount_field(fields[0]), _unescape_mount_field(fields[1])
+
+
+def _removable_disk(sys_block: Path, device_name: str) -> bool:
+    """Whether the disk holding ``device_name`` (a disk, or one of its partitions, which
+    /sys lists inside their disk's folder) has the kernel's removable flag set."""
+    try:
+        disks = list(sys_block.iterdir())
+    except OSError:
+        return False
+    for disk in disks:
+        if disk.name == device_name or (disk / device_name).is_dir():
+            try:
+                return (disk / "removable").read_text().strip() == "1"
+            except OSError:
+                return False
+    return False
+
+
 def _linux(root: Path, user: str) -> Iterator[Drive]:
-    user_folders = [root / "media" / user, root / "run" / "media" / user] if user else []
-    for folder in user_folders:
-        for entry in _subfolders(folder):
-            yield Drive(entry, entry.name)
-    # Older or server setups mount straight into /media/LABEL or /mnt/LABEL.
-    skip = set(user_folders)
-    for folder in (root / "media", root / "mnt"):
-        for entry in _subfolders(folder):
-            if entry not in skip:
-                yield Drive(entry, entry.name)
+    user_folders = ["/media/" + user + "/", "/run/media/" + user + "/"] if user else []
+    sys_block = root / "sys" / "block"
+    found: list[tuple[bool, str, Drive]] = []
+    for device, mount_point in _mounts(root):
+        if not _removable_disk(sys_block, Path(device).name):
+            continue
+        path = root / mount_point.lstrip("/")
+        try:
+            if not path.is_dir():
+                continue
+        except OSError:
+            continue
+        theirs = any(mount_point.startswith(folder) for folder in user_folders)
+        found.append((not theirs, path.name.casefold(), Drive(path, path.name)))
+    # The user's own mounts (where a desktop puts a stick they plugged in) first.
+    for _not_theirs, _name, drive in sorted(found, key=lambda item: item[:2]):
+        yield drive
 
 
 def _macos(root: Path) -> Iterator[Drive]:

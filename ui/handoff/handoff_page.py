@@ -20,10 +20,7 @@ from typing import Any
 from PySide6.QtCore import QLocale, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QCheckBox,
-    QDialog,
     QHBoxLayout,
-    QLayout,
     QProgressBar,
     QPushButton,
     QTableWidget,
@@ -48,7 +45,9 @@ from ui.common.widgets import ErrorLabel, FlowLayout, PlainTextLabel, modified_t
 from ui.common.workers import JobRunner
 from ui.handoff.export_wizard import ExportWizard
 from ui.handoff.fingerprint_dialog import mark_trust, name_with_trust
-from ui.handoff.import_wizard import ImportWizard
+from ui.handoff.import_wizard import ImportWizard, result_lines
+from ui.handoff.purge_dialog import PurgeDialog
+from ui.handoff.release_dialog import ReleaseDialog, check_kept, release_kept
 from ui.records.record_table_model import cancellable_read
 
 BUNDLE_ROLE = Qt.ItemDataRole.UserRole
@@ -103,105 +102,6 @@ def status_text(status: str) -> str:
     return labels.get(status, status)
 
 
-class PurgeDialog(QDialog):
-    """What a purge removes and keeps, from dry runs; the withheld option clearly warned."""
-
-    def __init__(
-        self, plain: purge.PurgeResult, withheld: purge.PurgeResult, parent: QWidget | None
-    ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(_("Purge handed-off records"))
-        self._plain, self._withheld = plain, withheld
-        self.text_label = PlainTextLabel(role="note")
-        self.text_label.setWordWrap(True)
-        kept = len(plain.kept_withheld)
-        self.include_box = QCheckBox(
-            ngettext(
-                "Also remove the {n} person whose identifying fields were withheld",
-                "Also remove the {n} people whose identifying fields were withheld",
-                kept,
-            ).format(n=kept)
-        )
-        self.include_box.setVisible(kept > 0)
-        self.include_box.toggled.connect(self._update)
-        self.warning_label = ErrorLabel()
-        self.purge_button = QPushButton()
-        self.purge_button.clicked.connect(self.accept)
-        cancel = QPushButton(_("Cancel"))
-        cancel.setDefault(True)  # Enter must not purge
-        cancel.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(cancel)
-        buttons.addWidget(self.purge_button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(PlainTextLabel(_("Purge handed-off records"), role="heading"))
-        layout.addWidget(self.text_label)
-        layout.addWidget(self.include_box)
-        layout.addWidget(self.warning_label)
-        layout.addLayout(buttons)
-        # Sized to its text, which changes with the option: wrapped labels are never cut.
-        layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)
-        self._update()
-
-    @property
-    def include_withheld(self) -> bool:
-        return self.include_box.isChecked()
-
-    def _update(self) -> None:
-        chosen = self._withheld if self.include_withheld else self._plain
-        records, attachments = len(chosen.purged), chosen.attachments
-        lines = [
-            _(
-                "{records} and {attachments} are held by a custodian of your "
-                "records, as their receipts say item by item. They will be removed from this "
-                "vault with their whole history; a stub (id, type, date, receipt) of each stays "
-                "so that links still work. The vault is then re-encrypted under a new key. This "
-                "cannot be undone."
-            ).format(records=counted.records(records), attachments=counted.attachments(attachments))
-        ]
-        if self._plain.kept_withheld and not self.include_withheld:
-            lines.append(
-                ngettext(
-                    "{n} person is kept: their identifying fields were withheld for lack of "
-                    "consent, so they exist only in this vault.",
-                    "{n} people are kept: their identifying fields were withheld for lack of "
-                    "consent, so they exist only in this vault.",
-                    len(self._plain.kept_withheld),
-                ).format(n=len(self._plain.kept_withheld))
-            )
-        if chosen.kept_draft:
-            lines.append(
-                _(
-                    "Records kept because they have unsaved changes here: {n}. Save or discard "
-                    "those drafts, then purge again."
-                ).format(n=len(chosen.kept_draft))
-            )
-        lines.append(
-            _(
-                "If this laptop is at risk, change the passphrase afterwards: an older copy of "
-                "the vault would still open with the current one."
-            )
-        )
-        self.text_label.setText("\n\n".join(lines))
-        self.warning_label.show_message(
-            _(
-                "Their real names, dates of birth, documents, contacts and addresses exist "
-                "nowhere else and will be lost for good."
-            )
-            if self.include_withheld
-            else ""
-        )
-        self.purge_button.setText(
-            ngettext("Purge {n} record", "Purge {n} records", records).format(n=records)
-        )
-        self.purge_button.setEnabled(records > 0)
-
-    def clear(self) -> None:
-        self.text_label.clear()
-        self.warning_label.clear()
-
-
 class HandoffPage(QWidget):
     records_changed = Signal()  # an import merged records or a purge removed some
     contacts_requested = Signal()  # the person wants to verify a signer in Contacts
@@ -215,6 +115,7 @@ class HandoffPage(QWidget):
         self._worker = JobRunner(self)  # receipts and purges
         self._dialogs: list[Dialog] = []  # open or winding down: kept until their threads end
         self.purge_dialog: PurgeDialog | None = None
+        self.release_dialog: ReleaseDialog | None = None
         self.choose_folder: Callable[[QWidget, str], str] = file_dialogs.existing_directory
         self.snapshot: Ledger | None = None
 
@@ -225,18 +126,22 @@ class HandoffPage(QWidget):
         self.import_button.clicked.connect(self.start_import)
         self.receipt_button = QPushButton(_("Write receipt…"))
         self.receipt_button.clicked.connect(self.write_receipt)
+        self.release_button = QPushButton(_("Release…"))
+        self.release_button.clicked.connect(self.start_release)
         self.purge_button = QPushButton(_("Purge handed-off…"))
         self.purge_button.clicked.connect(self.start_purge)
         self.contacts_button = QPushButton(_("Open Contacts"))
         self.contacts_button.clicked.connect(self.contacts_requested)
         self.contacts_button.setVisible(False)
         actions = FlowLayout()  # wraps where the labels are long
-        for button in (
+        buttons = (
             self.export_button,
             self.import_button,
             self.receipt_button,
+            self.release_button,
             self.purge_button,
-        ):
+        )
+        for button in buttons:
             actions.addWidget(button)
 
         # Names, recipients and statuses give up width first ("…", whole in the tooltip);
@@ -292,6 +197,9 @@ class HandoffPage(QWidget):
         if self.purge_dialog is not None:
             self.purge_dialog.clear()
             self.purge_dialog.reject()
+        if self.release_dialog is not None:
+            self.release_dialog.summary_label.clear()
+            self.release_dialog.reject()
         for table in (self.out_table, self.in_table):
             table.clearContents()
             table.setRowCount(0)
@@ -398,6 +306,59 @@ class HandoffPage(QWidget):
             )
 
         self._work(job, done, _("Writing the receipt…"))
+
+    # -- quarantine ------------------------------------------------------------------------
+    def _releasable(self, bundle: ledger.IncomingBundle | None) -> bool:
+        """In quarantine, and its signer a verified contact now."""
+        if bundle is None or bundle.status != ledger.QUARANTINED or self.snapshot is None:
+            return False
+        contact = self.snapshot.contacts.get(bundle.author_fingerprint)
+        return contact is not None and contact.verified
+
+    @Slot()
+    def start_release(self) -> None:
+        """The import summary of the kept copy first; the merge once the person agrees."""
+        vault, bundle = self._vault, self.selected_incoming()
+        if vault is None or bundle is None or not self._releasable(bundle) or self.busy:
+            return
+        bundle_id, author = bundle.bundle_id, bundle.author_fingerprint
+
+        def ask(checked: Any) -> None:
+            self.progress_bar.setVisible(False)
+            self._show_status("")
+            self._update_buttons()
+            dialog = ReleaseDialog(checked, self)
+            dialog.accepted.connect(lambda: self._release(bundle_id, author))
+            dialog.finished.connect(lambda _code, d=dialog: self._release_dialog_closed(d))
+            self.release_dialog = dialog
+            dialog.open()
+
+        self._work(
+            lambda cancel, progress: check_kept(vault, bundle_id, author, progress, cancel),
+            ask,
+            _("Checking the bundle kept in quarantine…"),
+        )
+
+    def _release_dialog_closed(self, dialog: ReleaseDialog) -> None:
+        if self.release_dialog is dialog:
+            self.release_dialog = None
+        dialog.deleteLater()
+
+    def _release(self, bundle_id: str, author: str) -> None:
+        vault = self._vault
+        if vault is None or self.busy:
+            return
+
+        def done(result: Any) -> None:
+            self._finish("\n".join(result_lines(result)))
+            if result.status == "imported":
+                self.records_changed.emit()
+
+        self._work(
+            lambda cancel, progress: release_kept(vault, bundle_id, author, progress, cancel),
+            done,
+            _("Importing the released bundle…"),
+        )
 
     # -- purge -----------------------------------------------------------------------------
     @Slot()
@@ -514,6 +475,7 @@ class HandoffPage(QWidget):
             button.setEnabled(idle)
         bundle = self.selected_incoming()
         self.receipt_button.setEnabled(idle and bundle is not None and bundle.status == "imported")
+        self.release_button.setEnabled(idle and self._releasable(bundle))
 
     # -- showing ---------------------------------------------------------------------------
     def _show(self, result: Any) -> None:
@@ -554,13 +516,10 @@ class HandoffPage(QWidget):
             written = (
                 "" if taken.status != "imported" else _("Yes") if taken.receipt_written else _("No")
             )
-            cells = (
-                modified_text(taken.at),
-                author,
-                str(taken.sequence),
-                status_text(taken.status),
-                written,
-            )
+            status = status_text(taken.status)
+            if taken.status == ledger.QUARANTINED and verified:
+                status = _("QUARANTINED: signer verified, ready to release")
+            cells = (modified_text(taken.at), author, str(taken.sequence), status, written)
             _fill(self.in_table, row, cells, taken.bundle_id)
             if taken.status == ledger.QUARANTINED or verified is False:
                 for column in (1, 3):
@@ -575,15 +534,24 @@ class HandoffPage(QWidget):
         ]
         self.gaps_label.setText("\n".join(gaps))
         self.gaps_label.setVisible(bool(gaps))
-        held = sum(1 for b in data.incoming if b.status == ledger.QUARANTINED)
-        self.quarantine_label.setText(
-            _(
-                "Bundles in quarantine: {n}. Their signer is not a verified contact. Compare "
-                "fingerprints in Contacts, then import the same files again."
-            ).format(n=held)
-            if held
-            else ""
-        )
+        ready = sum(1 for b in data.incoming if self._releasable(b))
+        held = sum(1 for b in data.incoming if b.status == ledger.QUARANTINED) - ready
+        notes = []
+        if held:
+            notes.append(
+                _(
+                    "Bundles in quarantine: {n}. Their signer is not a verified contact. "
+                    "Compare fingerprints in Contacts, then release them here."
+                ).format(n=held)
+            )
+        if ready:
+            notes.append(
+                _(
+                    "Bundles ready to leave quarantine: {n}. Their signer is verified now: "
+                    "select one and choose Release…"
+                ).format(n=ready)
+            )
+        self.quarantine_label.setText("\n".join(notes))
         self.contacts_button.setVisible(bool(held))
         self._update_buttons()
         self.loaded.emit()

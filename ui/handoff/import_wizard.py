@@ -133,8 +133,8 @@ def result_lines(result: ImportResult) -> list[str]:
             _("Held in quarantine: nothing was merged."),
             _(
                 "{author} is not a verified contact. Open Contacts, add their card if they "
-                "are not listed, compare fingerprints with them (Verify…), then import this "
-                "file again."
+                "are not listed, compare fingerprints with them (Verify…), then release the "
+                "bundle on the Handoff page: the vault keeps it, the file is not needed again."
             ).format(author=author),
         ]
     elif result.status == "already_imported":

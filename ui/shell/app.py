@@ -48,9 +48,9 @@ SCREENSHOT_POLL_MS = 50
 SCREENSHOT_WAIT_MS = 30_000  # a read that takes longer is not waited for
 SIGNAL_POLL_MS = 250
 # Screens --view can start on: the main view's sections, the editor of a demo incident, and
-# the two screens of a locked app.
+# the screens of a locked app.
 VAULT_VIEWS = (*SECTIONS, "editor")
-VIEWS = (*VAULT_VIEWS, "unlock", "create")
+VIEWS = (*VAULT_VIEWS, "unlock", "recover", "create")
 MIN_SIZE, MAX_SIZE = 320, 8192
 
 
@@ -259,8 +259,11 @@ def show_view(window: VaultWindow, view: str) -> None:
                 window.main_view.edit_record(record_id)
         else:
             window.main_view.show_section(view)
-    elif view == "unlock" and vault is not None:
-        window.lock_now()  # the demo vault: the unlock screen with its passphrase hint
+    elif view in ("unlock", "recover"):
+        if vault is not None:
+            window.lock_now()  # the demo vault: the unlock screen with its passphrase hint
+        if view == "recover":
+            window.unlock_page.recover_requested.emit()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -332,7 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             vault_dir = (args.vault or default_vault_dir()).expanduser()
             # Without --demo the folder decides between the two screens of a locked app.
             holds_vault = is_vault_dir(vault_dir)
-            if args.view == "unlock" and not holds_vault:
+            if args.view in ("unlock", "recover") and not holds_vault:
                 sys.stderr.write(
                     "monitor-app: "
                     + _("there is no vault to unlock in {path}").format(path=vault_dir)

@@ -1,4 +1,5 @@
-"""The main window: one screen at a time (create, recovery code, unlock, the main view) and Lock.
+"""The main window: one screen at a time (create, recovery code, unlock, recover, the main view)
+and Lock.
 
 The window holds the one ``UnlockedVault`` reference of the app. Locking (the Lock button,
 Ctrl+L, or closing the window) first blanks every widget and model that showed vault content
@@ -36,6 +37,7 @@ from monitor_app.vault import lifecycle
 from monitor_app.vault.device_secret import DeviceSecretStore, default_store
 from monitor_app.vault.session import UnlockedVault
 from ui.access.create_page import CreatePage, CreateRequest
+from ui.access.recover_page import RecoverPage, RecoverRequest
 from ui.access.recovery_page import RecoveryCodePage
 from ui.access.unlock_page import UnlockPage
 from ui.common import file_dialogs
@@ -108,9 +110,17 @@ class VaultWindow(QMainWindow):
         self.unlock_page = UnlockPage(vault_path)
         self._unlock_hint = unlock_hint  # the demo vault's passphrase: for home_path only
         self.unlock_page.set_hint(unlock_hint)
+        self.recover_page = RecoverPage()
         self.main_view = MainView(device_store=self._device_store)
         self.stack = QStackedWidget()
-        for page in (self.create_page, self.recovery_page, self.unlock_page, self.main_view):
+        pages = (
+            self.create_page,
+            self.recovery_page,
+            self.unlock_page,
+            self.recover_page,
+            self.main_view,
+        )
+        for page in pages:
             page.setProperty("role", "page")
             page_layout = page.layout()
             if page_layout is not None:
@@ -136,6 +146,9 @@ class VaultWindow(QMainWindow):
         self.create_page.open_folder_requested.connect(self._choose_vault_folder)
         self.unlock_page.open_folder_requested.connect(self._choose_vault_folder)
         self.unlock_page.create_requested.connect(self._back_to_create)
+        self.unlock_page.recover_requested.connect(self._show_recover)
+        self.recover_page.recover_requested.connect(self._recover)
+        self.recover_page.back_requested.connect(self._back_to_unlock)
         self.main_view.lock_requested.connect(self.lock_now)
         self.auto_lock = AutoLock(self.lock_now, settings.load().auto_lock_minutes, self)
         self.main_view.settings_page.auto_lock_changed.connect(self.auto_lock.set_minutes)
@@ -160,6 +173,7 @@ class VaultWindow(QMainWindow):
         focus = {
             self.create_page: self.create_page.name_edit,
             self.unlock_page: self.unlock_page.passphrase_edit,
+            self.recover_page: self.recover_page.code_edit,
             self.main_view: self.main_view.search_edit,
         }.get(page)
         if focus is not None:
@@ -277,6 +291,56 @@ class VaultWindow(QMainWindow):
         self.unlock_page.set_busy(False)
         self.unlock_page.show_error(error)
 
+    # -- recovery code -----------------------------------------------------------------------
+    @Slot()
+    def _show_recover(self) -> None:
+        if self._runner.busy or self._vault is not None:
+            return
+        self.unlock_page.clear()
+        self.recover_page.start()
+        self._show(self.recover_page)
+
+    @Slot()
+    def _back_to_unlock(self) -> None:
+        if self._runner.busy or self._vault is not None:
+            return
+        self.recover_page.clear()
+        self._show_locked_screen()
+
+    @Slot(object)
+    def _recover(self, request: RecoverRequest) -> None:
+        if self._runner.busy:
+            return
+        path, store = self.vault_path, self._device_store
+
+        def job(cancel: CancelToken, progress: Progress) -> UnlockedVault:
+            # What `monitorctl recover` does: the code opens the vault, then the passphrase
+            # slot is replaced. A vault whose new passphrase could not be set is locked
+            # again, so that it is never open without a passphrase that works.
+            vault = lifecycle.unlock_with_recovery_code(path, request.code)
+            try:
+                lifecycle.change_passphrase(vault, request.passphrase, device_store=store)
+            except BaseException:
+                vault.lock()
+                raise
+            return vault
+
+        self.recover_page.set_busy(True)
+        self._runner.start(
+            job, on_success=self._recovered, on_failure=self._recover_failed, discard=_lock_quietly
+        )
+
+    def _recovered(self, vault: Any) -> None:
+        self._vault = vault
+        self.recover_page.set_busy(False)
+        self.recover_page.clear()
+        self._show_overview()
+        self.vault_opened.emit()
+
+    def _recover_failed(self, error: MonitorError) -> None:
+        self.recover_page.set_busy(False)
+        self.recover_page.show_error(error)
+
     # -- main view and lock ----------------------------------------------------------------
     @Slot()
     def _show_overview(self) -> None:
@@ -298,11 +362,13 @@ class VaultWindow(QMainWindow):
         self._runner.cancel()
         self.create_page.set_busy(False)
         self.unlock_page.set_busy(False)
+        self.recover_page.set_busy(False)
         # Every page, model and box that showed the vault; background reads are abandoned
         # mid-statement, so locking below does not wait for them.
         self.main_view.clear()
         self.recovery_page.clear()
         self.unlock_page.clear()
+        self.recover_page.clear()
         # A question still open (a reason being typed, a file being chosen) goes too, so that
         # nothing typed into it stays on screen; its caller sees it cancelled.
         for dialog in self.findChildren(QDialog):
