@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtWidgets import QHeaderView, QTableView
 
 
 class ColumnFitter(QObject):
@@ -40,7 +40,6 @@ class ColumnFitter(QObject):
         header.setStretchLastSection(False)
         header.setMinimumSectionSize(1)
         table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         table.setTextElideMode(Qt.TextElideMode.ElideRight)
         # Coalesced: filling a table row by row must not refit it once per cell.
         self._timer = QTimer(self)

@@ -82,6 +82,7 @@ def scrolling_layout(page: QWidget) -> QVBoxLayout:
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     content = QWidget()
+    content.setProperty("role", "page")  # the page's background, not the scroll area's grey
     area.setWidget(content)
     outer = QVBoxLayout(page)
     outer.setContentsMargins(0, 0, 0, 0)

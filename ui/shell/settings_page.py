@@ -20,10 +20,8 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QFrame,
     QHBoxLayout,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -44,6 +42,7 @@ from ui.common.widgets import (
     PassphraseEdit,
     PlainTextLabel,
     muted_note,
+    scrolling_layout,
     titled_card,
     wipe,
 )
@@ -235,21 +234,13 @@ class SettingsPage(QWidget):
 
         self.status_label = muted_note()
         self.error_label = ErrorLabel()
-        content = QWidget()
-        content_layout = QVBoxLayout(content)
+        content_layout = scrolling_layout(self)
         content_layout.addWidget(PlainTextLabel(_("Settings"), role="heading"))
         for widget in (general, keyring, strength, passphrase):
             content_layout.addWidget(widget)
         content_layout.addWidget(self.status_label)
         content_layout.addWidget(self.error_label)
         content_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(content)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(scroll)
         self.clear()
 
     # -- vault -----------------------------------------------------------------------------
