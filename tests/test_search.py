@@ -98,9 +98,10 @@ def test_french_with_and_without_accents(vault: UnlockedVault) -> None:
 def test_english_words_and_prefixes(vault: UnlockedVault) -> None:
     target = incident(vault, "The detainee was beaten during interrogation and denied a doctor.")
     incident(vault, "Food parcels were refused.")
-    for query in ("beaten", "BEAT", "interrogat", "detainee doctor", "Denied"):
+    for query in ("beaten", "BEAT", "interrogat", "detainee doctor", "Denied", "denies"):
         assert ids(vault.records.search(query)) == [target], query
-    assert vault.records.search("beating") == []
+    assert vault.records.search("bearing") == []
+    assert vault.records.search("doctors refusing") == []
 
 
 @either_order

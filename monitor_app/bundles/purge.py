@@ -180,6 +180,7 @@ def purge_handed_off(
             check(cancel)
         # FTS5 keeps deleted words in its older segments until they are merged.
         conn.execute("INSERT INTO search_index (search_index) VALUES ('optimize')")
+        conn.execute("INSERT INTO search_forms (search_forms) VALUES ('optimize')")
     for name in blob_names:
         # A file left by a failure here is unreadable (its key went with the row) and is
         # removed by the blob store's sweep at a later unlock.
@@ -217,7 +218,8 @@ def _purge_record(
     conn.execute("DELETE FROM legacy_conflicts WHERE record_id = ?", (record_id,))
     conn.execute("DELETE FROM drafts WHERE record_id = ?", (record_id,))
     conn.execute(
-        "UPDATE records SET display = '', place_id = NULL, purged_at = ?, purged_receipt = ?"
+        "UPDATE records SET display = '', place_id = NULL, case_status = NULL,"
+        " reprisal_risk = NULL, region = NULL, purged_at = ?, purged_receipt = ?"
         " WHERE id = ?",
         (stamp, receipt, record_id),
     )

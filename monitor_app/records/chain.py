@@ -55,6 +55,53 @@ def list_columns(
     return display, sort_date, place_id
 
 
+def facet_columns(
+    conn: Connection, record_type: RecordType, public: dict[str, Any]
+) -> tuple[str | None, str | None, str | None]:
+    """The record's case status, reprisal risk and region, as the lists filter by them: a
+    place's own region, or for another record that of its place (as stored now)."""
+    if record_type.name == "place":
+        region = public.get("region") or None
+    else:
+        place_id = public.get(record_type.place_field) if record_type.place_field else None
+        row = (
+            conn.execute("SELECT region FROM records WHERE id = ?", (place_id,)).fetchone()
+            if place_id
+            else None
+        )
+        region = row[0] if row else None
+    return public.get("case_status"), public.get("reprisal_risk"), region
+
+
+def _write_columns(
+    conn: Connection, record_type: RecordType, record_id: str, public: dict[str, Any]
+) -> None:
+    """Set the list and facet columns of an existing row from its current fields."""
+    conn.execute(
+        "UPDATE records SET display = ?, sort_date = ?, place_id = ?, case_status = ?,"
+        " reprisal_risk = ?, region = ? WHERE id = ?",
+        (
+            *list_columns(record_type, public),
+            *facet_columns(conn, record_type, public),
+            record_id,
+        ),
+    )
+    _region_follows(conn, record_type, record_id, public)
+
+
+def _region_follows(
+    conn: Connection, record_type: RecordType, record_id: str, public: dict[str, Any]
+) -> None:
+    # The records at a place are filtered by its region: they follow when it changes, also
+    # when a bundle brings the place after the records that name it.
+    if record_type.name == "place":
+        conn.execute(
+            "UPDATE records SET region = ? WHERE place_id = ? AND type != 'place'"
+            " AND region IS NOT ?",
+            (public.get("region") or None, record_id, public.get("region") or None),
+        )
+
+
 def _insert_revision(
     conn: Connection,
     revision: provenance.Revision,
@@ -166,12 +213,12 @@ def put(
     if outcome in ("held", "purged"):
         return outcome, 0
     document = search.document_for(record_type, valid.public, vocabularies)
-    columns = list_columns(record_type, valid.public)
     if state is None:
         conn.execute(
             "INSERT INTO records (id, type, current_revision, created_at, created_by,"
-            " modified_at, modified_by, display, sort_date, place_id, search_rowid)"
-            " VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " modified_at, modified_by, display, sort_date, place_id, case_status,"
+            " reprisal_risk, region, search_rowid)"
+            " VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 revision.record_id,
                 record_type.name,
@@ -179,10 +226,12 @@ def put(
                 author,
                 revision.created_at,
                 author,
-                *columns,
+                *list_columns(record_type, valid.public),
+                *facet_columns(conn, record_type, valid.public),
                 search.index_new(conn, revision.record_id, record_type.name, document),
             ),
         )
+        _region_follows(conn, record_type, revision.record_id, valid.public)
         _insert_revision(conn, revision, 1, author, valid, origin)
         return outcome, 1
     number = (
@@ -197,10 +246,11 @@ def put(
     _insert_revision(conn, revision, number, author, valid, origin)
     if outcome == "advanced":
         conn.execute(
-            "UPDATE records SET current_revision = ?, modified_at = ?, modified_by = ?,"
-            " display = ?, sort_date = ?, place_id = ? WHERE id = ?",
-            (number, revision.created_at, author, *columns, revision.record_id),
+            "UPDATE records SET current_revision = ?, modified_at = ?, modified_by = ?"
+            " WHERE id = ?",
+            (number, revision.created_at, author, revision.record_id),
         )
+        _write_columns(conn, record_type, revision.record_id, valid.public)
         if not state.deleted:
             search.reindex(conn, revision.record_id, record_type.name, document)
         _follow(conn, record_type, revision.record_id, revision.hash, state.deleted, vocabularies)
@@ -246,10 +296,11 @@ def _follow(
         number, head, created_at, author, fields_json = children[0]
         fields = json.loads(fields_json)
         conn.execute(
-            "UPDATE records SET current_revision = ?, modified_at = ?, modified_by = ?,"
-            " display = ?, sort_date = ?, place_id = ? WHERE id = ?",
-            (number, created_at, author, *list_columns(record_type, fields), record_id),
+            "UPDATE records SET current_revision = ?, modified_at = ?, modified_by = ?"
+            " WHERE id = ?",
+            (number, created_at, author, record_id),
         )
+        _write_columns(conn, record_type, record_id, fields)
         if not deleted:
             document = search.document_for(record_type, fields, vocabularies)
             search.reindex(conn, record_id, record_type.name, document)

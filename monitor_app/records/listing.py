@@ -9,10 +9,11 @@ docs/schema.md); a count of live records reads only such an index, never the row
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from monitor_app.errors import ValidationError
+from monitor_app.records import facets
 
 # The expression each order sorts by, exactly as the indexes have it (SQLite uses an index on
 # an expression only for the same expression). A missing date sorts as the empty text: first
@@ -52,12 +53,17 @@ def page_query(
     after: Cursor | None,
     limit: int,
     offset: int,
+    filters: facets.Filters | None = None,
 ) -> tuple[str, list[Any]]:
-    """The SELECT of one page of RecordSummary columns, and its parameters."""
+    """The SELECT of one page of RecordSummary columns, and its parameters. ``filters``
+    (resolved, see facets.resolve) narrow a list of live records."""
     expression = SORT_EXPRESSIONS.get(order_by)
     if expression is None:
         raise ValidationError(field="order_by", reason="unknown_code")
-    clauses, params = _filter(type_name, include_deleted)
+    if filters is not None and not filters.is_empty:
+        clauses, params = facets.where(_typed(filters, type_name))
+    else:
+        clauses, params = _filter(type_name, include_deleted)
     direction = "DESC" if descending else "ASC"
     if after is not None:
         # Written as a bound on the indexed expression and a test among equal values (not a
@@ -74,7 +80,12 @@ def page_query(
     return sql, [*params, limit, offset]
 
 
-def count_query(type_name: str | None, *, include_deleted: bool) -> tuple[str, list[Any]]:
+def count_query(
+    type_name: str | None, *, include_deleted: bool, filters: facets.Filters | None = None
+) -> tuple[str, list[Any]]:
+    if filters is not None and not filters.is_empty:
+        clauses, params = facets.where(_typed(filters, type_name))
+        return "SELECT count(*) FROM records WHERE " + " AND ".join(clauses), params
     clauses, params = _filter(type_name, include_deleted)
     # Left to itself the planner may read every row for a count that matches most of them;
     # the partial index answers it from far fewer pages (each one decrypted).
@@ -84,6 +95,10 @@ def count_query(type_name: str | None, *, include_deleted: bool) -> tuple[str, l
         else (" INDEXED BY records_live_date" if type_name else " INDEXED BY records_live_all_date")
     )
     return f"SELECT count(*) FROM records{index} WHERE " + " AND ".join(clauses), params
+
+
+def _typed(filters: facets.Filters, type_name: str | None) -> facets.Filters:
+    return replace(filters, type=(type_name,)) if type_name is not None else filters
 
 
 def _filter(type_name: str | None, include_deleted: bool) -> tuple[list[str], list[Any]]:

@@ -26,6 +26,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from monitor_app.records import word_forms
 from monitor_app.records.schema import Field, RecordType
 from monitor_app.records.vocabularies import Vocabularies
 from monitor_app.vault.database import Connection
@@ -67,26 +68,78 @@ def display_text(indexed: str) -> str:
     return text.replace(_MARK_OPEN, "[").replace(_MARK_CLOSE, "]")
 
 
-def build_query(query: str) -> str | None:
-    """An FTS5 MATCH expression for free text typed by a person, or None if it has no terms.
+@dataclass(frozen=True)
+class Query:
+    """Free text typed by a person, as FTS5 expressions, or None from ``parse`` if it has no
+    terms. Every term is quoted, so FTS5 operators in the input (AND, NEAR, column filters,
+    quotes) are taken as plain words and cannot make the query fail.
 
-    Every term is quoted, so FTS5 operators in the input (AND, NEAR, column filters, quotes)
-    are taken as plain words and cannot make the query fail.
+    A record matches when each term is the beginning of one of its words (``exact``, over
+    ``search_index``) or has the stem of one of them (over ``search_forms``, see
+    records/word_forms.py).
     """
-    terms: list[str] = []
+
+    exact: str  # every term as typed, ANDed, each the beginning of a word
+    whole: str  # every term as typed, ANDed, each a whole word
+    terms: tuple[tuple[str, str | None], ...]  # each term's exact expression, and its forms'
+    highlight: str  # any term or the beginning of its stems: the words a snippet marks
+
+    def match_sql(self) -> tuple[str, list[str]]:
+        """A SELECT of the rowids of the matching index rows, and its parameters."""
+        if all(forms is None for _, forms in self.terms):
+            return "SELECT rowid FROM search_index WHERE search_index MATCH ?", [self.exact]
+        parts: list[str] = []
+        params: list[str] = []
+        for exact, forms in self.terms:
+            part = "SELECT rowid FROM search_index WHERE search_index MATCH ?"
+            params.append(exact)
+            if forms is not None:
+                part += " UNION SELECT rowid FROM search_forms WHERE search_forms MATCH ?"
+                params.append(forms)
+            parts.append(f"SELECT rowid FROM ({part})")
+        return " INTERSECT ".join(parts), params
+
+
+def _term(word: str) -> tuple[str, str | None, list[str]]:
+    stems = word_forms.stems(word)
+    forms = " OR ".join(f'"{stem}"' for stem in stems) or None
+    return f'"{word}"*', forms, [f'"{word}"*', *(f'"{stem}"*' for stem in stems)]
+
+
+def parse(query: str) -> Query | None:
+    terms: list[tuple[str, str | None]] = []
+    marked: list[str] = []
     for chunk in query.split():
         position = 0
+        words: list[str] = []
         for run in _WIDE_RUN.finditer(chunk):
-            terms += [f'"{w}"*' for w in _WORD.findall(chunk[position : run.start()])]
+            words += _WORD.findall(chunk[position : run.start()])
             chars = [c for c in run.group() if unicodedata.category(c)[0] in "LN"]
             if chars:
-                terms.append('"' + " ".join(chars) + '"')
+                phrase = '"' + " ".join(chars) + '"'
+                terms.append((phrase, None))
+                marked.append(phrase)
             position = run.end()
-        terms += [f'"{w}"*' for w in _WORD.findall(chunk[position:])]
-    terms = [t for t in terms if t.strip('"*')]
+        words += _WORD.findall(chunk[position:])
+        for word in words:
+            exact, forms, highlight = _term(word)
+            terms.append((exact, forms))
+            marked += highlight
+    terms = terms[:MAX_QUERY_TERMS]
     if not terms:
         return None
-    return " AND ".join(terms[:MAX_QUERY_TERMS])
+    return Query(
+        " AND ".join(exact for exact, _ in terms),
+        " AND ".join(exact.rstrip("*") for exact, _ in terms),
+        tuple(terms),
+        " OR ".join(dict.fromkeys(marked)),
+    )
+
+
+def build_query(query: str) -> str | None:
+    """The FTS5 expression of the exact terms of ``query`` (see Query)."""
+    parsed = parse(query)
+    return parsed.exact if parsed is not None else None
 
 
 def _collect(spec: Field, value: Any, vocab: Vocabularies, out: list[str]) -> None:
@@ -134,13 +187,16 @@ def index_new(conn: Connection, record_id: str, record_type: str, document: str)
         "INSERT INTO search_index (record_id, type, body) VALUES (?, ?, ?)",
         (record_id, record_type, document),
     )
-    return int(cursor.lastrowid)
+    rowid = int(cursor.lastrowid)
+    word_forms.index(conn, rowid, document)
+    return rowid
 
 
 def unindex(conn: Connection, record_id: str) -> None:
     row = conn.execute("SELECT search_rowid FROM records WHERE id = ?", (record_id,)).fetchone()
     if row is not None and row[0] is not None:
         conn.execute("DELETE FROM search_index WHERE rowid = ?", (row[0],))
+        word_forms.unindex(conn, row[0])
         conn.execute("UPDATE records SET search_rowid = NULL WHERE id = ?", (record_id,))
 
 
@@ -183,24 +239,19 @@ def search(
     undated records last), and ``rank`` still holds each hit's bm25 score. A negative
     ``limit`` means no limit.
     """
-    expression = build_query(query)
-    if expression is None or limit == 0:
+    parsed = parse(query)
+    if parsed is None or limit == 0:
         return []
     offset = max(offset, 0)
-    matches = [
-        row[0]
-        for row in conn.execute(
-            "SELECT rowid FROM search_index WHERE search_index MATCH ?", (expression,)
-        )
-    ]
+    matches = [row[0] for row in conn.execute(*parsed.match_sql())]
     if not matches:
         return []
     where, params = _record_filter(record_type, date_from, date_to, place_id)
     if len(matches) <= RANK_MAX_MATCHES:
-        page = _best_first(conn, expression, where, params, limit, offset)
+        page = _best_first(conn, parsed, matches, where, params, limit, offset)
     else:
         page = _newest_first(conn, matches, where, params, limit, offset)
-    return _page_hits(conn, expression, page)
+    return _page_hits(conn, parsed, page)
 
 
 def _record_filter(
@@ -227,17 +278,29 @@ def _record_filter(
 
 
 def _best_first(
-    conn: Connection, expression: str, where: str, params: list[Any], limit: int, offset: int
+    conn: Connection,
+    query: Query,
+    matches: list[int],
+    where: str,
+    params: list[Any],
+    limit: int,
+    offset: int,
 ) -> list[tuple[int, str]]:
-    """(index rowid, record id) of the page, in bm25 order, from at most RANK_MAX_MATCHES."""
-    ranked = [
-        row[0]
-        for row in conn.execute(
+    """(index rowid, record id) of the page, from at most RANK_MAX_MATCHES: first the records
+    with every term as a whole word as typed, then as the beginning of a word, each in bm25
+    order, then those found by other forms of a word."""
+    ranked: list[int] = []
+    written: set[int] = set()
+    for expression in dict.fromkeys((query.whole, query.exact)):
+        for (rowid,) in conn.execute(
             "SELECT rowid FROM search_index WHERE search_index MATCH ?"
             " ORDER BY bm25(search_index), rowid",
             (expression,),
-        )
-    ]
+        ):
+            if rowid not in written:
+                ranked.append(rowid)
+                written.add(rowid)
+    ranked += sorted(rowid for rowid in matches if rowid not in written)
     page: list[tuple[int, str]] = []
     skip = offset
     # Records are looked up for the best matches only, a slice at a time: without a filter
@@ -323,7 +386,7 @@ def _walk_in_sql(page_end: int, records: int, matches: int) -> bool:
     return page_end * records > matches * matches
 
 
-def _page_hits(conn: Connection, expression: str, page: list[tuple[int, str]]) -> list[SearchHit]:
+def _page_hits(conn: Connection, query: Query, page: list[tuple[int, str]]) -> list[SearchHit]:
     """Snippets, scores and list columns for the page's records, in the page's order."""
     if not page:
         return []
@@ -341,7 +404,7 @@ def _page_hits(conn: Connection, expression: str, page: list[tuple[int, str]]) -
             (
                 _MARK_OPEN,
                 _MARK_CLOSE,
-                expression,
+                query.highlight,
                 min(fts_rowids),
                 max(fts_rowids),
                 json.dumps(fts_rowids),
@@ -356,6 +419,16 @@ def _page_hits(conn: Connection, expression: str, page: list[tuple[int, str]]) -
             (json.dumps([record_id for _, record_id in page]),),
         )
     }
+    unmarked = [fts_rowid for fts_rowid in fts_rowids if fts_rowid not in details]
+    if unmarked:
+        # A word found by its stem alone where the stem does not begin the word as written
+        # (English "happi" for "happy"): nothing to mark, the text's beginning instead.
+        for rowid, start in conn.execute(
+            "SELECT rowid, substr(body, 1, 100) FROM search_index"
+            " WHERE rowid IN (SELECT value FROM json_each(?))",
+            (json.dumps(unmarked),),
+        ):
+            details[rowid] = (" ".join(str(start).split()[:12]) + " …", 0.0)
     hits = []
     for fts_rowid, record_id in page:
         if fts_rowid in details and record_id in records:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from monitor_app.clock import now_iso
 from monitor_app.errors import MonitorError, NotFoundError, ValidationError
 from monitor_app.identity.keys import Identity
-from monitor_app.records import audit, authorship, chain, listing, provenance, search
+from monitor_app.records import audit, authorship, chain, facets, listing, provenance, search
 from monitor_app.records.schema import RECORD_TYPES, RecordType
 from monitor_app.records.validation import Validated, check_key, check_text, validate
 from monitor_app.records.vocabularies import Vocabularies, default_vocabularies
@@ -366,31 +366,67 @@ class RecordStore:
         descending: bool = True,
         include_deleted: bool = False,
         after: listing.Cursor | None = None,
+        filters: facets.Filters | None = None,
     ) -> builtins.list[RecordSummary]:
         """A page of the list in ``order_by`` order: the one after ``after`` (the cursor of
         the last row of the page before, see ``RecordSummary.cursor``), which costs the same
-        anywhere in the list; ``offset`` reads and skips rows, for short lists only."""
+        anywhere in the list; ``offset`` reads and skips rows, for short lists only.
+        ``filters`` keep the live records they match (records/facets.py)."""
         if type_name is not None:
             record_type_named(type_name)
-        sql, params = listing.page_query(
-            type_name,
-            order_by=order_by,
-            descending=descending,
-            include_deleted=include_deleted,
-            after=after,
-            limit=limit,
-            offset=offset,
-        )
         with self.vault.reading() as conn:
+            sql, params = listing.page_query(
+                type_name,
+                order_by=order_by,
+                descending=descending,
+                include_deleted=include_deleted,
+                after=after,
+                limit=limit,
+                offset=offset,
+                filters=self._resolved(conn, filters),
+            )
             rows = conn.execute(sql, params).fetchall()
         return [RecordSummary(*r) for r in rows]
 
-    def count(self, type_name: str | None = None, *, include_deleted: bool = False) -> int:
+    def count(
+        self,
+        type_name: str | None = None,
+        *,
+        include_deleted: bool = False,
+        filters: facets.Filters | None = None,
+    ) -> int:
+        """How many records the list holds: exact, also for a common word."""
         if type_name is not None:
             record_type_named(type_name)
-        sql, params = listing.count_query(type_name, include_deleted=include_deleted)
         with self.vault.reading() as conn:
+            sql, params = listing.count_query(
+                type_name, include_deleted=include_deleted, filters=self._resolved(conn, filters)
+            )
             return int(conn.execute(sql, params).fetchone()[0])
+
+    def facet_counts(self, filters: facets.Filters, facet: str) -> dict[str, int]:
+        """How many records each value of ``facet`` would keep, with the other filters."""
+        filters.check(self.vocabularies)
+        with self.vault.reading() as conn:
+            organisations = self._organisations(conn)
+            if facet == "organisation":
+                return facets.organisation_counts(conn, filters, organisations)
+            return facets.facet_counts(conn, facets.resolve(filters, organisations), facet)
+
+    def organisations(self) -> dict[str, str | None]:
+        """Each author a record can name, with their organisation as this vault knows it."""
+        with self.vault.reading() as conn:
+            return self._organisations(conn)
+
+    def _organisations(self, conn: Connection) -> dict[str, str | None]:
+        author = self.vault.author
+        return facets.author_organisations(conn, author.author_id, author.organisation)
+
+    def _resolved(self, conn: Connection, filters: facets.Filters | None) -> facets.Filters | None:
+        if filters is None:
+            return None
+        filters.check(self.vocabularies)
+        return facets.resolve(filters, self._organisations(conn))
 
     def names(self, record_ids: Iterable[str]) -> dict[str, RecordName]:
         """How each of ``record_ids`` held here is named where it is mentioned (the audit

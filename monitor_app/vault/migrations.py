@@ -12,7 +12,7 @@ from collections.abc import Callable
 from monitor_app.errors import VaultError
 from monitor_app.vault.database import Connection
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 _V1 = """
 CREATE TABLE meta (
@@ -312,6 +312,46 @@ CREATE INDEX records_live_all_display ON records (display, id)
     WHERE deleted_at IS NULL AND purged_at IS NULL
 """
 
+_LIVE = "WHERE deleted_at IS NULL AND purged_at IS NULL"
+
+# Version 10: finding things in a hub's million records (records/facets.py, word_forms.py).
+# The stems of every index row's words, for searching by word forms: rows written before
+# this version get theirs after the unlock, in batches (word_forms.catch_up), from the
+# rowid noted here down. The fields a list filters by are copied to the record's row like
+# its date and place (a place's region to the records at that place), each with an index of
+# live records that counts a facet's values without reading the rows; records_live_search
+# leads from a search's matches to the rows and holds every facet, so that counting the
+# matches of a word under any filter reads only that index.
+_V10 = f"""
+CREATE VIRTUAL TABLE search_forms USING fts5 (
+    forms,
+    content = '',
+    contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+INSERT INTO meta (key, value)
+    SELECT 'word_forms_below', ifnull(max(rowid), 0) + 1 FROM search_index;
+ALTER TABLE records ADD COLUMN case_status TEXT;
+ALTER TABLE records ADD COLUMN reprisal_risk TEXT;
+ALTER TABLE records ADD COLUMN region TEXT;
+UPDATE records SET
+    case_status = json_extract(v.fields, '$.case_status'),
+    reprisal_risk = json_extract(v.fields, '$.reprisal_risk'),
+    region = CASE WHEN records.type = 'place' THEN json_extract(v.fields, '$.region') END
+    FROM revisions AS v
+    WHERE v.record_id = records.id AND v.revision = records.current_revision
+    AND records.purged_at IS NULL;
+UPDATE records SET region = p.region FROM records AS p
+    WHERE p.id = records.place_id AND records.type != 'place';
+CREATE INDEX records_live_search ON records (search_rowid, type, case_status, reprisal_risk,
+    region, place_id, created_by, sort_date, deleted_at, purged_at) {_LIVE};
+CREATE INDEX records_live_status ON records (type, case_status, deleted_at, purged_at) {_LIVE};
+CREATE INDEX records_live_risk ON records (type, reprisal_risk, deleted_at, purged_at) {_LIVE};
+CREATE INDEX records_live_region ON records (type, region, deleted_at, purged_at) {_LIVE};
+CREATE INDEX records_live_place ON records (type, place_id, deleted_at, purged_at) {_LIVE};
+CREATE INDEX records_live_author ON records (type, created_by, deleted_at, purged_at) {_LIVE}
+"""
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _run_statements(_V1),
     2: _run_statements(_V2),
@@ -322,6 +362,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     7: _run_statements(_V7),
     8: _run_statements(_V8),
     9: _run_statements(_V9),
+    10: _run_statements(_V10),
 }
 
 

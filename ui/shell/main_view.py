@@ -35,6 +35,7 @@ from ui.records.record_list_page import RecordListPage
 from ui.shell.audit_page import AuditPage
 from ui.shell.overview_page import RECORD_TYPES, OverviewPage, count_caption
 from ui.shell.settings_page import SettingsPage
+from ui.shell.word_forms_upkeep import WordFormsUpkeep
 
 SEARCH_DELAY_MS = 250
 NAV_MAX_WIDTH = 210
@@ -83,6 +84,8 @@ class MainView(QWidget):
         self.lock_button = QPushButton(_("Lock"))
         self.lock_button.setToolTip(_("Lock the vault now (Ctrl+L)"))
         self.lock_button.clicked.connect(self.lock_requested)
+        self.word_forms = WordFormsUpkeep()
+        self.word_forms.setWordWrap(True)
 
         self.overview_page = OverviewPage()
         self.list_pages = {type_name: RecordListPage(type_name) for type_name in RECORD_TYPES}
@@ -164,6 +167,7 @@ class MainView(QWidget):
         body.addWidget(self.stack, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(header)
+        layout.addWidget(self.word_forms)
         layout.addSpacing(8)
         layout.addLayout(body, 1)
 
@@ -181,10 +185,12 @@ class MainView(QWidget):
             other.set_vault(vault)
         self.overview_page.show_vault(vault)
         self.show_section("overview")
+        self.word_forms.start(vault)
 
     def clear(self) -> None:
         """Forget the vault and blank every page, label, box and model that showed it."""
         self._search_timer.stop()
+        self.word_forms.stop()
         self._vault = None
         self._return_to = None
         self.name_label.clear()
@@ -205,6 +211,7 @@ class MainView(QWidget):
     def shutdown(self) -> None:
         """Clear, then wait for every background read (abandoned reads stop at once)."""
         self.clear()
+        self.word_forms.shutdown()
         self.overview_page.shutdown()
         for page in self.list_pages.values():
             page.shutdown()
