@@ -4,6 +4,7 @@ happens to the record being edited (nothing, beyond the link)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,15 +13,17 @@ from PySide6.QtWidgets import QApplication, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from monitor_app.records import audit
+from monitor_app.vault import lifecycle
 from monitor_app.vault.session import UnlockedVault
+from tests.conftest import PASSPHRASE
 from tests.test_ui_editor import ed, open_new, page, pick, save, type_text
-from tests.ui_tools import widget_texts
+from tests.ui_tools import keep_windows, open_window, widget_texts
 from ui.records.editor.compound import ObjectListEditor
 from ui.records.editor.quick_create_dialog import QuickCreateDialog
 from ui.records.editor.record_editor_page import RecordEditorPage
 from ui.records.editor.record_picker import RecordPicker
 
-__all__ = ["page"]  # the editor page fixture
+__all__ = ["keep_windows", "page"]  # an autouse fixture; the editor page
 pytestmark = pytest.mark.gui
 TIMEOUT_MS = 30_000
 PSEUDONYM = "KG-zqx-017"
@@ -248,3 +251,32 @@ def test_links_to_visits_and_incidents_offer_no_short_form(
     search(qtbot, picker, "")
     assert not picker.new_button.isVisibleTo(picker)
     assert picker.error_label.text() == "Nothing found. Add the record first, then link it."
+
+
+def test_locking_closes_the_short_form_and_leaves_nothing_on_screen(
+    qtbot: QtBot, vault_dir: Path
+) -> None:
+    vault, _code = lifecycle.create_vault(vault_dir, PASSPHRASE, name="M", organisation="O")
+    vault.lock()
+    window = open_window(qtbot, vault_dir)
+    qtbot.keyClicks(window.unlock_page.passphrase_edit, PASSPHRASE)
+    with qtbot.waitSignal(window.vault_opened, timeout=TIMEOUT_MS):
+        qtbot.keyClick(window.unlock_page.passphrase_edit, Qt.Key.Key_Return)
+    page = window.main_view.editor_page
+    with qtbot.waitSignal(page.loaded, timeout=TIMEOUT_MS):
+        window.main_view.new_record("visit")
+    picker: RecordPicker = ed(page, "place_id")
+    search(qtbot, picker, f"Colony {PSEUDONYM}")
+    dialog = open_short_form(qtbot, picker)
+    assert dialog.rows["name"].editor.value() == f"Colony {PSEUDONYM}"
+
+    with qtbot.waitSignal(window.vault_locked, timeout=TIMEOUT_MS):
+        window.lock_now()
+    assert picker.quick_dialog is None
+    qtbot.waitUntil(lambda: not window.findChildren(QuickCreateDialog))
+    assert not any(PSEUDONYM in t for t in widget_texts(window))
+    again = lifecycle.unlock(vault_dir, PASSPHRASE)
+    try:
+        assert again.records.count() == 0
+    finally:
+        again.lock()
