@@ -43,6 +43,8 @@ from ui.common.widgets import ElidedLabel
 from ui.common.workers import JobRunner
 from ui.handoff.fingerprint_dialog import FingerprintDialog
 from ui.handoff.handoff_page import PurgeDialog
+from ui.records.editor.base import FormContext
+from ui.records.editor.quick_create_dialog import QuickCreateDialog
 from ui.shell.app import use_language
 from ui.shell.main_view import SECTIONS
 from ui.shell.settings_page import PassphraseDialog
@@ -62,7 +64,7 @@ PAGES = (
     "create",
     "recovery",
 )
-DIALOGS = ("fingerprint", "passphrase", "purge", "export", "import")
+DIALOGS = ("fingerprint", "passphrase", "purge", "export", "import", "new-person", "new-place")
 TIMEOUT_MS = 30_000
 
 
@@ -312,6 +314,10 @@ def open_dialog(window: VaultWindow, name: str) -> QDialog:
             new=True,
             parent=parent,
         )
+    if name in ("new-person", "new-place"):
+        ctx = FormContext(vault.records.vocabularies, vault=vault)
+        typed = "Typed in the search box with a long name"
+        return QuickCreateDialog(name.removeprefix("new-"), ctx, typed, parent)
     if name == "purge":
         plain = purge.purge_handed_off(vault, dry_run=True)
         withheld = purge.purge_handed_off(vault, dry_run=True, include_withheld=True)

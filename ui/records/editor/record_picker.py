@@ -6,11 +6,17 @@ to get stuck behind when the vault locks). With an empty box the list shows the 
 linked type (places and people by name, visits and incidents newest first); typing searches
 them through the core's full-text search, restricted to that type. Every read runs off the GUI
 thread; only display text (titles, pseudonyms) is shown, never a snippet or a protected field.
+
+A link to a person or a place also offers "New person…" / "New place…": a short form
+(quick_create_dialog.py), started with what was typed in the search box, that creates the
+record and links it, so that a monitor in the middle of an interview never has to leave the
+incident to add the person. The record being edited keeps every unsaved value.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -28,6 +34,7 @@ from monitor_app.errors import MonitorError
 from monitor_app.i18n import _
 from monitor_app.jobs import CancelToken, Progress
 from monitor_app.messages import describe
+from monitor_app.records.quick_create import can_quick_create
 from monitor_app.records.schema import Field
 from monitor_app.vault.session import UnlockedVault
 from ui.common.widgets import (
@@ -37,9 +44,12 @@ from ui.common.widgets import (
     shown_line,
     wipe,
 )
-from ui.common.workers import JobRunner
+from ui.common.workers import Job, JobRunner
 from ui.records.editor.base import FieldEditor, FormContext
 from ui.records.record_table_model import cancellable_read
+
+if TYPE_CHECKING:
+    from ui.records.editor.quick_create_dialog import QuickCreateDialog
 
 PICKER_LIMIT = 50
 SEARCH_DELAY_MS = 250
@@ -77,22 +87,29 @@ def search_placeholder(ref_type: str | None) -> str:
     }.get(ref_type or "", _("Search"))
 
 
+def new_record_text(ref_type: str | None) -> str:
+    """The button that creates the linked record on the spot (quick_create.py's types)."""
+    return {"person": _("New person…"), "place": _("New place…")}.get(ref_type or "", "")
+
+
 class RecordLookup(QObject):
     """Runs the pickers' searches, one at a time, for every picker of a page.
 
     It lives as long as the page, not the picker: pickers sit in list rows that are removed
     and deleted, and a thread must never lose its owner while it runs. A newer search (from
-    any picker) replaces the running one, whose result is dropped.
+    any picker) replaces the running one, whose result is dropped. The short forms' record
+    creations run here too, for the same reason, on a runner of their own.
     """
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._runner = JobRunner(self)
+        self._creator = JobRunner(self)
         self._owner: RecordPicker | None = None
 
     @property
     def busy(self) -> bool:
-        return self._runner.busy
+        return self._runner.busy or self._creator.busy
 
     def find(self, owner: RecordPicker, vault: UnlockedVault, ref_type: str, query: str) -> None:
         self._runner.cancel()
@@ -104,14 +121,34 @@ class RecordLookup(QObject):
         self._owner = owner
         self._runner.start(job, on_success=owner.arrived, on_failure=owner.failed)
 
+    def create(
+        self,
+        job: Job,
+        *,
+        on_success: Callable[[Any], None],
+        on_failure: Callable[[MonitorError], None],
+    ) -> None:
+        """Run a short form's creation (one at a time: its dialog is modal)."""
+        self._creator.cancel()
+        self._creator.start(job, on_success=on_success, on_failure=on_failure)
+
+    def cancel_create(self) -> None:
+        """Drop the running creation's report (the record may still be added)."""
+        self._creator.cancel()
+
     def cancel(self, owner: RecordPicker | None = None) -> None:
+        """Drop ``owner``'s search; without an owner, every search and creation (the page
+        is being cleared)."""
         if owner is None or owner is self._owner:
             self._runner.cancel()
             self._owner = None
+        if owner is None:
+            self._creator.cancel()
 
     def shutdown(self) -> None:
         self._owner = None
         self._runner.shutdown()
+        self._creator.shutdown()
 
 
 class RecordPicker(FieldEditor):
@@ -138,6 +175,9 @@ class RecordPicker(FieldEditor):
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.textEdited.connect(self._timer.start)
         self.search_edit.returnPressed.connect(self.search)
+        self.new_button = QPushButton(new_record_text(spec.ref_type))
+        self.new_button.clicked.connect(self.open_quick_create)
+        self.quick_dialog: QuickCreateDialog | None = None
         self.results = QListWidget()
         self.results.setMaximumHeight(180)
         self.results.itemActivated.connect(self._activated)
@@ -146,7 +186,12 @@ class RecordPicker(FieldEditor):
         self.panel = QWidget()
         panel_layout = QVBoxLayout(self.panel)
         panel_layout.setContentsMargins(0, 0, 0, 0)
-        panel_layout.addWidget(self.search_edit)
+        search_row = QHBoxLayout()
+        search_row.addWidget(self.search_edit, 1)
+        search_row.addWidget(self.new_button)
+        panel_layout.addLayout(search_row)
+        # Only once it has a parent: a parentless widget shown becomes a window of its own.
+        self.new_button.setVisible(can_quick_create(spec.ref_type))
         panel_layout.addWidget(self.results)
         panel_layout.addWidget(self.error_label)
         self.panel.setVisible(False)
@@ -187,6 +232,8 @@ class RecordPicker(FieldEditor):
         self._emit_changed()
 
     def clear(self) -> None:
+        if self.quick_dialog is not None:
+            self.quick_dialog.close_now()  # wiped: the vault may be locking
         self.close_chooser()
         super().clear()
 
@@ -234,7 +281,11 @@ class RecordPicker(FieldEditor):
             item.setData(RECORD_ID_ROLE, record_id)
             item.setData(TITLE_ROLE, title)
             self.results.addItem(item)
-        if not rows:
+        if not rows and can_quick_create(self.spec.ref_type):
+            self.error_label.show_message(
+                _("Nothing found. Create it with “{button}”.").format(button=self.new_button.text())
+            )
+        elif not rows:
             self.error_label.show_message(_("Nothing found. Add the record first, then link it."))
         self.results_ready.emit()
 
@@ -248,6 +299,39 @@ class RecordPicker(FieldEditor):
         record_id = item.data(RECORD_ID_ROLE)
         if isinstance(record_id, str):
             self.choose(record_id, str(item.data(TITLE_ROLE) or ""))
+
+    # -- creating the linked record -------------------------------------------------------
+    @Slot()
+    def open_quick_create(self) -> None:
+        """The short form, started with what was typed in the search box."""
+        # Imported here: the dialog is made of the form's editors (compound.py), and
+        # compound.py imports this module for its link fields.
+        from ui.records.editor.quick_create_dialog import QuickCreateDialog
+
+        ref_type = self.spec.ref_type
+        if (
+            ref_type is None
+            or not can_quick_create(ref_type)
+            or self.ctx.vault is None
+            or self.ctx.lookup is None
+            or self.quick_dialog is not None
+        ):
+            return
+        dialog = QuickCreateDialog(ref_type, self.ctx, self.search_edit.text(), self)
+        dialog.created.connect(self.choose)
+        dialog.finished.connect(self._quick_closed)
+        self.quick_dialog = dialog
+        dialog.open()
+
+    @Slot()
+    def _quick_closed(self) -> None:
+        dialog, self.quick_dialog = self.quick_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+        if self.panel.isVisible():
+            self.search_edit.setFocus()
+        else:
+            self.choose_button.setFocus()
 
     @Slot()
     def _remove(self) -> None:
