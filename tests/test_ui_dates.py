@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from monitor_app.vault.session import UnlockedVault
 from tests.test_ui_editor import TIMEOUT_MS, ed, open_new, pick, save, save_refused
+from ui.records.editor import dialogs
 from ui.records.editor.labels import editor_label
 from ui.records.editor.record_editor_page import RecordEditorPage
 from ui.shell.app import use_language
@@ -146,3 +147,30 @@ def test_the_calendar_fills_the_date_in_the_language_format(
     choose_on_calendar(qtbot, started, QDate(2026, 11, 20))
     assert started.edit.text() == "20.11.2026 10:30", "a new day keeps the time typed"
     assert started.value() == "2026-11-20T10:30:00+06:00"
+
+
+def test_a_refused_value_inside_a_list_names_the_item_by_its_labels(
+    qtbot: QtBot, page: RecordEditorPage, vault: UnlockedVault
+) -> None:
+    new_incident(qtbot, page, vault)
+    qtbot.keyClicks(ed(page, "occurred_on").edit, "2026")
+    actions = ed(page, "legal_actions")
+    actions.add_item({"action": "complaint_filed"})
+    qtbot.keyClicks(actions.items[0][1].rows["date"].editor.edit, "15.13.2026")
+    save_refused(qtbot, page)
+    # "Правовые действия 1 › Дата: это не дата. ..."
+    wanted = f"{editor_label('legal_actions')} 1 › {editor_label('date')}: "
+    assert page.error_label.text().startswith(wanted)
+    assert "legal_actions" not in page.error_label.text()
+
+
+def test_a_refused_deletion_reason_is_named_in_words(
+    qtbot: QtBot, page: RecordEditorPage, vault: UnlockedVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rid = vault.records.add("place", {"name": "ИВС", "place_type": "other"}).record_id
+    reopen(qtbot, page, vault, rid)
+    monkeypatch.setattr(dialogs, "ask_delete_reason", lambda parent: "дубль\x07")
+    qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.busy and page.error_label.text() != "", timeout=TIMEOUT_MS)
+    assert page.error_label.text().startswith("Причина удаления: ")
+    assert vault.records.get(rid).deleted_reason is None

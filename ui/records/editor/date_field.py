@@ -64,10 +64,12 @@ class CalendarButton(QToolButton):
 
     picked = Signal(str)
 
-    def __init__(self, language: str, shown: Callable[[], str | None]) -> None:
+    def __init__(self, beside: QLineEdit, language: str, shown: Callable[[], str | None]) -> None:
         super().__init__()
         self._shown = shown  # the ISO day the text box holds now, if any
         self.setText("📅")
+        # As tall as the text box beside it (a tool button is shorter by default).
+        self.setFixedHeight(beside.sizeHint().height())
         self.setToolTip(_("Choose the day on a calendar"))
         self.setAccessibleName(_("Calendar"))
         self.popup = CalendarPopup(language, self)
@@ -111,7 +113,7 @@ class TimestampEditor(FieldEditor):
             )
         )
         self.edit.textChanged.connect(self._emit_changed)
-        self.calendar_button = CalendarButton(ctx.language, self._day)
+        self.calendar_button = CalendarButton(self.edit, ctx.language, self._day)
         self.calendar_button.picked.connect(self._picked)
         # Visits are written up on the spot: "now" with this computer's UTC offset.
         self.now_button = QPushButton(_("Now"))

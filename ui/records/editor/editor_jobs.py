@@ -98,7 +98,11 @@ def edit_record(
 
 
 def delete_record(vault: UnlockedVault, keeper: DraftKeeper, record_id: str, reason: str) -> str:
-    vault.records.delete(record_id, reason)
+    try:
+        vault.records.delete(record_id, reason)
+    except ValidationError as error:
+        labelled(error, None)
+        raise
     with contextlib.suppress(MonitorError):
         keeper.discard_in_job(vault)
     return record_id

@@ -273,7 +273,7 @@ class FuzzyDateEditor(FieldEditor):
                 year=date_input.example("year", self._format()),
             )
         )
-        self.calendar_button = CalendarButton(ctx.language, self._day)
+        self.calendar_button = CalendarButton(self.edit, ctx.language, self._day)
         self.calendar_button.picked.connect(self._picked)
         self._guessed = False
         self.precision.currentIndexChanged.connect(self._precision_changed)

@@ -75,10 +75,14 @@ def path_label(type_name: str, path: str) -> str:
     return " › ".join(names)
 
 
-def labelled(error: ValidationError, type_name: str) -> ValidationError:
-    """``error`` naming its field by the label the form shows, never by its key."""
+def labelled(error: ValidationError, type_name: str | None) -> ValidationError:
+    """``error`` naming its field by the label the form shows, never by its key; with no
+    type, the error is about a deletion's reason (the only other thing the editor sends)."""
     field = str(error.params.get("field") or "")
-    label = path_label(type_name, field) if field else ""
+    if type_name is None:
+        label = _("Reason for deleting") if field == "reason" else ""
+    else:
+        label = path_label(type_name, field) if field else ""
     return in_form(error, label, current_language()) if label else error
 
 
