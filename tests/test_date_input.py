@@ -136,7 +136,16 @@ def test_a_typed_offset_is_kept_and_shown_only_when_it_is_not_this_machine_s(
 
 
 @pytest.mark.parametrize(
-    "typed", ["15.11.2026 25:00", "31.02.2026 10:30", "11.2026 10:30", "вчера", "15.11.2026 10"]
+    "typed",
+    [
+        "15.11.2026 25:00",
+        "31.02.2026 10:30",
+        "11.2026 10:30",
+        "вчера",
+        "15.11.2026 10",
+        "15.11.2026 10:30 +25:00",
+        "15.11.2026 10:61",
+    ],
 )
 def test_impossible_times_are_refused(typed: str) -> None:
     with pytest.raises(ValidationError) as caught:

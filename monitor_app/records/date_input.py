@@ -106,11 +106,11 @@ def parse_timestamp(text: str, field: str, language: str | None = None) -> str:
             int(match["s"] or 0),
             int(fraction or 0),
         )
-    except ValueError:
+        zone = _offset(match["tz"])
+        # A naive datetime's astimezone() is the system's zone at that moment, DST included.
+        aware = moment.replace(tzinfo=zone) if zone is not None else moment.astimezone()
+    except (ValueError, OverflowError, OSError):  # 25:00, +25:00, a year the clock cannot hold
         raise ValidationError(field=field, reason="invalid_datetime") from None
-    zone = _offset(match["tz"])
-    # A naive datetime's astimezone() is the system's local zone at that moment, DST included.
-    aware = moment.replace(tzinfo=zone) if zone is not None else moment.astimezone()
     return aware.isoformat()
 
 
@@ -154,7 +154,10 @@ def format_timestamp(stored: str, language: str | None = None) -> str:
 
 
 def _local_offset(moment: datetime) -> timedelta | None:
-    return moment.replace(tzinfo=None).astimezone().utcoffset()
+    try:
+        return moment.replace(tzinfo=None).astimezone().utcoffset()
+    except (OverflowError, OSError, ValueError):  # beyond what the system clock can hold
+        return None
 
 
 def example(precision: str | None, fmt: DateFormat | None = None) -> str:

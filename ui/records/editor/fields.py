@@ -264,7 +264,7 @@ class FuzzyDateEditor(FieldEditor):
         self.precision = VocabCombo(ctx, "date_precision")
         self.edit = QLineEdit()
         # Digits and the separators of a date: a letter typed here is a slip of the keyboard.
-        self.edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"[0-9./-]{0,10}")))
+        self.edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"[0-9./ -]{0,12}")))
         self.edit.setMinimumWidth(self.fontMetrics().horizontalAdvance(date_placeholder(None)) + 24)
         self.edit.setToolTip(
             _("For example {day}, or just {month} or {year}").format(
@@ -291,15 +291,18 @@ class FuzzyDateEditor(FieldEditor):
     def _format(self) -> date_input.DateFormat:
         return date_input.date_format(self.ctx.language)
 
-    def _stored(self, text: str) -> str:
-        """The stored form of what is typed; text that is not a date stays as typed."""
+    def _parsed(self, text: str) -> tuple[str, str] | None:
+        """The stored text and precision of a typed date, if it reads as one."""
         try:
-            return date_input.parse_date(text, self.spec.name, self.ctx.language)[0]
+            return date_input.parse_date(text, self.spec.name, self.ctx.language)
         except ValidationError:
-            return text  # the core refuses it, naming this field
+            return None
 
     def value(self) -> Any:
-        precision, text = self.precision.code(), self._stored(self.edit.text().strip())
+        typed = self.edit.text().strip()
+        parsed = self._parsed(typed)
+        # Text that is not a date goes as typed: the core refuses it, naming this field.
+        precision, text = self.precision.code(), parsed[0] if parsed else typed
         if precision == "unknown":
             return {"precision": "unknown"}
         if precision is None:
@@ -314,7 +317,8 @@ class FuzzyDateEditor(FieldEditor):
             self.precision.set_code(value.get("precision"))
             stored = str(value.get("date") or "")
         elif stored is not None:
-            self.precision.set_code(self._shape(stored))
+            parsed = self._parsed(stored)
+            self.precision.set_code(parsed[1] if parsed else None)
         else:
             self.precision.set_code(None)
         if stored:
@@ -334,17 +338,11 @@ class FuzzyDateEditor(FieldEditor):
     def _chosen(self, _index: int) -> None:
         self._guessed = False
 
-    def _shape(self, text: str) -> str | None:
-        """The precision a complete date's shape gives (day, month or year), if any."""
-        try:
-            return date_input.parse_date(text, self.spec.name, self.ctx.language)[1]
-        except ValidationError:
-            return None
-
     def _guess_precision(self, text: str) -> None:
         # Typing "03.2024" into an unset date means "March 2024": say so in the pick list,
         # and keep following what is typed until the user picks a precision themselves.
-        shape = self._shape(text)
+        parsed = self._parsed(text)
+        shape = parsed[1] if parsed else None
         if shape and (self.precision.code() is None or self._guessed):
             self.precision.set_code(shape)
             self._guessed = True
