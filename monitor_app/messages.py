@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from monitor_app.errors import MonitorError
+from monitor_app.errors import MonitorError, ValidationError
 from monitor_app.i18n import _
+from monitor_app.records import date_input
 
 VALIDATION_REASONS: dict[str, str] = {
     "unknown_field": "there is no such field for this kind of record",
@@ -22,9 +23,14 @@ VALIDATION_REASONS: dict[str, str] = {
     "control_characters": "the text contains control characters or line breaks",
     "invalid_text": "the text contains characters that cannot be stored (lone surrogates, "
     "which can come from a broken copy and paste or a faulty program)",
-    "invalid_date": "not a valid date: use YYYY-MM-DD, YYYY-MM or YYYY",
-    "invalid_datetime": "not a valid date and time: use ISO 8601 with a UTC offset",
-    "timezone_required": "a date and time needs its UTC offset, e.g. 2024-03-15T10:00+06:00",
+    # The examples are in the format the reader types in: the interface language's in the
+    # app, ISO in the CLI (date_examples).
+    "invalid_date": "this is not a date. Type it like {date_example}, or just the month "
+    "({month_example}) or the year ({year_example})",
+    "invalid_datetime": "this is not a date and time. Type it like {time_example}, or the "
+    "date alone ({date_example})",
+    "timezone_required": "the time zone of this time is missing. Add it after the time, "
+    "like {zone_example}",
     "invalid_id": "not a valid record id",
     "unknown_reference": "no {expected} record with this id exists in the vault",
     "duplicate": "the list contains the same value twice",
@@ -250,11 +256,46 @@ class _Defaulting(dict[str, Any]):
         return "?"
 
 
+def date_examples(language: str | None) -> dict[str, str]:
+    """Sample values for the date reasons, in ``language``'s format (None: ISO, as the CLI
+    and record files take them)."""
+    fmt = date_input.ISO if language is None else date_input.date_format(language)
+    time_example = date_input.example_timestamp(fmt)
+    zone_example = time_example + " +06:00"
+    if language is None:  # the CLI takes a time only with its offset
+        time_example = zone_example = time_example.replace(" ", "T") + "+06:00"
+    return {
+        "date_example": date_input.example("day", fmt),
+        "month_example": date_input.example("month", fmt),
+        "year_example": date_input.example("year", fmt),
+        "time_example": time_example,
+        "zone_example": zone_example,
+    }
+
+
+def reason_text(error: MonitorError) -> str:
+    """A validation error's reason as a phrase, without the field's name."""
+    given = {k: v for k, v in error.params.items() if v is not None}
+    params = _Defaulting({**date_examples(None), **given})
+    reason = str(error.params.get("reason", ""))
+    return _(VALIDATION_REASONS.get(reason, "the value is not valid")).format_map(params)
+
+
+def in_form(error: ValidationError, label: str, language: str) -> ValidationError:
+    """``error`` as a form shows it: the field named by ``label``, the label it has on
+    screen, and examples in the format the form takes (``language``'s). The CLI names fields
+    by their keys, which scripts rely on."""
+    error.params.update(label=label, **date_examples(language))
+    return error
+
+
 def describe(error: MonitorError) -> str:
     params = _Defaulting({k: v for k, v in error.params.items() if v is not None})
     if error.code == "validation_failed":
-        reason = str(error.params.get("reason", ""))
-        detail = _(VALIDATION_REASONS.get(reason, "the value is not valid")).format_map(params)
+        detail = reason_text(error)
+        label = error.params.get("label")
+        if label:
+            return _("{label}: {detail}.").format(label=label, detail=detail)
         field = error.params.get("field") or "(record)"
         return _("Field '{field}': {detail}. Fix the record and try again.").format(
             field=field, detail=detail

@@ -269,14 +269,15 @@ def test_a_refused_field_shows_its_message_there_and_nothing_is_saved(
     row = form.rows["description"]
     assert row.error.isVisibleTo(page)
     assert row.error.text() == "This field is required."
-    assert "description" in page.error_label.text()  # messages.describe's sentence
+    # messages.describe's sentence, naming the field by its label on the form
+    assert page.error_label.text().startswith("Description: ")
     assert not form.rows["title"].error.isVisibleTo(page)
     assert vault.records.count() == 0
 
     type_text(ed(page, "description"), "Now described")
     save_refused(qtbot, page)
     assert not row.error.isVisibleTo(page), "the old message goes"
-    assert form.rows["occurred_on"].error.text().startswith("Not a valid date")
+    assert form.rows["occurred_on"].error.text().startswith("This is not a date")
     assert vault.records.count() == 0
 
 

@@ -24,6 +24,7 @@ from monitor_app.i18n import _
 from monitor_app.records.schema import Field
 from ui.common.widgets import PlainTextLabel
 from ui.records.editor.base import FieldEditor, FieldRow, FormContext
+from ui.records.editor.date_field import TimestampEditor
 from ui.records.editor.fields import (
     BoolEditor,
     FuzzyDateEditor,
@@ -205,8 +206,10 @@ class ObjectListEditor(FieldEditor):
 
 def make_editor(spec: Field, ctx: FormContext) -> FieldEditor:
     kind = spec.kind
-    if kind in ("text", "int", "timestamp"):
+    if kind in ("text", "int"):
         return TextEditor(spec, ctx)
+    if kind == "timestamp":
+        return TimestampEditor(spec, ctx)
     if kind in ("long_text", "text_list"):
         return LongTextEditor(spec, ctx)
     if kind == "bool":

@@ -1,6 +1,9 @@
 """What the record editor does off the GUI thread: read a record with its draft and the
 display text of every record they link to (for the pickers); save it; delete it.
 
+A refused save names the field by its label on the form (labels.labelled), in the sentence
+the page shows above the form.
+
 Saving and deleting also remove the record's draft, in the same job, after the core has
 accepted the change: a failure there leaves a stale draft, which is harmless, while the
 change itself is done and must be reported as done.
@@ -12,12 +15,13 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from monitor_app.errors import MonitorError
+from monitor_app.errors import MonitorError, ValidationError
 from monitor_app.records.drafts import Draft
 from monitor_app.records.schema import RECORD_TYPES
 from monitor_app.records.store import RecordView
 from monitor_app.vault.session import UnlockedVault
 from ui.records.editor.draft_keeper import DraftKeeper
+from ui.records.editor.labels import labelled
 from ui.records.record_detail_page import references
 
 
@@ -66,7 +70,11 @@ def load_for_new(vault: UnlockedVault, type_name: str, draft_id: str | None) -> 
 def add_record(
     vault: UnlockedVault, keeper: DraftKeeper, type_name: str, data: dict[str, Any]
 ) -> RecordView:
-    view = vault.records.add(type_name, data)
+    try:
+        view = vault.records.add(type_name, data)
+    except ValidationError as error:
+        labelled(error, type_name)
+        raise
     with contextlib.suppress(MonitorError):
         keeper.discard_in_job(vault)
     return view
@@ -75,7 +83,12 @@ def add_record(
 def edit_record(
     vault: UnlockedVault, keeper: DraftKeeper, record_id: str, patch: dict[str, Any]
 ) -> RecordView:
-    view = vault.records.edit(record_id, patch)
+    try:
+        view = vault.records.edit(record_id, patch)
+    except ValidationError as error:
+        with contextlib.suppress(MonitorError):  # deleted meanwhile: the error stays as it is
+            labelled(error, vault.records.get(record_id).type)
+        raise
     with contextlib.suppress(MonitorError):
         keeper.discard_in_job(vault)
         leftover = vault.drafts.for_record(record_id)  # written by another window, say
@@ -85,7 +98,11 @@ def edit_record(
 
 
 def delete_record(vault: UnlockedVault, keeper: DraftKeeper, record_id: str, reason: str) -> str:
-    vault.records.delete(record_id, reason)
+    try:
+        vault.records.delete(record_id, reason)
+    except ValidationError as error:
+        labelled(error, None)
+        raise
     with contextlib.suppress(MonitorError):
         keeper.discard_in_job(vault)
     return record_id

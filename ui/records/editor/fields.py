@@ -12,8 +12,6 @@ Clearing an editor also drops its undo history: Ctrl+Z must not bring text back 
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QRegularExpression, QSize
@@ -25,15 +23,17 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from monitor_app.errors import ValidationError
 from monitor_app.i18n import _
+from monitor_app.records import date_input
 from monitor_app.records.schema import Field
 from ui.common.widgets import wipe
 from ui.records.editor.base import FieldEditor, FormContext
+from ui.records.editor.date_field import CalendarButton, typed_day
 from ui.records.editor.labels import date_placeholder, placeholder
 
 NOT_SET = "—"
@@ -107,11 +107,6 @@ class TextEditor(FieldEditor):
             width = self.fontMetrics().horizontalAdvance(self.edit.placeholderText()) + 32
             self.edit.setFixedWidth(max(width, 120))
             layout.addStretch(1)
-        if spec.kind == "timestamp":
-            # Visits are written up on the spot: "now" with this computer's UTC offset.
-            now = QPushButton(_("Now"))
-            now.clicked.connect(self._now)
-            layout.addWidget(now)
 
     def value(self) -> Any:
         text = self.edit.text()
@@ -132,9 +127,6 @@ class TextEditor(FieldEditor):
 
     def focus_widget(self) -> QWidget:
         return self.edit
-
-    def _now(self) -> None:
-        self.edit.setText(datetime.now().astimezone().isoformat(timespec="minutes"))
 
 
 class LongTextEditor(FieldEditor):
@@ -264,16 +256,25 @@ class VocabListEditor(FieldEditor):
 
 
 class FuzzyDateEditor(FieldEditor):
-    """A date as precise as the testimony: day, month, year, approximate, or unknown."""
+    """A date as precise as the testimony: day, month, year, approximate, or unknown; typed
+    in the interface language's format (date_field.py), or picked on a calendar."""
 
     def __init__(self, spec: Field, ctx: FormContext, parent: QWidget | None = None) -> None:
         super().__init__(spec, ctx, parent)
         self.precision = VocabCombo(ctx, "date_precision")
         self.edit = QLineEdit()
-        self.edit.setValidator(
-            QRegularExpressionValidator(QRegularExpression(r"\d{0,4}(-\d{0,2}(-\d{0,2})?)?"))
-        )
+        # Digits and the separators of a date: a letter typed here is a slip of the keyboard.
+        self.edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"[0-9./ -]{0,12}")))
         self.edit.setMinimumWidth(self.fontMetrics().horizontalAdvance(date_placeholder(None)) + 24)
+        self.edit.setToolTip(
+            _("For example {day}, or just {month} or {year}").format(
+                day=date_input.example("day", self._format()),
+                month=date_input.example("month", self._format()),
+                year=date_input.example("year", self._format()),
+            )
+        )
+        self.calendar_button = CalendarButton(self.edit, ctx.language, self._day)
+        self.calendar_button.picked.connect(self._picked)
         self._guessed = False
         self.precision.currentIndexChanged.connect(self._precision_changed)
         self.precision.activated.connect(self._chosen)
@@ -283,11 +284,25 @@ class FuzzyDateEditor(FieldEditor):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.precision)
         layout.addWidget(self.edit)
+        layout.addWidget(self.calendar_button)
         layout.addStretch(1)
         self._precision_changed()
 
+    def _format(self) -> date_input.DateFormat:
+        return date_input.date_format(self.ctx.language)
+
+    def _parsed(self, text: str) -> tuple[str, str] | None:
+        """The stored text and precision of a typed date, if it reads as one."""
+        try:
+            return date_input.parse_date(text, self.spec.name, self.ctx.language)
+        except ValidationError:
+            return None
+
     def value(self) -> Any:
-        precision, text = self.precision.code(), self.edit.text().strip()
+        typed = self.edit.text().strip()
+        parsed = self._parsed(typed)
+        # Text that is not a date goes as typed: the core refuses it, naming this field.
+        precision, text = self.precision.code(), parsed[0] if parsed else typed
         if precision == "unknown":
             return {"precision": "unknown"}
         if precision is None:
@@ -297,14 +312,17 @@ class FuzzyDateEditor(FieldEditor):
     def _show(self, value: Any) -> None:
         wipe(self.edit)
         self._guessed = False
-        if isinstance(value, str):
-            self.precision.set_code(_shape(value))
-            self.edit.setText(value)
-        elif isinstance(value, dict):
+        stored = value if isinstance(value, str) else None
+        if isinstance(value, dict):
             self.precision.set_code(value.get("precision"))
-            self.edit.setText(str(value.get("date") or ""))
+            stored = str(value.get("date") or "")
+        elif stored is not None:
+            parsed = self._parsed(stored)
+            self.precision.set_code(parsed[1] if parsed else None)
         else:
             self.precision.set_code(None)
+        if stored:
+            self.edit.setText(date_input.format_date(stored, self.ctx.language))
         self._precision_changed()
 
     def focus_widget(self) -> QWidget:
@@ -313,6 +331,7 @@ class FuzzyDateEditor(FieldEditor):
     def _precision_changed(self) -> None:
         precision = self.precision.code()
         self.edit.setEnabled(precision != "unknown")
+        self.calendar_button.setEnabled(precision != "unknown")
         self.edit.setPlaceholderText(date_placeholder(precision))
         self._emit_changed()
 
@@ -320,21 +339,23 @@ class FuzzyDateEditor(FieldEditor):
         self._guessed = False
 
     def _guess_precision(self, text: str) -> None:
-        # Typing "2024-03" into an unset date means "March 2024": say so in the pick list,
+        # Typing "03.2024" into an unset date means "March 2024": say so in the pick list,
         # and keep following what is typed until the user picks a precision themselves.
-        shape = _shape(text)
+        parsed = self._parsed(text)
+        shape = parsed[1] if parsed else None
         if shape and (self.precision.code() is None or self._guessed):
             self.precision.set_code(shape)
             self._guessed = True
 
+    def _day(self) -> str | None:
+        return typed_day(self.edit.text(), self.ctx.language)
 
-_SHAPES = (
-    ("day", re.compile(r"^\d{4}-\d{2}-\d{2}$")),
-    ("month", re.compile(r"^\d{4}-\d{2}$")),
-    ("year", re.compile(r"^\d{4}$")),
-)
-
-
-def _shape(text: str) -> str | None:
-    """The precision a complete date's shape gives (as monitor_app/records/dates.py reads it)."""
-    return next((name for name, pattern in _SHAPES if pattern.match(text.strip())), None)
+    def _picked(self, day: str) -> None:
+        self.edit.setText(date_input.format_date(day, self.ctx.language))
+        # A day from the calendar is an exact day, unless the user said it is approximate.
+        precision = self.precision.code()
+        if precision is None or self._guessed:
+            self._guessed = True  # still following what is typed next
+        if precision in (None, "month", "year"):
+            self.precision.set_code("day")
+        self.edit.setFocus()

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from monitor_app.errors import ValidationError
 from monitor_app.i18n import _
-from monitor_app.messages import VALIDATION_REASONS
+from monitor_app.messages import reason_text
 from monitor_app.records.schema import RECORD_TYPES
 from ui.common.widgets import ErrorLabel, PlainTextLabel, titled_card
 from ui.records.editor.base import FieldRow, FormContext
@@ -50,11 +50,6 @@ RISK_FIELDS = ("reprisal_risk", "do_not_contact", "follow_up_on", "reprisal_foll
 RISK_TYPES = ("person", "incident")
 
 
-class _Defaulting(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return "?"
-
-
 def split_path(path: str) -> list[str]:
     """``people[0].role`` and ``people.0.role`` both give ``["people", "0", "role"]``."""
     return [part for part in re.sub(r"\[(\d+)\]", r".\1", path).split(".") if part]
@@ -62,9 +57,7 @@ def split_path(path: str) -> list[str]:
 
 def field_message(error: ValidationError) -> str:
     """The reason as a sentence for the field it is shown under (the field is named there)."""
-    params = _Defaulting({k: v for k, v in error.params.items() if v is not None})
-    reason = str(error.params.get("reason", ""))
-    detail = _(VALIDATION_REASONS.get(reason, "the value is not valid")).format_map(params)
+    detail = reason_text(error)
     return detail[:1].upper() + detail[1:] + "."
 
 

@@ -7,8 +7,11 @@ must never need them.
 
 from __future__ import annotations
 
-from monitor_app.i18n import _
-from monitor_app.records.schema import Field
+from monitor_app.errors import ValidationError
+from monitor_app.i18n import _, current_language
+from monitor_app.messages import in_form
+from monitor_app.records import date_input
+from monitor_app.records.schema import RECORD_TYPES, Field
 from ui.records.record_detail_page import field_label
 from ui.shell.overview_page import type_label
 
@@ -55,9 +58,63 @@ def add_item_text(name: str) -> str:
     return texts.get(name, _("Add"))
 
 
+def path_label(type_name: str, path: str) -> str:
+    """A field named by its labels on screen: ``people.1.role`` is "People 2 › Role"; the
+    parts of a value that are not fields (a date's ``.date``) are left out."""
+    fields = RECORD_TYPES[type_name].fields
+    names: list[str] = []
+    for part in path.replace("[", ".").replace("]", "").split("."):
+        if part.isdigit() and names:
+            names[-1] = f"{names[-1]} {int(part) + 1}"
+            continue
+        spec = next((f for f in fields if f.name == part), None)
+        if spec is None:
+            break
+        names.append(editor_label(spec.name))
+        fields = spec.fields
+    return " › ".join(names)
+
+
+def labelled(error: ValidationError, type_name: str | None) -> ValidationError:
+    """``error`` naming its field by the label the form shows, never by its key; with no
+    type, the error is about a deletion's reason (the only other thing the editor sends)."""
+    field = str(error.params.get("field") or "")
+    if type_name is None:
+        label = _("Reason for deleting") if field == "reason" else ""
+    else:
+        label = path_label(type_name, field) if field else ""
+    return in_form(error, label, current_language()) if label else error
+
+
+def date_pattern(precision: str | None, language: str | None = None) -> str:
+    """The shape of a date in the interface language's format, as letters: ДД.ММ.ГГГГ."""
+    fmt = date_input.date_format(language)
+    # TRANSLATORS: the letters standing for the day, month and year in a date's shape
+    # ("DD.MM.YYYY"), as forms in your language write them.
+    day, month, year = _("DD"), _("MM"), _("YYYY")
+    if precision == "month":
+        return fmt.join("", month, year)
+    if precision == "year":
+        return year
+    return fmt.join(day, month, year)
+
+
+def date_placeholder(precision: str | None) -> str:
+    if precision in ("day", "month", "year"):
+        return date_pattern(precision)
+    return _("{day}, {month} or {year}").format(
+        day=date_pattern("day"), month=date_pattern("month"), year=date_pattern("year")
+    )
+
+
+def time_placeholder() -> str:
+    # TRANSLATORS: the shape of a time of day, hours and minutes, as forms write it.
+    return date_pattern("day") + " " + _("hh:mm")
+
+
 def placeholder(spec: Field) -> str:
     if spec.kind == "timestamp":
-        return _("2024-03-15, or 2024-03-15T09:30+06:00 with the time")
+        return time_placeholder()
     if spec.kind == "text_list":
         return _("One per line")
     if spec.kind == "int":
@@ -69,12 +126,3 @@ def placeholder(spec: Field) -> str:
     if spec.name == "pseudonym":
         return _("A pseudonym or case code, never the real name")
     return ""
-
-
-def date_placeholder(precision: str | None) -> str:
-    return {
-        "day": _("YYYY-MM-DD"),
-        "month": _("YYYY-MM"),
-        "year": _("YYYY"),
-        "approximate": _("YYYY, YYYY-MM or YYYY-MM-DD"),
-    }.get(precision or "", _("YYYY-MM-DD, YYYY-MM or YYYY"))
