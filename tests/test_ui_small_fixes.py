@@ -1,0 +1,110 @@
+"""Small things a new user hit: a delete dialog that refuses an empty reason, an editor that
+opens at its first field, the highlighted section leading back to its list, modification times
+in a filtered list, titles for drafts, why the vault locked, and a record page that lists its
+attachments."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLabel, QLineEdit
+from pytestqt.qtbot import QtBot
+
+from monitor_app.vault.session import UnlockedVault
+from ui.records.editor.record_editor_page import RecordEditorPage
+
+pytestmark = pytest.mark.gui
+TIMEOUT_MS = 30_000
+
+
+@pytest.fixture
+def editor(qtbot: QtBot) -> RecordEditorPage:
+    page = RecordEditorPage()
+    qtbot.addWidget(page, before_close_func=lambda p: p.shutdown())
+    page.resize(1000, 700)
+    page.show()
+    return page
+
+
+def add_place(vault: UnlockedVault, name: str = "ИВС Северного района") -> str:
+    return vault.records.add("place", {"name": name, "place_type": "other"}).record_id
+
+
+def open_place(qtbot: QtBot, editor: RecordEditorPage, vault: UnlockedVault) -> str:
+    rid = add_place(vault)
+    with qtbot.waitSignal(editor.loaded, timeout=TIMEOUT_MS):
+        editor.open_record(vault, rid)
+    return rid
+
+
+def while_modal(handle: Callable[[QDialog], None]) -> dict[str, Any]:
+    """Run ``handle`` on the modal dialog once it is open, then close it whatever happened
+    (an assertion failing inside the dialog's event loop must not leave it open)."""
+    seen: dict[str, Any] = {}
+
+    def run() -> None:
+        dialog = QApplication.activeModalWidget()
+        try:
+            assert isinstance(dialog, QDialog)
+            handle(dialog)
+        except Exception as error:  # reported after the dialog closed
+            seen["error"] = error
+        finally:
+            if isinstance(dialog, QDialog) and dialog.isVisible():
+                dialog.reject()
+
+    QTimer.singleShot(0, run)
+    return seen
+
+
+def accept_button(dialog: QDialog) -> Any:
+    box = dialog.findChild(QDialogButtonBox)
+    assert box is not None
+    (button,) = [
+        b for b in box.buttons() if box.buttonRole(b) == QDialogButtonBox.ButtonRole.AcceptRole
+    ]
+    return button
+
+
+# -- a. delete refuses an empty reason -------------------------------------------------------
+def test_delete_with_an_empty_reason_says_so_and_deletes_nothing(
+    qtbot: QtBot, editor: RecordEditorPage, vault: UnlockedVault
+) -> None:
+    rid = open_place(qtbot, editor, vault)
+
+    def try_blank(dialog: QDialog) -> None:
+        edit = dialog.findChild(QLineEdit)
+        assert edit is not None
+        for blank in ("", "   "):
+            edit.setText(blank)
+            qtbot.mouseClick(accept_button(dialog), Qt.MouseButton.LeftButton)
+            assert dialog.isVisible(), f"the dialog closed on {blank!r}"
+            shown = [label.text() for label in dialog.findChildren(QLabel) if label.isVisible()]
+            assert any("reason" in text and "Write" in text for text in shown), shown
+
+    seen = while_modal(try_blank)
+    qtbot.mouseClick(editor.delete_button, Qt.MouseButton.LeftButton)
+    assert "error" not in seen, seen.get("error")
+    assert vault.records.get(rid).deleted_at is None
+    assert editor.record_id == rid and editor.error_label.text() == ""
+
+
+def test_delete_with_a_reason_deletes_from_the_dialog(
+    qtbot: QtBot, editor: RecordEditorPage, vault: UnlockedVault
+) -> None:
+    rid = open_place(qtbot, editor, vault)
+
+    def give_reason(dialog: QDialog) -> None:
+        edit = dialog.findChild(QLineEdit)
+        assert edit is not None
+        edit.setText("  a duplicate  ")
+        qtbot.mouseClick(accept_button(dialog), Qt.MouseButton.LeftButton)
+
+    seen = while_modal(give_reason)
+    with qtbot.waitSignal(editor.deleted, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(editor.delete_button, Qt.MouseButton.LeftButton)
+    assert "error" not in seen, seen.get("error")
+    assert vault.records.get(rid).deleted_reason == "a duplicate"
