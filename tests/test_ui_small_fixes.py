@@ -18,6 +18,12 @@ from ui.records.editor.record_editor_page import RecordEditorPage
 
 pytestmark = pytest.mark.gui
 TIMEOUT_MS = 30_000
+INCIDENT = {
+    "title": "Избиение при допросе",
+    "incident_type": "torture",
+    "description": "Избит во время допроса.",
+    "occurred_on": {"date": "2026-11-15", "precision": "day"},
+}
 
 
 @pytest.fixture
@@ -108,3 +114,41 @@ def test_delete_with_a_reason_deletes_from_the_dialog(
         qtbot.mouseClick(editor.delete_button, Qt.MouseButton.LeftButton)
     assert "error" not in seen, seen.get("error")
     assert vault.records.get(rid).deleted_reason == "a duplicate"
+
+
+# -- b. the editor opens at the top, in its first field ---------------------------------------
+def first_field(editor: RecordEditorPage) -> Any:
+    assert editor.form is not None
+    return next(iter(editor.form.rows.values())).editor.focus_widget()
+
+
+def at_the_top(qtbot: QtBot, editor: RecordEditorPage) -> None:
+    bar = editor.scroll_area.verticalScrollBar()
+    assert bar.maximum() > 0, "the form must be taller than the page for this test"
+    qtbot.waitUntil(lambda: first_field(editor).hasFocus(), timeout=TIMEOUT_MS)
+    assert bar.value() == 0
+    assert editor.form is not None and editor.form.risk_card is not None
+    assert editor.form.risk_card.visibleRegion().boundingRect().top() == 0
+
+
+def test_the_editor_opens_new_and_existing_records_at_the_top_in_the_first_field(
+    qtbot: QtBot, editor: RecordEditorPage, vault: UnlockedVault
+) -> None:
+    qtbot.waitExposed(editor)
+    editor.activateWindow()
+    qtbot.waitUntil(editor.isActiveWindow)
+    rid = vault.records.add("incident", INCIDENT).record_id
+    for _round in range(2):  # the second time, the form is the one left scrolled down
+        with qtbot.waitSignal(editor.loaded, timeout=TIMEOUT_MS):
+            editor.new_record(vault, "incident")
+        at_the_top(qtbot, editor)
+        # Scrolled down to the end, then another record: it opens at the top again.
+        last = list(editor.form.rows.values())[-1].editor.focus_widget()  # type: ignore[union-attr]
+        last.setFocus()
+        editor.scroll_area.ensureWidgetVisible(last)
+        assert editor.scroll_area.verticalScrollBar().value() > 0
+        with qtbot.waitSignal(editor.loaded, timeout=TIMEOUT_MS):
+            editor.open_record(vault, rid)
+        at_the_top(qtbot, editor)
+        last.setFocus()
+        editor.scroll_area.ensureWidgetVisible(last)
