@@ -6,6 +6,7 @@ attachments."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +14,16 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
 
+from monitor_app.vault import lifecycle
 from monitor_app.vault.session import UnlockedVault
+from tests.conftest import PASSPHRASE
+from tests.ui_tools import keep_windows, open_window
+from ui.records.editor import draft_keeper
 from ui.records.editor.record_editor_page import RecordEditorPage
+from ui.shell.main_view import MainView
+from ui.shell.vault_window import VaultWindow
+
+__all__ = ["keep_windows"]  # an autouse fixture
 
 pytestmark = pytest.mark.gui
 TIMEOUT_MS = 30_000
@@ -152,3 +161,58 @@ def test_the_editor_opens_new_and_existing_records_at_the_top_in_the_first_field
         at_the_top(qtbot, editor)
         last.setFocus()
         editor.scroll_area.ensureWidgetVisible(last)
+
+
+# -- c. the highlighted section leads back to its list ---------------------------------------
+def unlocked_window(qtbot: QtBot, vault_dir: Path) -> tuple[VaultWindow, UnlockedVault]:
+    window = open_window(qtbot, vault_dir)
+    qtbot.keyClicks(window.unlock_page.passphrase_edit, PASSPHRASE)
+    with qtbot.waitSignal(window.vault_opened, timeout=TIMEOUT_MS):
+        qtbot.keyClick(window.unlock_page.passphrase_edit, Qt.Key.Key_Return)
+    assert window.vault is not None
+    return window, window.vault
+
+
+def click_section(qtbot: QtBot, view: MainView, key: str) -> None:
+    item = view.nav.item(view.nav_row(key))
+    center = view.nav.visualItemRect(item).center()
+    qtbot.mouseClick(view.nav.viewport(), Qt.MouseButton.LeftButton, pos=center)
+
+
+def test_clicking_the_highlighted_section_in_the_editor_goes_back_to_its_list(
+    qtbot: QtBot, vault_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(draft_keeper, "AUTOSAVE_MS", 600_000)
+    lifecycle.create_vault(vault_dir, PASSPHRASE, name="Test Monitor")[0].lock()
+    window, vault = unlocked_window(qtbot, vault_dir)
+    view = window.main_view
+    click_section(qtbot, view, "incident")
+    incidents = view.list_pages["incident"]
+    assert view.stack.currentWidget() is incidents
+    with qtbot.waitSignal(view.editor_page.loaded, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(incidents.new_button, Qt.MouseButton.LeftButton)
+    assert view.stack.currentWidget() is view.editor_page
+    assert view.current_section == "incident", "the section stays highlighted"
+    title = first_field_named(view.editor_page, "title")
+    title.setFocus()
+    qtbot.keyClicks(title, "Half-typed")
+
+    click_section(qtbot, view, "incident")
+    assert view.stack.currentWidget() is incidents
+    (draft,) = vault.drafts.list()  # the unsaved work is kept, as by any other navigation
+    assert draft.data["fields"]["title"] == "Half-typed"
+    assert view.editor_page.form is None or not view.editor_page.form.isEnabled()
+
+    # On the record page, too.
+    rid = vault.records.add("incident", INCIDENT).record_id
+    view.open_record(rid)
+    assert view.stack.currentWidget() is view.detail_page
+    click_section(qtbot, view, "incident")
+    assert view.stack.currentWidget() is incidents
+
+
+def first_field_named(editor: RecordEditorPage, name: str) -> QLineEdit:
+    assert editor.form is not None
+    widget = editor.form.rows[name].editor.focus_widget()
+    assert isinstance(widget, QLineEdit)
+    return widget
