@@ -20,6 +20,7 @@ from tests.conftest import PASSPHRASE
 from tests.ui_tools import keep_windows, open_window
 from ui.records.editor import draft_keeper
 from ui.records.editor.record_editor_page import RecordEditorPage
+from ui.records.record_table_model import RecordTableModel
 from ui.shell.main_view import MainView
 from ui.shell.vault_window import VaultWindow
 
@@ -216,3 +217,35 @@ def first_field_named(editor: RecordEditorPage, name: str) -> QLineEdit:
     widget = editor.form.rows[name].editor.focus_widget()
     assert isinstance(widget, QLineEdit)
     return widget
+
+
+# -- d. a filtered list shows when each row was modified --------------------------------------
+def rows_of(model: RecordTableModel) -> dict[str, list[str]]:
+    columns = range(model.columnCount())
+    return {
+        str(model.index(r, 0).data(Qt.ItemDataRole.UserRole)): [
+            model.index(r, c).data() for c in columns
+        ]
+        for r in range(model.rowCount())
+    }
+
+
+def test_a_filtered_list_shows_the_modification_time_as_the_whole_list_does(
+    qtbot: QtBot, vault: UnlockedVault
+) -> None:
+    for name in ("ИВС Северного района", "СИЗО-1 Бишкек", "ИВС Октябрьского района"):
+        add_place(vault, name)
+    model = RecordTableModel("place")
+    try:
+        model.set_vault(vault)
+        with qtbot.waitSignal(model.loaded, timeout=TIMEOUT_MS):
+            model.ensure_loaded()
+        whole = rows_of(model)
+        assert len(whole) == 3 and all(cells[-1] for cells in whole.values())
+        with qtbot.waitSignal(model.loaded, timeout=TIMEOUT_MS):
+            model.set_filter("ИВС")
+        filtered = rows_of(model)
+        assert len(filtered) == 2
+        assert filtered == {rid: whole[rid] for rid in filtered}
+    finally:
+        model.shutdown()
