@@ -20,6 +20,7 @@ from tests.conftest import PASSPHRASE
 from tests.ui_tools import keep_windows, open_window
 from ui.records.editor import draft_keeper
 from ui.records.editor.record_editor_page import RecordEditorPage
+from ui.records.record_detail_page import RecordDetailPage
 from ui.records.record_table_model import RecordTableModel
 from ui.shell.main_view import MainView
 from ui.shell.vault_window import VaultWindow
@@ -249,3 +250,33 @@ def test_a_filtered_list_shows_the_modification_time_as_the_whole_list_does(
         assert filtered == {rid: whole[rid] for rid in filtered}
     finally:
         model.shutdown()
+
+
+# -- e. a visit without a summary is called by its place and date, on its page too ----------
+def add_visit(vault: UnlockedVault, place_id: str) -> str:
+    data = {"place_id": place_id, "started_at": "2026-11-15T09:30+06:00", "visit_type": "ad_hoc"}
+    return vault.records.add("visit", data).record_id
+
+
+@pytest.fixture
+def detail(qtbot: QtBot) -> RecordDetailPage:
+    # Held by the fixture until teardown: qtbot holds widgets by weak reference, and a page
+    # deleted with an abandoned read still running would abort the process.
+    page = RecordDetailPage()
+    qtbot.addWidget(page, before_close_func=lambda p: p.shutdown())
+    return page
+
+
+def test_a_visits_page_is_titled_by_its_place_and_date(
+    qtbot: QtBot, detail: RecordDetailPage, vault: UnlockedVault
+) -> None:
+    visit = add_visit(vault, add_place(vault))
+    incident = vault.records.add("incident", {**INCIDENT, "visit_id": visit}).record_id
+    page = detail
+    with qtbot.waitSignal(page.loaded, timeout=TIMEOUT_MS):
+        page.show_record(vault, visit)
+    assert page.title_label.text() == "ИВС Северного района, 2026-11-15"
+    with qtbot.waitSignal(page.loaded, timeout=TIMEOUT_MS):
+        page.show_record(vault, incident)  # the incident names its visit the same way
+    shown = [label.text() for label in page.fields_widget.findChildren(QLabel)]
+    assert "\u2068ИВС Северного района, 2026-11-15\u2069" in shown

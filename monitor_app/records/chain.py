@@ -17,13 +17,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from monitor_app.clock import now_iso
-from monitor_app.records import dates, provenance, search
+from monitor_app.records import dates, provenance, search, titles
 from monitor_app.records.schema import RecordType
 from monitor_app.records.validation import Validated
 from monitor_app.records.vocabularies import Vocabularies
 from monitor_app.vault.database import Connection
-
-DISPLAY_MAX = 200
 
 Outcome = Literal["created", "advanced", "ancestor", "held", "conflict", "purged"]
 
@@ -44,15 +42,21 @@ LOCAL = Origin()
 
 
 def list_columns(
-    record_type: RecordType, public: dict[str, Any]
+    conn: Connection, record_type: RecordType, public: dict[str, Any]
 ) -> tuple[str, str | None, str | None]:
-    display = str(public.get(record_type.title_field) or "")[:DISPLAY_MAX]
+    display = titles.title_of(conn, record_type, public)
     sort_date = None
     if record_type.date_field:
         value = public.get(record_type.date_field)
         sort_date = dates.sort_key(value) if isinstance(value, dict) else value
     place_id = public.get(record_type.place_field) if record_type.place_field else None
     return display, sort_date, place_id
+
+
+def _retitle_linked(conn: Connection, record_type: RecordType, record_id: str) -> None:
+    """A place's title is part of its visits' titles (records/titles.py)."""
+    if record_type.name == "place":
+        titles.retitle_linked(conn, record_id)
 
 
 def _insert_revision(
@@ -166,7 +170,7 @@ def put(
     if outcome in ("held", "purged"):
         return outcome, 0
     document = search.document_for(record_type, valid.public, vocabularies)
-    columns = list_columns(record_type, valid.public)
+    columns = list_columns(conn, record_type, valid.public)
     if state is None:
         conn.execute(
             "INSERT INTO records (id, type, current_revision, created_at, created_by,"
@@ -184,6 +188,7 @@ def put(
             ),
         )
         _insert_revision(conn, revision, 1, author, valid, origin)
+        _retitle_linked(conn, record_type, revision.record_id)
         return outcome, 1
     number = (
         int(
@@ -203,6 +208,7 @@ def put(
         )
         if not state.deleted:
             search.reindex(conn, revision.record_id, record_type.name, document)
+        _retitle_linked(conn, record_type, revision.record_id)
         _follow(conn, record_type, revision.record_id, revision.hash, state.deleted, vocabularies)
         return outcome, number
     if outcome == "ancestor":
@@ -248,8 +254,9 @@ def _follow(
         conn.execute(
             "UPDATE records SET current_revision = ?, modified_at = ?, modified_by = ?,"
             " display = ?, sort_date = ?, place_id = ? WHERE id = ?",
-            (number, created_at, author, *list_columns(record_type, fields), record_id),
+            (number, created_at, author, *list_columns(conn, record_type, fields), record_id),
         )
+        _retitle_linked(conn, record_type, record_id)
         if not deleted:
             document = search.document_for(record_type, fields, vocabularies)
             search.reindex(conn, record_id, record_type.name, document)

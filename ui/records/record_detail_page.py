@@ -30,6 +30,7 @@ from monitor_app.messages import describe
 from monitor_app.records.authorship import party_text
 from monitor_app.records.schema import RECORD_TYPES, Field
 from monitor_app.records.store import RecordView
+from monitor_app.records.titles import compose
 from monitor_app.records.vocabularies import Vocabularies
 from monitor_app.vault.session import UnlockedVault
 from ui.common.widgets import (
@@ -216,6 +217,15 @@ def provenance_text(view: RecordView) -> str:
     return text
 
 
+def record_title(view: RecordView, titles: dict[str, str]) -> str:
+    """The record's title as its list shows it (``titles``: of the records it refers to)."""
+    record_type = RECORD_TYPES.get(view.type)
+    if record_type is None:
+        return ""
+    place_id = view.fields.get(record_type.place_field or "")
+    return compose(record_type, view.fields, titles.get(place_id) if place_id else None)
+
+
 def references(type_name: str, fields: dict[str, Any]) -> list[str]:
     """Ids of the records this one refers to, top level and inside lists of objects."""
     found: list[str] = []
@@ -239,15 +249,9 @@ def load_record(vault: UnlockedVault, record_id: str) -> Loaded:
     """Runs in a background job: the record, then the titles of the records it refers to."""
     records = vault.records
     view = records.get(record_id)
-    titles: dict[str, str] = {}
-    for ref in references(view.type, view.fields):
-        try:
-            other = records.get(ref)
-        except MonitorError:
-            continue  # deleted or purged since: the id is shown instead
-        other_type = RECORD_TYPES.get(other.type)
-        if other_type is not None:
-            titles[ref] = str(other.fields.get(other_type.title_field) or "")
+    # Titles as the lists show them (a visit without a summary: by its place and date).
+    names = records.names(references(view.type, view.fields))
+    titles = {ref: name.display for ref, name in names.items() if not name.purged}
     return Loaded(view, titles, records.vocabularies)
 
 
@@ -347,8 +351,8 @@ class RecordDetailPage(QWidget):
         view = loaded.view
         record_type = RECORD_TYPES.get(view.type)
         self.kind_label.setText(type_label(view.type))
-        title = view.fields.get(record_type.title_field) if record_type else None
-        self.title_label.setText(shown_alone(str(title or "")) or _("(untitled)"))
+        title = record_title(view, loaded.titles)
+        self.title_label.setText(shown_alone(title) or _("(untitled)"))
         meta = _("Revision {n} · last changed {when} · created {created}").format(
             n=view.revision,
             when=modified_text(view.modified_at),
