@@ -17,12 +17,14 @@ from pytestqt.qtbot import QtBot
 from monitor_app.vault import lifecycle
 from monitor_app.vault.session import UnlockedVault
 from tests.conftest import PASSPHRASE
-from tests.ui_tools import keep_windows, open_window
+from tests.ui_tools import keep_windows, open_window, widget_texts
 from ui.records.editor import draft_keeper
 from ui.records.editor.record_editor_page import RecordEditorPage
 from ui.records.record_detail_page import RecordDetailPage
 from ui.records.record_table_model import RecordTableModel
 from ui.shell.main_view import MainView
+from ui.shell.overview_page import type_label
+from ui.shell.unsaved_work import UnsavedWork
 from ui.shell.vault_window import VaultWindow
 
 __all__ = ["keep_windows"]  # an autouse fixture
@@ -280,3 +282,27 @@ def test_a_visits_page_is_titled_by_its_place_and_date(
         page.show_record(vault, incident)  # the incident names its visit the same way
     shown = [label.text() for label in page.fields_widget.findChildren(QLabel)]
     assert "\u2068ИВС Северного района, 2026-11-15\u2069" in shown
+
+
+# -- f. a new record's draft is listed by what it would be called ----------------------------
+def test_unsaved_work_lists_a_new_records_draft_by_its_would_be_title(
+    qtbot: QtBot, vault: UnlockedVault
+) -> None:
+    place = add_place(vault)
+    vault.drafts.save("incident", {"fields": {"title": "Избиение при допросе"}})
+    vault.drafts.save("incident", {"fields": {"description": "half a sentence"}})
+    vault.drafts.save("visit", {"fields": {"place_id": place, "started_at": "2026-11-15"}})
+    vault.drafts.save("person", {"fields": {}, "sensitive": {"real_name": "zqxsecret"}})
+    block = UnsavedWork()
+    qtbot.addWidget(block)
+    block.show_drafts(vault.drafts.summaries(), type_label)
+    entries = sorted(
+        block.list.item(row).text().split(" · kept ")[0] for row in range(block.list.count())
+    )
+    assert entries == [
+        "Incident · \u2068Избиение при допросе\u2069 · not saved yet",
+        "New incident (draft)",
+        "New person (draft)",
+        "Visit · \u2068ИВС Северного района, 2026-11-15\u2069 · not saved yet",
+    ]
+    assert not [t for t in widget_texts(block) if "zqxsecret" in t or "half a" in t]
