@@ -22,6 +22,7 @@ from ui.records.editor import draft_keeper
 from ui.records.editor.record_editor_page import RecordEditorPage
 from ui.records.record_detail_page import RecordDetailPage
 from ui.records.record_table_model import RecordTableModel
+from ui.shell import auto_lock
 from ui.shell.main_view import MainView
 from ui.shell.overview_page import type_label
 from ui.shell.unsaved_work import UnsavedWork
@@ -168,8 +169,11 @@ def test_the_editor_opens_new_and_existing_records_at_the_top_in_the_first_field
 
 
 # -- c. the highlighted section leads back to its list ---------------------------------------
-def unlocked_window(qtbot: QtBot, vault_dir: Path) -> tuple[VaultWindow, UnlockedVault]:
-    window = open_window(qtbot, vault_dir)
+def unlocked_window(
+    qtbot: QtBot, vault_dir: Path, window: VaultWindow | None = None
+) -> tuple[VaultWindow, UnlockedVault]:
+    """A window on ``vault_dir`` (``window``, locked, or a new one), unlocked by typing."""
+    window = window or open_window(qtbot, vault_dir)
     qtbot.keyClicks(window.unlock_page.passphrase_edit, PASSPHRASE)
     with qtbot.waitSignal(window.vault_opened, timeout=TIMEOUT_MS):
         qtbot.keyClick(window.unlock_page.passphrase_edit, Qt.Key.Key_Return)
@@ -306,3 +310,56 @@ def test_unsaved_work_lists_a_new_records_draft_by_its_would_be_title(
         "Visit · \u2068ИВС Северного района, 2026-11-15\u2069 · not saved yet",
     ]
     assert not [t for t in widget_texts(block) if "zqxsecret" in t or "half a" in t]
+
+
+# -- g. the unlock screen says why the vault locked ------------------------------------------
+def test_after_an_auto_lock_the_unlock_screen_says_why_and_after_lock_it_does_not(
+    qtbot: QtBot, vault_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(draft_keeper, "AUTOSAVE_MS", 600_000)
+    lifecycle.create_vault(vault_dir, PASSPHRASE, name="Test Monitor")[0].lock()
+    window, _vault = unlocked_window(qtbot, vault_dir)
+    view = window.main_view
+    with qtbot.waitSignal(view.editor_page.loaded, timeout=TIMEOUT_MS):
+        view.new_record("incident")
+    title = first_field_named(view.editor_page, "title")
+    title.setFocus()
+    qtbot.keyClicks(title, "Half-typed")
+
+    monkeypatch.setattr(auto_lock, "MS_PER_MINUTE", 100)  # a "minute" is 100 ms here
+    with qtbot.waitSignal(window.vault_locked, timeout=TIMEOUT_MS):
+        window.auto_lock.set_minutes(2)
+    unlock_page = window.unlock_page
+    assert window.current_page is unlock_page
+    shown = [label.text() for label in unlock_page.findChildren(QLabel) if label.isVisible()]
+    assert "Locked after 2 minutes without activity. Your draft is kept." in shown
+
+    # Unlocked again, nothing typed: one minute, no draft to speak of.
+    window, _vault = unlocked_window(qtbot, vault_dir, window)
+    with qtbot.waitSignal(window.vault_locked, timeout=TIMEOUT_MS):
+        window.auto_lock.set_minutes(1)
+    shown = [label.text() for label in unlock_page.findChildren(QLabel) if label.isVisible()]
+    assert "Locked after 1 minute without activity." in shown
+
+    # Locked by hand: nothing about inactivity.
+    window, _vault = unlocked_window(qtbot, vault_dir, window)
+    monkeypatch.setattr(auto_lock, "MS_PER_MINUTE", 60_000)
+    window.auto_lock.set_minutes(5)
+    with qtbot.waitSignal(window.vault_locked, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(view.lock_button, Qt.MouseButton.LeftButton)
+    shown = [label.text() for label in unlock_page.findChildren(QLabel) if label.isVisible()]
+    assert not [text for text in shown if "Locked" in text or "draft" in text], shown
+
+
+def test_a_lock_after_sleep_says_so(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    asleep = [100.0]
+    monkeypatch.setattr(auto_lock, "asleep_seconds", lambda: asleep[0])
+    monkeypatch.setattr(auto_lock, "HEARTBEAT_MS", 20)
+    lock = auto_lock.AutoLock(lambda: None, minutes=60)
+    lock.start()
+    asleep[0] += 3600.0  # the lid was closed for an hour
+    qtbot.waitUntil(lambda: not lock.active, timeout=TIMEOUT_MS)
+    assert lock.expired_because == "asleep"
+    text = auto_lock.lock_reason_text(lock.expired_because, lock.minutes, False)
+    assert text == "Locked while the computer was asleep."
+    assert auto_lock.lock_reason_text(None, 5, True) == ""  # locked by hand
