@@ -5,15 +5,18 @@ attachments."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QLocale, Qt, QTimer
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
 
+from monitor_app.display_text import shown_alone
 from monitor_app.vault import lifecycle
 from monitor_app.vault.session import UnlockedVault
 from tests.conftest import PASSPHRASE
@@ -363,3 +366,48 @@ def test_a_lock_after_sleep_says_so(qtbot: QtBot, monkeypatch: pytest.MonkeyPatc
     text = auto_lock.lock_reason_text(lock.expired_because, lock.minutes, False)
     assert text == "Locked while the computer was asleep."
     assert auto_lock.lock_reason_text(None, 5, True) == ""  # locked by hand
+
+
+# -- h. the record page lists its attachments and opens them ---------------------------------
+def test_the_record_page_lists_its_attachments_and_opens_them(
+    qtbot: QtBot, detail: RecordDetailPage, vault: UnlockedVault, tmp_path: Path
+) -> None:
+    rid = vault.records.add("incident", INCIDENT).record_id
+    image = QImage(64, 48, QImage.Format.Format_RGB32)
+    image.fill(QColor("darkred"))
+    photo = tmp_path / "photo.png"
+    assert image.save(str(photo))
+    spoofed = "cell \u202egnp.exe"  # reads "cell exe.png" unless its hidden character shows
+    vault.attachments.add_stream(
+        rid, io.BytesIO(photo.read_bytes()), original_name=spoofed, media_type="image/png"
+    )
+    vault.attachments.add_stream(rid, io.BytesIO(b"notes"), original_name="notes.txt")
+    detail.resize(1000, 700)
+    detail.show()
+    with qtbot.waitSignals([detail.loaded, detail.attachments.listed], timeout=TIMEOUT_MS):
+        detail.show_record(vault, rid)
+
+    panel = detail.attachments
+    tab = detail.tabs.indexOf(panel)
+    assert detail.tabs.isTabEnabled(tab) and detail.tabs.tabText(tab) == "Attachments (2)"
+    detail.tabs.setCurrentIndex(tab)
+    assert panel.isVisibleTo(detail) and not panel.add_button.isVisibleTo(detail)
+    rows = sorted(
+        [panel.tree.topLevelItem(r).text(c) for c in range(3)]
+        for r in range(panel.tree.topLevelItemCount())
+    )
+    assert rows == [
+        [shown_alone(spoofed), "image/png", QLocale().formattedDataSize(photo.stat().st_size)],
+        ["notes.txt", "text/plain", QLocale().formattedDataSize(5)],
+    ]
+    assert "\u202e" not in rows[0][0] and "U+202E" in rows[0][0]
+    # Opened as in the editor: an image is shown from memory.
+    with qtbot.waitSignal(panel.preview_ready, timeout=TIMEOUT_MS):
+        panel.tree.setCurrentItem(
+            panel.tree.findItems(shown_alone(spoofed), Qt.MatchFlag.MatchExactly)[0]
+        )
+    assert not panel.preview_image.isNull()
+
+    detail.clear()  # before a lock: nothing of the attachments stays
+    assert panel.tree.topLevelItemCount() == 0 and panel.preview_image.isNull()
+    assert not detail.tabs.isTabEnabled(tab) and detail.tabs.currentIndex() == 0

@@ -5,6 +5,11 @@ revealing sensitive fields, so a person's real name, documents and contacts neve
 page. Referenced records (the place of a visit, the people of an incident) are shown by their
 display text. Every value is a ``PlainTextLabel``; nothing from the record goes into a window
 title or a tooltip.
+
+Its attachments are listed in a second tab, as in the editor (name, with hidden characters made
+visible, type, size), by the editor's ``AttachmentsPanel`` without its Add button: selecting
+one opens it as there (an image shown from memory, "Save a copy…" behind its warning). The tab
+counts them, and is disabled for a record without any.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QPushButton,
     QScrollArea,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -44,10 +50,12 @@ from ui.common.widgets import (
     visible_text,
 )
 from ui.common.workers import JobRunner
+from ui.records.editor.attachments_panel import AttachmentsPanel
 from ui.records.record_table_model import cancellable_read
 from ui.shell.overview_page import type_label
 
-MAX_REFERENCES = 200  # references resolved to their titles; any beyond show as ids
+MAX_REFERENCES = 200
+ATTACHMENTS_TAB = 1  # references resolved to their titles; any beyond show as ids
 
 
 def field_label(name: str) -> str:
@@ -292,6 +300,12 @@ class RecordDetailPage(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(self.fields_widget)
+        self.attachments = AttachmentsPanel(read_only=True)
+        self.attachments.listed.connect(self._attachments_listed)
+        self.tabs = QTabWidget()  # as in the editor: the record, then its attachments
+        self.tabs.addTab(scroll, _("Record"))
+        self.tabs.addTab(self.attachments, _("Attachments"))
+        self.tabs.setTabEnabled(ATTACHMENTS_TAB, False)
 
         self.edit_button = QPushButton(_("Edit…"))
         self.edit_button.setEnabled(False)
@@ -307,7 +321,7 @@ class RecordDetailPage(QWidget):
         layout.addWidget(self.meta_label)
         layout.addWidget(self.notice_label)
         layout.addWidget(self.error_label)
-        layout.addWidget(scroll, 1)
+        layout.addWidget(self.tabs, 1)
 
     def show_record(self, vault: UnlockedVault, record_id: str) -> None:
         self.clear()
@@ -319,10 +333,15 @@ class RecordDetailPage(QWidget):
                 return load_record(vault, record_id)
 
         self._runner.start(job, on_success=self._arrived, on_failure=self._failed)
+        self.attachments.show_record(vault, record_id)
 
     def clear(self) -> None:
         """Blank every label and drop the rows; a read still running is abandoned."""
         self._runner.cancel()
+        self.attachments.clear()  # file names and an image preview are record content
+        self.tabs.setCurrentIndex(0)
+        self.tabs.setTabText(ATTACHMENTS_TAB, _("Attachments"))
+        self.tabs.setTabEnabled(ATTACHMENTS_TAB, False)
         self.record_id = None
         self.edit_button.setEnabled(False)
         for label in (self.kind_label, self.title_label, self.meta_label):
@@ -340,6 +359,7 @@ class RecordDetailPage(QWidget):
     def shutdown(self) -> None:
         self.clear()
         self._runner.shutdown()
+        self.attachments.shutdown()
 
     @property
     def loading(self) -> bool:
@@ -386,6 +406,13 @@ class RecordDetailPage(QWidget):
         # Reviewers copy passages into complaints: selecting is allowed, links never are.
         value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.form.addRow(label, value)
+
+    @Slot()
+    def _attachments_listed(self) -> None:
+        count = self.attachments.tree.topLevelItemCount()
+        failed = not self.attachments.error_label.isHidden()  # the tab says why
+        self.tabs.setTabText(ATTACHMENTS_TAB, _("Attachments ({n})").format(n=count))
+        self.tabs.setTabEnabled(ATTACHMENTS_TAB, count > 0 or failed)
 
     @Slot(object)
     def _failed(self, error: MonitorError) -> None:
