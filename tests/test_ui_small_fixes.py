@@ -411,3 +411,18 @@ def test_the_record_page_lists_its_attachments_and_opens_them(
     detail.clear()  # before a lock: nothing of the attachments stays
     assert panel.tree.topLevelItemCount() == 0 and panel.preview_image.isNull()
     assert not detail.tabs.isTabEnabled(tab) and detail.tabs.currentIndex() == 0
+
+
+def test_the_editor_heads_a_visit_without_a_summary_by_its_place_and_date(
+    qtbot: QtBot, editor: RecordEditorPage, vault: UnlockedVault
+) -> None:
+    visit = add_visit(vault, add_place(vault))
+    with qtbot.waitSignal(editor.loaded, timeout=TIMEOUT_MS):
+        editor.open_record(vault, visit)
+    assert editor.title_label.text() == "ИВС Северного района, 2026-11-15"
+    ended = editor.form.rows["ended_at"].editor.focus_widget()  # type: ignore[union-attr]
+    assert isinstance(ended, QLineEdit)
+    ended.setText("2026-11-15T13:00+06:00")
+    with qtbot.waitSignal(editor.saved, timeout=TIMEOUT_MS):
+        editor.save()
+    assert editor.title_label.text() == "ИВС Северного района, 2026-11-15"
