@@ -426,3 +426,16 @@ def test_the_editor_heads_a_visit_without_a_summary_by_its_place_and_date(
     with qtbot.waitSignal(editor.saved, timeout=TIMEOUT_MS):
         editor.save()
     assert editor.title_label.text() == "ИВС Северного района, 2026-11-15"
+
+
+def test_people_of_an_incident_are_named_without_escaped_isolates(
+    qtbot: QtBot, detail: RecordDetailPage, vault: UnlockedVault
+) -> None:
+    person = vault.records.add("person", {"pseudonym": "KG-2024-017"}).record_id
+    people = [{"person_id": person, "role": "victim"}]
+    incident = vault.records.add("incident", {**INCIDENT, "people": people}).record_id
+    with qtbot.waitSignal(detail.loaded, timeout=TIMEOUT_MS):
+        detail.show_record(vault, incident)
+    shown = "\n".join(label.text() for label in detail.fields_widget.findChildren(QLabel))
+    assert "Person: \u2068KG-2024-017\u2069" in shown
+    assert "U+2068" not in shown and "U+2069" not in shown

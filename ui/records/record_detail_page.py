@@ -205,7 +205,10 @@ class Formatter:
         for sub in spec.fields:
             if sub.sensitive or value.get(sub.name) is None:
                 continue
-            lines.append(f"{field_label(sub.name)}: {isolate(self.value(sub, value[sub.name]))}")
+            text = self.value(sub, value[sub.name])
+            # A linked record's title comes isolated already (shown_line): isolating it again
+            # would show its isolates as ⟨U+2068⟩…⟨U+2069⟩.
+            lines.append(f"{field_label(sub.name)}: {text if sub.kind == 'ref' else isolate(text)}")
         return lines or [""]
 
 
