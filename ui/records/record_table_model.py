@@ -84,7 +84,7 @@ def column_title(type_name: str, key: str) -> str:
     if key == "display":
         titles = {
             "place": _("Name"),
-            "visit": _("Summary"),
+            "visit": _("Title"),  # the summary, or (without one) the place and date
             "incident": _("Title"),
             "person": _("Pseudonym"),
         }
