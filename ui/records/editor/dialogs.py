@@ -46,7 +46,9 @@ class DeleteReasonDialog(QDialog):
         self.error_label = ErrorLabel()
         self.reason_edit = QLineEdit()
         self.reason_edit.textEdited.connect(lambda _text: self.error_label.clear())
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox()
+        # Our own words, not Qt's: Qt ships no Kyrgyz for its standard buttons.
+        self.buttons.addButton(_("Cancel"), QDialogButtonBox.ButtonRole.RejectRole)
         self.delete_button = self.buttons.addButton(
             _("Delete"), QDialogButtonBox.ButtonRole.AcceptRole
         )
