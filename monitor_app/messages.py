@@ -129,6 +129,9 @@ MESSAGES: dict[str, str] = {
     "bundle_kept_copy_damaged": "The copy of this quarantined bundle kept in the vault is "
     "missing or has changed since it was kept ({reason}). Nothing was imported; import the "
     "bundle again from its original.",
+    "bundle_kept_copy_other_signer": "The copy of this quarantined bundle kept in the vault "
+    "is signed by someone other than the contact it was kept for. Nothing was imported or "
+    "changed; import the bundle again from its original.",
     "bundle_not_quarantined": "This bundle is not in quarantine (it may have been imported "
     "already). Nothing was changed.",
     "bundle_record_invalid": "A record in this bundle does not pass this vault's checks "

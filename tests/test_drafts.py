@@ -80,7 +80,28 @@ def test_summaries_list_drafts_without_their_values(vault: UnlockedVault) -> Non
         d.draft_id for d in vault.drafts.list()
     ]
     assert summaries[new_id].display is None and summaries[new_id].record_type == "incident"
+    assert summaries[new_id].draft_title == "typed, never saved"  # what it would be called
     by_record = {s.record_id: s for s in summaries.values()}
     assert by_record[place.record_id].display == "ИВС №1"  # the saved title, not the draft's
     assert by_record[person.record_id].display == "KG-7"  # the pseudonym, as lists show it
-    assert "typed" not in repr(vault.drafts.summaries())
+    assert by_record[place.record_id].draft_title is None
+    assert "typed" not in repr([s for s in vault.drafts.summaries() if s.record_id])
+
+
+def test_a_new_records_draft_is_called_what_it_would_be_called_and_nothing_else(
+    vault: UnlockedVault,
+) -> None:
+    place = vault.records.add("place", {"name": "ИВС №1", "place_type": "police_station"})
+    visit = vault.drafts.save(
+        "visit",
+        {"fields": {"place_id": place.record_id, "started_at": "2026-11-15T09:30+06:00"}},
+    )
+    person = vault.drafts.save(
+        "person",
+        {"fields": {"gender": "male"}, "sensitive": {"real_name": "Secret Name"}},
+    )
+    empty = vault.drafts.save("incident", {"fields": {"title": "  ", "description": "x"}})
+    odd = vault.drafts.save("incident", {"fields": {"title": ["not", "text"]}})
+    titles = {s.draft_id: s.draft_title for s in vault.drafts.summaries()}
+    assert titles == {visit: "ИВС №1, 2026-11-15", person: "", empty: "", odd: ""}
+    assert "Secret" not in repr(vault.drafts.summaries())

@@ -201,6 +201,23 @@ def test_edited_after_handoff_is_kept(
     assert field.attachments.list(ids["incident"])  # its photo stays with it
 
 
+def test_a_kept_visit_is_no_longer_called_by_its_purged_places_name(
+    field: UnlockedVault, hub: UnlockedVault, stick: Path
+) -> None:
+    canaries = Canaries()
+    ids = _case(field, canaries)
+    visit = field.records.add(
+        "visit",
+        {"place_id": ids["place"], "started_at": "2024-03-09", "visit_type": "ad_hoc"},
+    )
+    assert field.records.names([visit.record_id])[visit.record_id].display.endswith(", 2024-03-09")
+    _hand_off(field, hub, stick)
+    field.records.edit(visit.record_id, {"visit_type": "follow_up"})  # kept: changed since
+    result = purge.purge_handed_off(field)
+    assert ids["place"] in result.purged and visit.record_id not in result.purged
+    assert field.records.names([visit.record_id])[visit.record_id].display == "2024-03-09"
+
+
 def test_new_attachment_after_handoff_is_kept(
     field: UnlockedVault, hub: UnlockedVault, stick: Path
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -10,8 +11,11 @@ from monitor_app.bundles import ledger, quarantine
 from monitor_app.bundles.export import export_bundle
 from monitor_app.bundles.importing import import_bundle
 from monitor_app.errors import MonitorError
+from monitor_app.records import audit
+from monitor_app.vault import lifecycle
 from monitor_app.vault.session import UnlockedVault
 from tests.bundle_tools import add_sample_case
+from tests.conftest import PASSPHRASE
 from tests.vault_checks import snapshot
 
 
@@ -80,4 +84,36 @@ def test_release_refuses_an_unverified_signer_and_a_tampered_copy(
     copy.unlink()
     _refused(hub, bundle_id, author, "bundle_kept_copy_damaged")
     _refused(hub, "no-such-bundle", author, "bundle_not_quarantined")
+    assert hub.records.count() == 0
+
+
+def test_release_refuses_a_kept_copy_signed_by_someone_not_verified(
+    field: UnlockedVault, hub: UnlockedVault, stick: Path, tmp_path: Path
+) -> None:
+    """The entry that names the copy says its author is a contact now verified, but the copy
+    it names is a bundle signed by someone else, still unverified (a log entry written by a
+    faulty version, or a copy swapped along with its entry): the copy is judged by its own
+    signature, not by the entry, and nothing is imported, kept again or logged."""
+    bundle_id, author = _quarantined(field, hub, stick)
+    intruder, _code = lifecycle.create_vault(
+        tmp_path / "intruder", PASSPHRASE, name="Intruder", organisation="X"
+    )
+    try:
+        intruder.contacts.add(hub.identity.card(), verified=True)
+        add_sample_case(intruder, real_name="Other Name", share_consent="given", attachment=b"x")
+        other = export_bundle(intruder, stick, contacts=[intruder.contacts.get("Hub")]).path
+        assert import_bundle(hub, other).status == "quarantined"  # unknown signer
+        other_sha = hashlib.sha256(other.read_bytes()).hexdigest()
+    finally:
+        intruder.lock()
+    with hub.transaction() as conn:
+        audit.append(
+            conn,
+            hub.author.author_id,
+            quarantine.ACTION,
+            None,
+            {"bundle_id": bundle_id, "author_fingerprint": author, "kept_sha256": other_sha},
+        )
+    hub.contacts.verify(author)
+    _refused(hub, bundle_id, author, "bundle_kept_copy_other_signer")
     assert hub.records.count() == 0

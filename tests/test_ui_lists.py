@@ -257,7 +257,11 @@ def test_sort_rows_matches_sqlite_null_and_tie_order() -> None:
     assert [r[0] for r in sort_rows(rows, "date", False)] == ["b", "a", "c"]
     assert [r[0] for r in sort_rows(rows, "date", True)] == ["c", "a", "b"]
     assert [r[0] for r in sort_rows(rows, "display", False)] == ["c", "a", "b"]
-    assert sort_rows(rows, "modified", True) == rows  # search hits keep their ranking
+    # Filter matches carry their modification time too: sorted like the list, ties by id.
+    hits: list[Row] = [("x", "X", None, "2026-01-01"), ("a", "A", None, "2026-01-02")]
+    hits.append(("b", "B", None, "2026-01-02"))
+    assert [r[0] for r in sort_rows(hits, "modified", True)] == ["b", "a", "x"]
+    assert [r[0] for r in sort_rows(hits, "modified", False)] == ["x", "a", "b"]
 
 
 # -- opening a record -----------------------------------------------------------------------

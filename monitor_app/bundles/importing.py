@@ -122,12 +122,18 @@ def import_bundle(
     path: Path,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
+    *,
+    release_of: str | None = None,
 ) -> ImportResult:
     """Verify the bundle at ``path`` and merge it (see the module notes).
 
     Damaged, malformed or undecryptable bundles raise and leave the vault byte-identical. An
     authentic bundle this vault refuses (``BundleRefused``) is recorded as ``bundle_refused``
     with its reason code, then the error is raised.
+
+    ``release_of``: the bundle is a quarantined copy being released as signed by this
+    fingerprint (bundles/quarantine.py). Unless its own signature says so, and its signer is
+    verified, it is refused before anything is written: never kept or logged again.
     """
     try:
         staging = open_bundle(vault, path, progress, cancel)
@@ -138,6 +144,8 @@ def import_bundle(
     try:
         summary = staging.summary
         assert summary is not None
+        if release_of is not None:
+            quarantine.check_signer(summary, release_of)
         with vault.reading() as conn:
             row = conn.execute(
                 "SELECT sums_sha256 FROM bundles_in WHERE author_fingerprint = ? AND bundle_id = ?",

@@ -32,7 +32,7 @@ from typing import Any
 from monitor_app.clock import now_iso
 from monitor_app.errors import MonitorError
 from monitor_app.jobs import CancelToken, Progress, check, no_progress
-from monitor_app.records import audit, search
+from monitor_app.records import audit, search, titles
 from monitor_app.vault import rekey
 from monitor_app.vault.database import Connection
 from monitor_app.vault.session import UnlockedVault
@@ -223,6 +223,8 @@ def _purge_record(
         " WHERE id = ?",
         (stamp, receipt, record_id),
     )
+    if record_type == "place":
+        titles.retitle_linked(conn, record_id)  # visits called by its name no longer are
     audit.append(
         conn,
         vault.author.author_id,

@@ -12,6 +12,11 @@ everything is checked again (decryption, signature, every revision). It refuses,
 nothing, when the signer is still not verified (``bundle_signer_unverified``), when the copy
 is missing or is not the file that was kept (``bundle_kept_copy_damaged``), or when nothing of
 that bundle is in quarantine (``bundle_not_quarantined``).
+
+The copy is judged by its own signature, never by the entry that names it: a copy whose
+signer is not the author the entry names (an entry written by a faulty version, or a copy
+swapped together with its entry) is refused as ``bundle_kept_copy_other_signer``, before the
+import writes anything (not kept again, not logged), even when that author is verified.
 """
 
 from __future__ import annotations
@@ -124,6 +129,15 @@ def _require_verified(vault: UnlockedVault, author_fingerprint: str) -> None:
     raise MonitorError("bundle_signer_unverified")
 
 
+def check_signer(summary: BundleSummary, author_fingerprint: str) -> None:
+    """Refuse a kept copy being released as ``author_fingerprint``'s unless its own verified
+    signature is that author's, and that author a verified contact."""
+    if summary.author_fingerprint != author_fingerprint:
+        raise MonitorError("bundle_kept_copy_other_signer")
+    if not summary.signer_verified:  # the contact's key is not the bundle's signer
+        raise MonitorError("bundle_signer_unverified")
+
+
 def preview(
     vault: UnlockedVault,
     bundle_id: str,
@@ -158,9 +172,8 @@ def release(
     sha256 = _kept(vault, bundle_id, author_fingerprint)
     _require_verified(vault, author_fingerprint)
     copy = _checked_copy(vault, sha256, cancel)
-    result = import_bundle(vault, copy, progress, cancel)
-    if result.status == QUARANTINED:  # the contact's key is not the bundle's signer
-        raise MonitorError("bundle_signer_unverified")
+    result = import_bundle(vault, copy, progress, cancel, release_of=author_fingerprint)
+    assert result.status != QUARANTINED  # check_signer refused it first
     forget(vault, copy)
     return result
 

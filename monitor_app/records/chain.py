@@ -17,13 +17,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from monitor_app.clock import now_iso
-from monitor_app.records import dates, provenance, search
+from monitor_app.records import dates, provenance, search, titles
 from monitor_app.records.schema import RecordType
 from monitor_app.records.validation import Validated
 from monitor_app.records.vocabularies import Vocabularies
 from monitor_app.vault.database import Connection
-
-DISPLAY_MAX = 200
 
 Outcome = Literal["created", "advanced", "ancestor", "held", "conflict", "purged"]
 
@@ -44,9 +42,9 @@ LOCAL = Origin()
 
 
 def list_columns(
-    record_type: RecordType, public: dict[str, Any]
+    conn: Connection, record_type: RecordType, public: dict[str, Any]
 ) -> tuple[str, str | None, str | None]:
-    display = str(public.get(record_type.title_field) or "")[:DISPLAY_MAX]
+    display = titles.title_of(conn, record_type, public)
     sort_date = None
     if record_type.date_field:
         value = public.get(record_type.date_field)
@@ -81,7 +79,7 @@ def _write_columns(
         "UPDATE records SET display = ?, sort_date = ?, place_id = ?, case_status = ?,"
         " reprisal_risk = ?, region = ? WHERE id = ?",
         (
-            *list_columns(record_type, public),
+            *list_columns(conn, record_type, public),
             *facet_columns(conn, record_type, public),
             record_id,
         ),
@@ -100,6 +98,12 @@ def _region_follows(
             " AND region IS NOT ?",
             (public.get("region") or None, record_id, public.get("region") or None),
         )
+
+
+def _retitle_linked(conn: Connection, record_type: RecordType, record_id: str) -> None:
+    """A place's title is part of its visits' titles (records/titles.py)."""
+    if record_type.name == "place":
+        titles.retitle_linked(conn, record_id)
 
 
 def _insert_revision(
@@ -226,13 +230,14 @@ def put(
                 author,
                 revision.created_at,
                 author,
-                *list_columns(record_type, valid.public),
+                *list_columns(conn, record_type, valid.public),
                 *facet_columns(conn, record_type, valid.public),
                 search.index_new(conn, revision.record_id, record_type.name, document),
             ),
         )
         _region_follows(conn, record_type, revision.record_id, valid.public)
         _insert_revision(conn, revision, 1, author, valid, origin)
+        _retitle_linked(conn, record_type, revision.record_id)
         return outcome, 1
     number = (
         int(
@@ -253,6 +258,7 @@ def put(
         _write_columns(conn, record_type, revision.record_id, valid.public)
         if not state.deleted:
             search.reindex(conn, revision.record_id, record_type.name, document)
+        _retitle_linked(conn, record_type, revision.record_id)
         _follow(conn, record_type, revision.record_id, revision.hash, state.deleted, vocabularies)
         return outcome, number
     if outcome == "ancestor":
@@ -301,6 +307,7 @@ def _follow(
             (number, created_at, author, record_id),
         )
         _write_columns(conn, record_type, record_id, fields)
+        _retitle_linked(conn, record_type, record_id)
         if not deleted:
             document = search.document_for(record_type, fields, vocabularies)
             search.reindex(conn, record_id, record_type.name, document)

@@ -10,9 +10,12 @@ they are stored as the editor gave them, checked only for being JSON of bounded 
 never indexed, exported or audited. There is at most one draft per existing record; a record
 not created yet has drafts of its own, without a record id.
 
-``summaries`` lists drafts without their values, for a screen that offers them (the overview's
-"Unsaved work"): a draft of an existing record comes with that record's title as the record
-lists show it, never anything typed into the draft.
+``summaries`` lists drafts for a screen that offers them (the overview's "Unsaved work"): a
+draft of an existing record comes with that record's title as the record lists show it, never
+anything typed into the draft; a draft of a record not created yet, with what it would be
+called once saved (records/titles.py: its title field, or a visit's place and date), so that
+a monitor can tell "Избиение при допросе" from the other new incident. Nothing else of a
+draft's values, and never a sensitive field, leaves it.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from typing import Any
 
 from monitor_app.clock import now_iso
 from monitor_app.errors import NotFoundError, ValidationError
+from monitor_app.records import titles
 from monitor_app.records.schema import RECORD_TYPES
+from monitor_app.vault.database import Connection
 from monitor_app.vault.session import UnlockedVault
 
 MAX_DRAFT_BYTES = 4 * 1024 * 1024  # far beyond any form; a bound against runaway input
@@ -45,13 +50,16 @@ class Draft:
 class DraftSummary:
     """A draft without its values. ``display`` is the saved record's list title (the
     ``records.display`` column: never a sensitive field); None for a record not created yet,
-    or a record no longer there."""
+    or a record no longer there. ``draft_title`` is what a record not created yet would be
+    called if saved as drafted ("" when nothing it is called by is filled in); None for a
+    draft of an existing record."""
 
     draft_id: str
     record_type: str
     record_id: str | None
     updated_at: str
     display: str | None
+    draft_title: str | None = None
 
 
 class DraftStore:
@@ -112,27 +120,41 @@ class DraftStore:
         return [_draft(row) for row in rows]
 
     def summaries(self) -> builtins.list[DraftSummary]:
-        """Every draft, most recently saved first, without reading its values."""
+        """Every draft, most recently saved first, with titles only (see the module notes)."""
         with self.vault.reading() as conn:
             rows = conn.execute(
-                "SELECT d.draft_id, d.record_type, d.record_id, d.updated_at, r.display"
+                "SELECT d.draft_id, d.record_type, d.record_id, d.updated_at, r.display,"
+                " CASE WHEN d.record_id IS NULL THEN d.data END"
                 " FROM drafts AS d LEFT JOIN records AS r ON r.id = d.record_id"
                 " ORDER BY d.updated_at DESC, d.draft_id"
             ).fetchall()
-        return [
-            DraftSummary(
-                draft_id=str(row[0]),
-                record_type=str(row[1]),
-                record_id=None if row[2] is None else str(row[2]),
-                updated_at=str(row[3]),
-                display=None if row[4] is None else str(row[4]),
-            )
-            for row in rows
-        ]
+            return [
+                DraftSummary(
+                    draft_id=str(row[0]),
+                    record_type=str(row[1]),
+                    record_id=None if row[2] is None else str(row[2]),
+                    updated_at=str(row[3]),
+                    display=None if row[4] is None else str(row[4]),
+                    draft_title=None if row[5] is None else _draft_title(conn, row[1], row[5]),
+                )
+                for row in rows
+            ]
 
     def discard(self, draft_id: str) -> None:
         with self.vault.transaction() as conn:
             conn.execute("DELETE FROM drafts WHERE draft_id = ?", (draft_id,))
+
+
+def _draft_title(conn: Connection, type_name: str, data: str) -> str:
+    """What a new record would be called, from the draft's non-sensitive fields only."""
+    record_type = RECORD_TYPES.get(type_name)
+    fields = json.loads(data).get("fields") if record_type is not None else None
+    if record_type is None or not isinstance(fields, dict):
+        return ""
+    # Only the fields a title is built from, and only text: a draft is unchecked input.
+    wanted = (record_type.title_field, record_type.date_field, record_type.place_field)
+    public = {name: fields[name] for name in wanted if name and isinstance(fields.get(name), str)}
+    return titles.title_of(conn, record_type, public).strip()
 
 
 _SELECT = "SELECT draft_id, record_type, record_id, base_revision, data, updated_at FROM drafts"

@@ -208,6 +208,7 @@ class SearchHit:
     sort_date: str | None
     snippet: str
     rank: float
+    modified_at: str | None = None  # what a record list shows in its Modified column
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -414,7 +415,7 @@ def _page_hits(conn: Connection, query: Query, page: list[tuple[int, str]]) -> l
     records = {
         row[0]: row
         for row in conn.execute(
-            "SELECT id, type, display, sort_date FROM records"
+            "SELECT id, type, display, sort_date, modified_at FROM records"
             " WHERE id IN (SELECT value FROM json_each(?)) AND deleted_at IS NULL",
             (json.dumps([record_id for _, record_id in page]),),
         )
@@ -432,9 +433,10 @@ def _page_hits(conn: Connection, query: Query, page: list[tuple[int, str]]) -> l
     hits = []
     for fts_rowid, record_id in page:
         if fts_rowid in details and record_id in records:
-            _, type_name, display, sort_date = records[record_id]
+            _, type_name, display, sort_date, modified_at = records[record_id]
             snippet, score = details[fts_rowid]
+            shown = display_text(snippet)
             hits.append(
-                SearchHit(record_id, type_name, display, sort_date, display_text(snippet), score)
+                SearchHit(record_id, type_name, display, sort_date, shown, score, modified_at)
             )
     return hits

@@ -18,7 +18,16 @@ from typing import TYPE_CHECKING, Any
 from monitor_app.clock import now_iso
 from monitor_app.errors import MonitorError, NotFoundError, ValidationError
 from monitor_app.identity.keys import Identity
-from monitor_app.records import audit, authorship, chain, facets, listing, provenance, search
+from monitor_app.records import (
+    audit,
+    authorship,
+    chain,
+    facets,
+    listing,
+    provenance,
+    search,
+    titles,
+)
 from monitor_app.records.schema import RECORD_TYPES, RecordType
 from monitor_app.records.validation import Validated, check_key, check_text, validate
 from monitor_app.records.vocabularies import Vocabularies, default_vocabularies
@@ -48,6 +57,7 @@ class RecordView:
     brought_by: authorship.Party | None = None  # the bundle signer who brought it
     conflicts: int = 0  # revisions of this record outside its chain, not yet resolved
     withheld: tuple[str, ...] = ()  # sensitive fields its author wrote, not in this copy
+    display: str = ""  # the record's title as its list shows it (records/titles.py)
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -183,7 +193,8 @@ class RecordStore:
                     sensitive=valid.sensitive,
                 )
                 self.put(conn, revision, valid)
-                views.append(self._view_of(revision, valid, 1))
+                display = titles.title_of(conn, record_type, valid.public)
+                views.append(self._view_of(revision, valid, 1, display))
         return views
 
     def edit(self, record_id: str, patch_untrusted: Any) -> RecordView:
@@ -267,7 +278,9 @@ class RecordStore:
             self._keys = self.vault.identity.keys()
         return self._keys
 
-    def _view_of(self, revision: provenance.Revision, valid: Validated, number: int) -> RecordView:
+    def _view_of(
+        self, revision: provenance.Revision, valid: Validated, number: int, display: str
+    ) -> RecordView:
         author = self.vault.author.author_id
         return RecordView(
             revision.record_id,
@@ -280,6 +293,7 @@ class RecordStore:
             valid.public,
             None,
             revision_hash=revision.hash,
+            display=display,
         )
 
     def delete(self, record_id: str, reason: str) -> None:
@@ -354,6 +368,7 @@ class RecordStore:
             brought_by=bringer,
             conflicts=conflicts,
             withheld=withheld,
+            display=str(row["display"] or ""),
         )
 
     def list(
@@ -510,7 +525,7 @@ class RecordStore:
     def _row(conn: Connection, record_id: str) -> dict[str, Any]:
         row = conn.execute(
             "SELECT type, current_revision, created_at, created_by, deleted_at, deleted_reason,"
-            " purged_receipt FROM records WHERE id = ?",
+            " purged_receipt, display FROM records WHERE id = ?",
             (record_id,),
         ).fetchone()
         if row is None:
@@ -526,7 +541,7 @@ class RecordStore:
             "deleted_at",
             "deleted_reason",
         )
-        return dict(zip(keys, row[:6], strict=True))
+        return {**dict(zip(keys, row[:6], strict=True)), "display": row[7]}
 
     def _live_row(self, conn: Connection, record_id: str) -> dict[str, Any]:
         row = self._row(conn, record_id)

@@ -29,6 +29,9 @@ class UnlockPage(QWidget):
         self.hint_label = PlainTextLabel(role="note")
         self.hint_label.setWordWrap(True)
         self.hint_label.setVisible(False)
+        self.locked_label = PlainTextLabel(role="note")  # why it locked by itself, if it did
+        self.locked_label.setWordWrap(True)
+        self.locked_label.setVisible(False)
 
         self.passphrase_edit = PassphraseEdit(_("Passphrase"))
         self.passphrase_edit.returnPressed.connect(self._submit)
@@ -67,6 +70,7 @@ class UnlockPage(QWidget):
         layout.addWidget(heading)
         layout.addWidget(self.where_label)
         layout.addWidget(self.hint_label)
+        layout.addWidget(self.locked_label)
         layout.addSpacing(8)
         layout.addLayout(form)
         layout.addWidget(self.error_label)
@@ -80,11 +84,18 @@ class UnlockPage(QWidget):
         self.hint_label.setText(text)
         self.hint_label.setVisible(bool(text))
 
+    def set_lock_reason(self, text: str) -> None:
+        """Why the vault locked by itself ("" after a lock by hand): stays until the next
+        lock or another vault folder, through wrong passphrases."""
+        self.locked_label.setText(text)
+        self.locked_label.setVisible(bool(text))
+
     def set_vault_path(self, vault_path: Path, *, can_create: bool = False) -> None:
         """Unlock the vault in ``vault_path`` from now on; ``can_create``: offer to create a
         vault instead (the folder the app started with holds none)."""
         self.where_label.setText(str(vault_path))
         self.create_button.setVisible(can_create)
+        self.set_lock_reason("")
         self.clear()
 
     def set_busy(self, busy: bool) -> None:

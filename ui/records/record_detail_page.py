@@ -5,6 +5,11 @@ revealing sensitive fields, so a person's real name, documents and contacts neve
 page. Referenced records (the place of a visit, the people of an incident) are shown by their
 display text. Every value is a ``PlainTextLabel``; nothing from the record goes into a window
 title or a tooltip.
+
+Its attachments are listed in a second tab, as in the editor (name, with hidden characters made
+visible, type, size), by the editor's ``AttachmentsPanel`` without its Add button: selecting
+one opens it as there (an image shown from memory, "Save a copy…" behind its warning). The tab
+counts them, and is disabled for a record without any.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QPushButton,
     QScrollArea,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -30,6 +36,7 @@ from monitor_app.messages import describe
 from monitor_app.records.authorship import party_text
 from monitor_app.records.schema import RECORD_TYPES, Field
 from monitor_app.records.store import RecordView
+from monitor_app.records.titles import compose
 from monitor_app.records.vocabularies import Vocabularies
 from monitor_app.vault.session import UnlockedVault
 from ui.common.widgets import (
@@ -43,10 +50,12 @@ from ui.common.widgets import (
     visible_text,
 )
 from ui.common.workers import JobRunner
+from ui.records.editor.attachments_panel import AttachmentsPanel
 from ui.records.record_table_model import cancellable_read
 from ui.shell.overview_page import type_label
 
-MAX_REFERENCES = 200  # references resolved to their titles; any beyond show as ids
+MAX_REFERENCES = 200
+ATTACHMENTS_TAB = 1  # references resolved to their titles; any beyond show as ids
 
 
 def field_label(name: str) -> str:
@@ -196,7 +205,10 @@ class Formatter:
         for sub in spec.fields:
             if sub.sensitive or value.get(sub.name) is None:
                 continue
-            lines.append(f"{field_label(sub.name)}: {isolate(self.value(sub, value[sub.name]))}")
+            text = self.value(sub, value[sub.name])
+            # A linked record's title comes isolated already (shown_line): isolating it again
+            # would show its isolates as ⟨U+2068⟩…⟨U+2069⟩.
+            lines.append(f"{field_label(sub.name)}: {text if sub.kind == 'ref' else isolate(text)}")
         return lines or [""]
 
 
@@ -214,6 +226,15 @@ def provenance_text(view: RecordView) -> str:
     if view.conflicts:
         text += " · " + _("conflicting revisions: {n} (see History)").format(n=view.conflicts)
     return text
+
+
+def record_title(view: RecordView, titles: dict[str, str]) -> str:
+    """The record's title as its list shows it (``titles``: of the records it refers to)."""
+    record_type = RECORD_TYPES.get(view.type)
+    if record_type is None:
+        return ""
+    place_id = view.fields.get(record_type.place_field or "")
+    return compose(record_type, view.fields, titles.get(place_id) if place_id else None)
 
 
 def references(type_name: str, fields: dict[str, Any]) -> list[str]:
@@ -239,15 +260,9 @@ def load_record(vault: UnlockedVault, record_id: str) -> Loaded:
     """Runs in a background job: the record, then the titles of the records it refers to."""
     records = vault.records
     view = records.get(record_id)
-    titles: dict[str, str] = {}
-    for ref in references(view.type, view.fields):
-        try:
-            other = records.get(ref)
-        except MonitorError:
-            continue  # deleted or purged since: the id is shown instead
-        other_type = RECORD_TYPES.get(other.type)
-        if other_type is not None:
-            titles[ref] = str(other.fields.get(other_type.title_field) or "")
+    # Titles as the lists show them (a visit without a summary: by its place and date).
+    names = records.names(references(view.type, view.fields))
+    titles = {ref: name.display for ref, name in names.items() if not name.purged}
     return Loaded(view, titles, records.vocabularies)
 
 
@@ -288,6 +303,12 @@ class RecordDetailPage(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(self.fields_widget)
+        self.attachments = AttachmentsPanel(read_only=True)
+        self.attachments.listed.connect(self._attachments_listed)
+        self.tabs = QTabWidget()  # as in the editor: the record, then its attachments
+        self.tabs.addTab(scroll, _("Record"))
+        self.tabs.addTab(self.attachments, _("Attachments"))
+        self.tabs.setTabEnabled(ATTACHMENTS_TAB, False)
 
         self.edit_button = QPushButton(_("Edit…"))
         self.edit_button.setEnabled(False)
@@ -303,7 +324,7 @@ class RecordDetailPage(QWidget):
         layout.addWidget(self.meta_label)
         layout.addWidget(self.notice_label)
         layout.addWidget(self.error_label)
-        layout.addWidget(scroll, 1)
+        layout.addWidget(self.tabs, 1)
 
     def show_record(self, vault: UnlockedVault, record_id: str) -> None:
         self.clear()
@@ -315,10 +336,15 @@ class RecordDetailPage(QWidget):
                 return load_record(vault, record_id)
 
         self._runner.start(job, on_success=self._arrived, on_failure=self._failed)
+        self.attachments.show_record(vault, record_id)
 
     def clear(self) -> None:
         """Blank every label and drop the rows; a read still running is abandoned."""
         self._runner.cancel()
+        self.attachments.clear()  # file names and an image preview are record content
+        self.tabs.setCurrentIndex(0)
+        self.tabs.setTabText(ATTACHMENTS_TAB, _("Attachments"))
+        self.tabs.setTabEnabled(ATTACHMENTS_TAB, False)
         self.record_id = None
         self.edit_button.setEnabled(False)
         for label in (self.kind_label, self.title_label, self.meta_label):
@@ -336,6 +362,7 @@ class RecordDetailPage(QWidget):
     def shutdown(self) -> None:
         self.clear()
         self._runner.shutdown()
+        self.attachments.shutdown()
 
     @property
     def loading(self) -> bool:
@@ -347,8 +374,8 @@ class RecordDetailPage(QWidget):
         view = loaded.view
         record_type = RECORD_TYPES.get(view.type)
         self.kind_label.setText(type_label(view.type))
-        title = view.fields.get(record_type.title_field) if record_type else None
-        self.title_label.setText(shown_alone(str(title or "")) or _("(untitled)"))
+        title = record_title(view, loaded.titles)
+        self.title_label.setText(shown_alone(title) or _("(untitled)"))
         meta = _("Revision {n} · last changed {when} · created {created}").format(
             n=view.revision,
             when=modified_text(view.modified_at),
@@ -382,6 +409,13 @@ class RecordDetailPage(QWidget):
         # Reviewers copy passages into complaints: selecting is allowed, links never are.
         value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.form.addRow(label, value)
+
+    @Slot()
+    def _attachments_listed(self) -> None:
+        count = self.attachments.tree.topLevelItemCount()
+        failed = not self.attachments.error_label.isHidden()  # the tab says why
+        self.tabs.setTabText(ATTACHMENTS_TAB, _("Attachments ({n})").format(n=count))
+        self.tabs.setTabEnabled(ATTACHMENTS_TAB, count > 0 or failed)
 
     @Slot(object)
     def _failed(self, error: MonitorError) -> None:

@@ -77,14 +77,14 @@ Row = tuple[str, str, str | None, str | None]
 ID: Final = 0
 DISPLAY: Final = 1
 DATE: Final = 2
-MODIFIED: Final = 3  # None for filter matches: search hits do not carry it
+MODIFIED: Final = 3
 
 
 def column_title(type_name: str, key: str) -> str:
     if key == "display":
         titles = {
             "place": _("Name"),
-            "visit": _("Summary"),
+            "visit": _("Title"),  # the summary, or (without one) the place and date
             "incident": _("Title"),
             "person": _("Pseudonym"),
         }
@@ -104,12 +104,11 @@ def cell_text(key: str, row: Row) -> str:
 
 def sort_rows(rows: list[Row], key: str, descending: bool) -> list[Row]:
     """``rows`` in the order ``RecordStore.list`` gives: NULL first when ascending, then the
-    record id. Filter matches have no modification time: they keep the search's ranking."""
-    if key == "modified":
-        return rows
+    record id."""
+    column = {"display": DISPLAY, "date": DATE}.get(key, MODIFIED)
 
     def sort_key(row: Row) -> tuple[bool, str, str]:
-        value = row[DISPLAY] if key == "display" else row[DATE]
+        value = row[column]
         return (value is not None, value or "", row[ID])
 
     return sorted(rows, key=sort_key, reverse=descending)
@@ -286,7 +285,7 @@ class RecordTableModel(QAbstractTableModel):
                 with cancellable_read(vault, cancel):
                     # One more than shown: whether there are more matches than the limit.
                     hits = vault.records.search(query, record_type=type_name, limit=limit + 1)
-                return [(h.record_id, h.display, h.sort_date, None) for h in hits]
+                return [(h.record_id, h.display, h.sort_date, h.modified_at) for h in hits]
 
             self._runner.start(find, on_success=self._matches_arrived, on_failure=self._failed)
         else:

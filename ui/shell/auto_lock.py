@@ -19,6 +19,10 @@ keeps counting through a suspend (CLOCK_BOOTTIME on Linux, the wall clock elsewh
 they drift apart by more than a few seconds, the computer was asleep and the vault is locked
 at once. A wall clock set forward by hand also locks it, which is the safe side to err on.
 Where the monotonic clock counts through a suspend (Windows), the timer itself runs out.
+
+``expired_because`` says which it was ("idle" or "asleep"), for the unlock screen to tell the
+person why the vault locked (``lock_reason_text``): a vault found locked for no stated reason
+looks like a crash, and makes people fear for what they were typing.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QGuiApplication
 
+from monitor_app.i18n import _, ngettext
 from monitor_app.settings import DEFAULT_AUTO_LOCK_MINUTES, clamp_auto_lock
 
 MS_PER_MINUTE = 60_000  # tests make a "minute" a few milliseconds
@@ -69,6 +74,21 @@ def asleep_seconds() -> float:
     return time.time() - awake
 
 
+def lock_reason_text(reason: str | None, minutes: int, draft_kept: bool) -> str:
+    """Why the vault locked by itself, for the unlock screen; "" for a lock by hand."""
+    if reason == "idle":
+        text = ngettext(
+            "Locked after {n} minute without activity.",
+            "Locked after {n} minutes without activity.",
+            minutes,
+        ).format(n=minutes)
+    elif reason == "asleep":
+        text = _("Locked while the computer was asleep.")
+    else:
+        return ""
+    return text + " " + _("Your draft is kept.") if draft_kept else text
+
+
 class AutoLock(QObject):
     """Calls ``on_expire`` after ``minutes`` without input, or when the computer slept."""
 
@@ -83,6 +103,7 @@ class AutoLock(QObject):
         self._minutes = clamp_auto_lock(minutes)
         self._active = False
         self._asleep = 0.0
+        self.expired_because: str | None = None  # "idle" or "asleep", once it has expired
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(self._minutes * MS_PER_MINUTE)
@@ -119,6 +140,7 @@ class AutoLock(QObject):
         if not self._active and app is not None:
             app.installEventFilter(self)
         self._active = True
+        self.expired_because = None
         self._asleep = asleep_seconds()
         self._timer.start()
         self._heartbeat.start()
@@ -152,16 +174,17 @@ class AutoLock(QObject):
         asleep = asleep_seconds()
         slept, self._asleep = asleep - self._asleep, asleep
         if slept > SUSPEND_SLACK_S:
-            self._expire()
+            self._expire("asleep")
 
     @Slot(Qt.ApplicationState)
     def _state_changed(self, state: Qt.ApplicationState) -> None:
         if self._active and state == Qt.ApplicationState.ApplicationSuspended:
-            self._expire()
+            self._expire("asleep")
 
     @Slot()
-    def _expire(self) -> None:
+    def _expire(self, reason: str = "idle") -> None:
         if not self._active:
             return
         self.stop()
+        self.expired_because = reason
         self._on_expire()

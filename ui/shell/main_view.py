@@ -136,6 +136,10 @@ class MainView(QWidget):
                 )
                 item.setSizeHint(QSize(room, lines.height() + NAV_ITEM_PADDING))
         self.nav.currentItemChanged.connect(self._nav_changed)
+        # The section stays highlighted under a record page or the editor: clicking it (or
+        # Enter on it) leads back to its page, which changing the current item cannot signal.
+        self.nav.itemClicked.connect(self._nav_chosen)
+        self.nav.itemActivated.connect(self._nav_chosen)
 
         self.overview_page.record_activated.connect(self.open_record)
         self.overview_page.draft_activated.connect(self.open_draft)
@@ -246,6 +250,12 @@ class MainView(QWidget):
         key = current.data(SECTION_ROLE) if current is not None else None
         if isinstance(key, str):
             self._enter(key)
+
+    @Slot(QListWidgetItem)
+    def _nav_chosen(self, item: QListWidgetItem) -> None:
+        key = item.data(SECTION_ROLE)
+        if isinstance(key, str) and self.stack.currentWidget() is not self.pages[key]:
+            self._enter(key)  # as any navigation: unsaved work is kept as a draft
 
     def _enter(self, key: str) -> None:
         self.detail_page.clear()

@@ -3,10 +3,11 @@ that a monitor interrupted by an auto-lock, a crash or a closed lid finds what w
 
 An entry shows the record type, when the draft was last kept and, for a draft of a saved
 record, that record's title as the record lists show it. A draft of a record not created yet
-shows nothing of its own: its values are unsaved, unchecked input (half a sentence of
-testimony, a real name typed into the pseudonym box), which no screen but the editor shows;
-the type and the time tell such drafts apart. Nothing here reads a draft's values
-(``DraftStore.summaries``), and the block is hidden while there are no drafts.
+shows what it would be called once saved (its title, or a visit's place and date), or "New
+incident (draft)" while nothing it is called by is filled in: two new incidents must be told
+apart by more than the minute they were kept. Nothing else of a draft's values is read here
+(``DraftStore.summaries``: never a sensitive field), and the block is hidden while there are
+no drafts.
 """
 
 from __future__ import annotations
@@ -24,14 +25,28 @@ DRAFT_ID_ROLE = Qt.ItemDataRole.UserRole
 VISIBLE_ROWS = 4  # more scroll: the block stays compact above the search results
 
 
+def new_draft_title(type_name: str) -> str:
+    """A draft of a new record in which nothing it is called by is filled in yet."""
+    titles = {
+        "place": _("New place of detention (draft)"),
+        "visit": _("New visit (draft)"),
+        "incident": _("New incident (draft)"),
+        "person": _("New person (draft)"),
+    }
+    return titles.get(type_name, _("New record (draft)"))
+
+
 def draft_text(draft: DraftSummary, type_label: str) -> str:
-    """One plain-text row: type, the saved record's title (or "not saved yet"), and when."""
-    if draft.record_id is None:
-        what = _("not saved yet")
-    else:
-        what = isolate(shown_alone(draft.display or "") or _("(untitled)"))
+    """One plain-text row: type, title (the saved record's, or the one a new record would
+    have, and "not saved yet"), and when."""
     when = _("kept {when}").format(when=modified_text(draft.updated_at))
-    return " · ".join((type_label, what, when))
+    if draft.record_id is not None:
+        title = shown_alone(draft.display or "") or _("(untitled)")
+        return " · ".join((type_label, isolate(title), when))
+    title = shown_alone(draft.draft_title or "")
+    if not title:
+        return " · ".join((new_draft_title(draft.record_type), when))
+    return " · ".join((type_label, isolate(title), _("not saved yet"), when))
 
 
 class UnsavedWork(QFrame):

@@ -16,7 +16,8 @@ portable mode on the stick is the way to keep it there). A new vault is always c
 folder the app started with.
 
 While a vault is unlocked, ``AutoLock`` (ui/shell/auto_lock.py) locks it through ``lock_now`` after
-the delay chosen in Settings without input, or when the computer has been asleep.
+the delay chosen in Settings without input, or when the computer has been asleep; the unlock
+screen then says which, and whether unsaved work was kept as a draft.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from ui.access.unlock_page import UnlockPage
 from ui.common import file_dialogs
 from ui.common.widgets import PlainTextLabel, isolate
 from ui.common.workers import JobRunner
-from ui.shell.auto_lock import AutoLock
+from ui.shell.auto_lock import AutoLock, lock_reason_text
 from ui.shell.main_view import MainView
 
 APP_TITLE = "monitor_app"
@@ -150,7 +151,7 @@ class VaultWindow(QMainWindow):
         self.recover_page.recover_requested.connect(self._recover)
         self.recover_page.back_requested.connect(self._back_to_unlock)
         self.main_view.lock_requested.connect(self.lock_now)
-        self.auto_lock = AutoLock(self.lock_now, settings.load().auto_lock_minutes, self)
+        self.auto_lock = AutoLock(self._auto_locked, settings.load().auto_lock_minutes, self)
         self.main_view.settings_page.auto_lock_changed.connect(self.auto_lock.set_minutes)
 
         if vault is not None:
@@ -375,9 +376,19 @@ class VaultWindow(QMainWindow):
             if dialog.isVisible():
                 dialog.reject()
         vault, self._vault = self._vault, None
+        self.unlock_page.set_lock_reason("")  # a lock by hand needs no explaining
         self._show_locked_screen()
         if vault is not None:
             self._close(vault)
+
+    @Slot()
+    def _auto_locked(self) -> None:
+        """Lock as ``lock_now`` does, then say why on the unlock screen, and whether what was
+        being typed is kept (the editor keeps it in an encrypted draft as the view clears)."""
+        kept = self.main_view.editor_page.save_draft_now()
+        self.lock_now()
+        reason = lock_reason_text(self.auto_lock.expired_because, self.auto_lock.minutes, kept)
+        self.unlock_page.set_lock_reason(reason)
 
     def _close(self, vault: UnlockedVault) -> None:
         if self._closer.busy:

@@ -73,7 +73,9 @@ class AttachmentsPanel(QWidget):
     preview_ready = Signal()  # the preview shows the selected attachment (or why it cannot)
     job_done = Signal()  # adding or saving finished, failed or was cancelled
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, read_only: bool = False) -> None:
+        """``read_only``: listing, preview and "Save a copy…" only (the read-only record
+        page): no Add button, no drops."""
         super().__init__(parent)
         self._vault: UnlockedVault | None = None
         self.record_id: str | None = None
@@ -82,7 +84,7 @@ class AttachmentsPanel(QWidget):
         self._lister = JobRunner(self)
         self._previewer = JobRunner(self)
         self._worker = JobRunner(self)  # adding and saving, one file at a time
-        self.setAcceptDrops(True)
+        self.setAcceptDrops(not read_only)
 
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels([_("Name"), _("Type"), _("Size"), _("Added")])
@@ -113,11 +115,16 @@ class AttachmentsPanel(QWidget):
             ),
             role="muted",
         )
+        if read_only:
+            self.preview_note.setText(
+                _("Images are shown from memory only: no thumbnail or temporary file is written.")
+            )
         self.preview_note.setWordWrap(True)
 
         buttons = QHBoxLayout()
         for button in (self.add_button, self.save_button):
             buttons.addWidget(button)
+        self.add_button.setVisible(not read_only)
         buttons.addStretch(1)
         working = QHBoxLayout()
         working.addWidget(self.progress, 1)

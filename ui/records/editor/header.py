@@ -53,7 +53,8 @@ class EditorHeader(QWidget):
             )
         )
         record_type = RECORD_TYPES[view.type]
-        title = shown_alone(str(view.fields.get(record_type.title_field) or ""))
+        # As its list names it: a visit without a summary, by its place and date.
+        title = shown_alone(view.display or str(view.fields.get(record_type.title_field) or ""))
         self.title_label.setText(title or _("(untitled)"))
         self.delete_button.setVisible(True)
 

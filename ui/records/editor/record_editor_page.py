@@ -185,7 +185,17 @@ class RecordEditorPage(QWidget):
             if wanted and not saved_since(loaded.draft, view):
                 self.restore_draft()
         self._restore_on_load = None
+        self._start_at_top()
         self.loaded.emit()
+
+    def _start_at_top(self) -> None:
+        """A record opens at its first section (consent and reprisal risk, where the type has
+        it), in its first field: the form is reused per type, and would otherwise keep where
+        the last record was left, or where focus last went."""
+        self.scroll_area.verticalScrollBar().setValue(0)
+        form = self.form
+        if form is not None and form.isEnabled() and form.rows:
+            next(iter(form.rows.values())).editor.focus_widget().setFocus()
 
     def _load_failed(self, error: MonitorError) -> None:
         self._restore_on_load = None
