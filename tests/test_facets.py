@@ -339,8 +339,13 @@ def test_a_vault_from_schema_9_gets_its_facets_and_word_forms(
     rng = random.Random(9)
     for _ in range(12):
         hub.incident(vault, rng, [place])
+    visit = vault.records.add(
+        "visit",
+        {"place_id": place, "started_at": "2026-11-15T10:00:00+06:00", "visit_type": "ad_hoc"},
+    ).record_id
     expected = {f: vault.records.facet_counts(Filters(), f) for f in ("case_status", "region")}
     with vault.transaction() as conn:  # undo version 10, as an older app left the vault
+        conn.execute("UPDATE records SET display = '' WHERE id = ?", (visit,))
         conn.execute("DROP TABLE search_forms")
         for name in ("search", "status", "risk", "region", "place", "author"):
             conn.execute(f"DROP INDEX records_live_{name}")
@@ -354,10 +359,11 @@ def test_a_vault_from_schema_9_gets_its_facets_and_word_forms(
         assert again.meta("schema_version") == "10"
         for facet, counts in expected.items():
             assert again.records.facet_counts(Filters(), facet) == counts
-        assert word_forms.pending(again) == 13
+        assert again.records.names([visit])[visit].display == "ИВС, 2026-11-15"
+        assert word_forms.pending(again) == 14
         plural = Filters(text="пытка")
         assert again.records.count(filters=plural) == 0  # the exact words only, meanwhile
-        assert word_forms.catch_up(again) == 13
+        assert word_forms.catch_up(again) == 14
         assert again.records.count(filters=plural) == len(hub.kept(plural, {})) > 0
     finally:
         again.lock()

@@ -21,7 +21,7 @@ from monitor_app.records.schema import RECORD_TYPES, RecordType
 from monitor_app.vault.database import Connection
 
 DISPLAY_MAX = 200
-TITLED_BY_PLACE = frozenset({"visit"})
+TITLED_BY_PLACE = frozenset({"visit"})  # retitle_linked and migration 10 name it too
 
 
 def compose(record_type: RecordType, public: dict[str, Any], place_title: str | None) -> str:
@@ -59,7 +59,7 @@ def retitle_linked(conn: Connection, place_id: str) -> None:
     rows = conn.execute(
         "SELECT r.id, r.type, r.display, v.fields FROM records r JOIN revisions v"
         " ON v.record_id = r.id AND v.revision = r.current_revision"
-        " WHERE r.place_id = ? AND r.purged_at IS NULL",
+        " WHERE r.place_id = ? AND r.purged_at IS NULL AND r.type = 'visit'",
         (place_id,),
     ).fetchall()
     for record_id, type_name, display, fields in rows:

@@ -321,7 +321,8 @@ _LIVE = "WHERE deleted_at IS NULL AND purged_at IS NULL"
 # its date and place (a place's region to the records at that place), each with an index of
 # live records that counts a facet's values without reading the rows; records_live_search
 # leads from a search's matches to the rows and holds every facet, so that counting the
-# matches of a word under any filter reads only that index.
+# matches of a word under any filter reads only that index. A visit without a summary is
+# called by its place and date from now on (records/titles.py): older ones get that title.
 _V10 = f"""
 CREATE VIRTUAL TABLE search_forms USING fts5 (
     forms,
@@ -343,6 +344,14 @@ UPDATE records SET
     AND records.purged_at IS NULL;
 UPDATE records SET region = p.region FROM records AS p
     WHERE p.id = records.place_id AND records.type != 'place';
+UPDATE records SET display = substr(CASE
+        WHEN ifnull(records.sort_date, '') = '' THEN trim(p.display)
+        ELSE trim(p.display) || ', ' || substr(records.sort_date, 1, 10) END, 1, 200)
+    FROM records AS p
+    WHERE records.type = 'visit' AND trim(records.display) = '' AND records.purged_at IS NULL
+    AND p.id = records.place_id AND p.purged_at IS NULL AND trim(p.display) != '';
+UPDATE records SET display = substr(sort_date, 1, 10)
+    WHERE type = 'visit' AND trim(display) = '' AND purged_at IS NULL AND sort_date IS NOT NULL;
 CREATE INDEX records_live_search ON records (search_rowid, type, case_status, reprisal_risk,
     region, place_id, created_by, sort_date, deleted_at, purged_at) {_LIVE};
 CREATE INDEX records_live_status ON records (type, case_status, deleted_at, purged_at) {_LIVE};
