@@ -36,6 +36,8 @@ VALIDATION_REASONS: dict[str, str] = {
     "duplicate": "the list contains the same value twice",
     "not_allowed": "this value is not allowed here",
     "record_deleted": "the record has been deleted",
+    "invalid_cursor": "this is not a cursor the command printed for this order: run it "
+    "again without --cursor",
 }
 
 MESSAGES: dict[str, str] = {

@@ -7,12 +7,12 @@ the JSON result never is. Ids, paths, fingerprints and record content are placeh
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from monitor_app import i18n
-from monitor_app.cli import io
+from monitor_app.cli import filter_args, io
 from monitor_app.cli.age_commands import cmd_age
 from monitor_app.cli.bundle_commands import (
     cmd_export,
@@ -27,7 +27,7 @@ from monitor_app.crypto import kdf
 from monitor_app.display_text import shown_line
 from monitor_app.errors import MonitorError
 from monitor_app.i18n import _, ngettext
-from monitor_app.records import audit
+from monitor_app.records import audit, word_forms
 from monitor_app.records.authorship import party_text
 from monitor_app.records.schema import RECORD_TYPES
 from monitor_app.records.store import RecordView, RevisionInfo
@@ -201,15 +201,44 @@ def _record_notes(view: RecordView) -> list[str]:
 
 
 def _record_list(args: argparse.Namespace) -> Outcome:
+    order_by, descending = filter_args.SORTS[args.sort], not args.ascending
+    after = filter_args.list_cursor(args.cursor, order_by, descending)
+    limit = filter_args.check_limit(args.limit)
+    filters = filter_args.filters_from(args, args.text)
     with io.unlock_vault(args) as vault:
-        rows = vault.records.list(args.type, limit=args.limit, offset=args.offset)
+        if filters.text.strip():
+            word_forms.catch_up(vault, io.terminal_progress())
+        rows = vault.records.list(
+            None,
+            limit=limit,
+            offset=args.offset,
+            order_by=order_by,
+            descending=descending,
+            after=after,
+            filters=filters,
+        )
+        total = vault.records.count(filters=filters)
+    following = None
+    if len(rows) == limit:
+        following = filter_args.list_token(order_by, descending, rows[-1].cursor(order_by))
+    lines = [
+        f"{r.record_id}  {r.type:<8}  {r.sort_date or '':<10}  {shown_line(r.display)}"
+        for r in rows
+    ]
+    lines.append(_counted_line(total, len(rows), following))
     return Outcome(
-        {"records": [r.to_json() for r in rows]},
-        [
-            f"{r.record_id}  {r.type:<8}  {r.sort_date or '':<10}  {shown_line(r.display)}"
-            for r in rows
-        ],
+        {"records": [r.to_json() for r in rows], "total": total, "next_cursor": following},
+        lines,
     )
+
+
+def _counted_line(total: int, shown: int, following: str | None) -> str:
+    line = ngettext("{count} matching record", "{count} matching records", total).format(
+        count=total
+    )
+    if following is not None:
+        line += "; " + _("next page: --cursor {token}").format(token=following)
+    return line
 
 
 def _record_history(args: argparse.Namespace) -> Outcome:
@@ -292,22 +321,28 @@ def cmd_attachment(args: argparse.Namespace) -> Outcome:
 
 
 def cmd_search(args: argparse.Namespace) -> Outcome:
+    offset = filter_args.search_offset(args.cursor)
+    limit = filter_args.check_limit(args.limit)
+    filters = filter_args.filters_from(args)
     with io.unlock_vault(args) as vault:
-        hits = vault.records.search(
-            args.query,
-            record_type=args.type,
-            date_from=args.date_from,
-            date_to=args.date_to,
-            place_id=args.place_id,
-            limit=args.limit,
-        )
+        word_forms.catch_up(vault, io.terminal_progress())
+        hits = vault.records.search(args.query, facet_filters=filters, limit=limit, offset=offset)
+        total = vault.records.count(filters=replace(filters, text=args.query))
+    following = filter_args.search_token(offset + limit) if offset + limit < total else None
+    lines = [
+        f"{h.record_id}  {h.type:<8}  {h.sort_date or '':<10}  {shown_line(h.display)}\n"
+        f"    {shown_line(h.snippet)}"
+        for h in hits
+    ]
+    lines.append(_counted_line(total, len(hits), following))
     return Outcome(
-        {"query": args.query, "hits": [h.to_json() for h in hits]},
-        [
-            f"{h.record_id}  {h.type:<8}  {h.sort_date or '':<10}  {shown_line(h.display)}\n"
-            f"    {shown_line(h.snippet)}"
-            for h in hits
-        ],
+        {
+            "query": args.query,
+            "hits": [h.to_json() for h in hits],
+            "total": total,
+            "next_cursor": following,
+        },
+        lines,
     )
 
 

@@ -22,6 +22,7 @@ from monitor_app.cli.bundle_commands import (
     add_receipt_parser,
     add_release_parser,
 )
+from monitor_app.cli.filter_args import SORTS, add_filter_arguments
 from monitor_app.cli.identity_commands import (
     CONTACT_HELP,
     IDENTITY_HELP,
@@ -122,9 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("record_id", metavar="ID")
     show.add_argument("--revision", type=int)
     show.add_argument("--reveal-sensitive", action="store_true")
-    listing = action("list", _("list records, newest first"))
-    listing.add_argument("--type", choices=types)
-    listing.add_argument("--limit", type=int, default=100)
+    listing = action("list", _("list records, newest first, narrowed by filters"))
+    add_filter_arguments(listing)
+    listing.add_argument("--text", default="", help=_("words the records must hold"))
+    listing.add_argument("--sort", choices=tuple(SORTS), default="date")
+    listing.add_argument("--ascending", action="store_true", help=_("oldest or A first"))
     listing.add_argument("--offset", type=int, default=0)
     history = action("history", _("list a record's revisions and what changed"))
     history.add_argument("record_id", metavar="ID")
@@ -151,11 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     search = command("search", _("full-text search in every language"))
     search.add_argument("query")
-    search.add_argument("--type", choices=types)
-    search.add_argument("--from", dest="date_from", metavar="DATE")
-    search.add_argument("--to", dest="date_to", metavar="DATE")
-    search.add_argument("--place", dest="place_id", metavar="PLACE_ID")
-    search.add_argument("--limit", type=int, default=50)
+    add_filter_arguments(search)
 
     audit = command("audit", _("check or show the audit log"))
     audit_actions = audit.add_subparsers(dest="action", required=True, metavar="ACTION")

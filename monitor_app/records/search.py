@@ -231,6 +231,7 @@ def search(
     place_id: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    extra: tuple[list[str], list[Any]] | None = None,
 ) -> list[SearchHit]:
     """Live records whose indexed text holds every term of ``query``, one page of them.
 
@@ -248,6 +249,9 @@ def search(
     if not matches:
         return []
     where, params = _record_filter(record_type, date_from, date_to, place_id)
+    if extra is not None:  # conditions on "records AS r" (facets.where with prefix "r.")
+        where = " AND ".join([where, *extra[0]])
+        params = [*params, *extra[1]]
     if len(matches) <= RANK_MAX_MATCHES:
         page = _best_first(conn, parsed, matches, where, params, limit, offset)
     else:

@@ -12,7 +12,7 @@ import builtins
 import json
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from monitor_app.clock import now_iso
@@ -507,9 +507,17 @@ class RecordStore:
                 )
         return result
 
-    def search(self, query: str, **filters: Any) -> builtins.list[search.SearchHit]:
+    def search(
+        self, query: str, *, facet_filters: facets.Filters | None = None, **filters: Any
+    ) -> builtins.list[search.SearchHit]:
+        """Records matching ``query``, best first (see records/search.py), narrowed by
+        ``facet_filters`` (its own words, if any, are ignored: ``query`` is searched)."""
         with self.vault.reading() as conn:
-            return search.search(conn, query, **filters)
+            resolved = self._resolved(conn, facet_filters)
+            extra = None
+            if resolved is not None:
+                extra = facets.where(replace(resolved, text=""), prefix="r.")
+            return search.search(conn, query, extra=extra, **filters)
 
     # -- helpers ---------------------------------------------------------------------------
     @staticmethod
