@@ -174,6 +174,7 @@ def downgrade_to_v1(vault: UnlockedVault) -> None:
         later = conn.execute(
             "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'index')"
             " AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'search_index_%'"
+            " AND name NOT LIKE 'search_forms_%'"  # dropped with search_forms (version 10)
         ).fetchall()
         for kind, name in later:
             if name not in v1_names and kind == "table":
@@ -185,11 +186,13 @@ def downgrade_to_v1(vault: UnlockedVault) -> None:
         for (index,) in later_indexes:
             if index not in v1_names:
                 conn.execute(f'DROP INDEX "{index}"')
-        for column in ("search_rowid", "purged_at", "purged_receipt"):  # later columns
+        later_columns = ("search_rowid", "purged_at", "purged_receipt")
+        for column in (*later_columns, "case_status", "reprisal_risk", "region"):
             conn.execute(f"ALTER TABLE records DROP COLUMN {column}")
         for column in PROVENANCE_COLUMNS:  # version 8
             conn.execute(f"ALTER TABLE revisions DROP COLUMN {column}")
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        conn.execute("DELETE FROM meta WHERE key = 'word_forms_below'")  # version 10
         schema = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name")
         assert [tuple(r) for r in schema] == v1_schema()
 
