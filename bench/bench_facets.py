@@ -21,7 +21,6 @@ import argparse
 import os
 import random
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -31,6 +30,7 @@ from pathlib import Path
 os.environ.setdefault("MONITOR_APP_KDF_PROFILE", "test")  # unlocking is not measured here
 
 import corpus  # bench/corpus.py, next to this file
+from bench_listing import median_ms
 
 from monitor_app.records import word_forms
 from monitor_app.records.facets import Filters
@@ -41,15 +41,6 @@ STATUSES = ["new", "under_review", "referred", "complaint_filed", "closed", None
 RISKS = ["low", "medium", "high", None]
 REGIONS = ["Чуй", "Ош", "Нарын", "Талас", "Баткен", "Жалал-Абад", "Ысык-Көл", "Бишкек"]
 LIST_TARGET_MS, COMMON_TARGET_MS, RARE_TARGET_MS = 100.0, 200.0, 20.0
-
-
-def median_ms(action: Callable[[], object], times: int = 5) -> float:
-    spent = []
-    for _ in range(times):
-        start = time.perf_counter()
-        action()
-        spent.append((time.perf_counter() - start) * 1000)
-    return statistics.median(spent)
 
 
 def build(folder: Path, total: int) -> tuple[UnlockedVault, list[str]]:

@@ -172,8 +172,8 @@ def where(filters: Filters, *, prefix: str = "") -> tuple[list[str], list[Any]]:
         # one it would be: keep it out.
         clauses.append(f"{date} < ? AND {date} != ''")
         params.append(filters.date_to + "\U0010ffff")
-    parsed = search.parse(filters.text) if filters.text.strip() else None
     if filters.text.strip():
+        parsed = search.parse(filters.text)
         if parsed is None:
             clauses.append("0")  # only punctuation: nothing can match
         else:
@@ -191,13 +191,6 @@ def _one_of(column: str, values: tuple[str, ...]) -> tuple[str, list[Any]]:
     if NONE in values:
         parts.append(f"{column} IS NULL")
     return "(" + " OR ".join(parts) + ")", chosen
-
-
-def count(conn: Connection, filters: Filters) -> int:
-    """The exact number of live records ``filters`` keeps."""
-    clauses, params = where(filters)
-    sql = "SELECT count(*) FROM records WHERE " + " AND ".join(clauses)
-    return int(conn.execute(sql, params).fetchone()[0])
 
 
 def facet_counts(conn: Connection, filters: Filters, facet: str) -> dict[str, int]:

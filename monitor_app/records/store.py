@@ -421,12 +421,11 @@ class RecordStore:
 
     def facet_counts(self, filters: facets.Filters, facet: str) -> dict[str, int]:
         """How many records each value of ``facet`` would keep, with the other filters."""
-        filters.check(self.vocabularies)
         with self.vault.reading() as conn:
-            organisations = self._organisations(conn)
             if facet == "organisation":
-                return facets.organisation_counts(conn, filters, organisations)
-            return facets.facet_counts(conn, facets.resolve(filters, organisations), facet)
+                filters.check(self.vocabularies)
+                return facets.organisation_counts(conn, filters, self._organisations(conn))
+            return facets.facet_counts(conn, self._resolve(conn, filters), facet)
 
     def organisations(self) -> dict[str, str | None]:
         """Each author a record can name, with their organisation as this vault knows it."""
@@ -438,10 +437,12 @@ class RecordStore:
         return facets.author_organisations(conn, author.author_id, author.organisation)
 
     def _resolved(self, conn: Connection, filters: facets.Filters | None) -> facets.Filters | None:
-        if filters is None:
-            return None
+        return None if filters is None else self._resolve(conn, filters)
+
+    def _resolve(self, conn: Connection, filters: facets.Filters) -> facets.Filters:
         filters.check(self.vocabularies)
-        return facets.resolve(filters, self._organisations(conn))
+        # The contact list is read only when organisations are chosen: not for every page.
+        return facets.resolve(filters, self._organisations(conn) if filters.organisation else {})
 
     def names(self, record_ids: Iterable[str]) -> dict[str, RecordName]:
         """How each of ``record_ids`` held here is named where it is mentioned (the audit
