@@ -98,6 +98,7 @@ CODES: frozenset[str] = frozenset(
         "record_deleted",
         "revision_not_found",
         "attachment_not_found",
+        "saved_search_not_found",
         "attachment_damaged",
         "audit_chain_broken",
         "invalid_json",

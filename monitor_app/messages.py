@@ -34,6 +34,7 @@ VALIDATION_REASONS: dict[str, str] = {
     "invalid_id": "not a valid record id",
     "unknown_reference": "no {expected} record with this id exists in the vault",
     "duplicate": "the list contains the same value twice",
+    "name_taken": "another saved search of this list already has this name",
     "not_allowed": "this value is not allowed here",
     "record_deleted": "the record has been deleted",
     "invalid_cursor": "this is not a cursor the command printed for this order: run it "
@@ -49,6 +50,8 @@ MESSAGES: dict[str, str] = {
     "revision_not_found": "This record has no such revision. "
     "Use the history command to see its revisions.",
     "attachment_not_found": "No attachment with this id exists in the vault.",
+    "saved_search_not_found": "This saved search no longer exists in the vault. "
+    "Choose another, or save the current filters again.",
     "attachment_damaged": "The stored attachment is damaged and cannot be read. "
     "The vault may have been tampered with; restore it from a backup.",
     "storage_failed": "The disk refused to read or write ({path}). Check that the drive is "

@@ -14,6 +14,11 @@ from monitor_app.records.store import RecordSummary
 from monitor_app.vault.session import UnlockedVault
 
 ORDERS = [(order, descending) for order in listing.SORT_EXPRESSIONS for descending in (1, 0)]
+# Lists of every type sort by date, modification and title; by a facet, lists of one type.
+FACET_ORDERS = ("case_status", "reprisal_risk", "region")
+ALL_TYPES_ORDERS = [(order, d) for order, d in ORDERS if order not in FACET_ORDERS]
+STATUSES = ("new", "referred", None, "closed")
+RISKS = (None, "high", "low")
 
 
 def incidents(vault: UnlockedVault, count: int, start: int = 0) -> list[str]:
@@ -23,6 +28,8 @@ def incidents(vault: UnlockedVault, count: int, start: int = 0) -> list[str]:
             "incident_type": "threats_and_intimidation",
             "description": "Threatened in the corridor",
             "occurred_on": f"2024-03-{n % 5 + 1:02d}",  # ties of date too
+            **({"case_status": STATUSES[n % 4]} if STATUSES[n % 4] else {}),
+            **({"reprisal_risk": RISKS[n % 3]} if RISKS[n % 3] else {}),
         }
         for n in range(start, start + count)
     ]
@@ -51,12 +58,21 @@ def all_pages(
 
 
 def sort_key(row: RecordSummary, order: str) -> tuple[str, str]:
-    value = {"date": row.sort_date or "", "modified": row.modified_at, "display": row.display}
-    return value[order], row.record_id
+    value = {
+        "date": row.sort_date,
+        "modified": row.modified_at,
+        "display": row.display,
+        "case_status": row.case_status,
+        "reprisal_risk": row.reprisal_risk,
+        "region": row.region,
+    }
+    return value[order] or "", row.record_id
 
 
-@pytest.mark.parametrize(("order", "descending"), ORDERS)
-@pytest.mark.parametrize("type_name", ["incident", None])
+@pytest.mark.parametrize(
+    ("type_name", "order", "descending"),
+    [("incident", *o) for o in ORDERS] + [(None, *o) for o in ALL_TYPES_ORDERS],
+)
 def test_pages_hold_every_record_once_in_order(
     vault: UnlockedVault, order: str, descending: bool, type_name: str | None
 ) -> None:
@@ -103,8 +119,10 @@ def plan(vault: UnlockedVault, sql: str, params: list[Any]) -> str:
         return " ".join(str(row[-1]) for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
 
 
-@pytest.mark.parametrize(("order", "descending"), ORDERS)
-@pytest.mark.parametrize("type_name", ["incident", None])
+@pytest.mark.parametrize(
+    ("type_name", "order", "descending"),
+    [("incident", *o) for o in ORDERS] + [(None, *o) for o in ALL_TYPES_ORDERS],
+)
 def test_a_page_after_a_cursor_is_a_range_of_a_live_index(
     vault: UnlockedVault, order: str, descending: bool, type_name: str | None
 ) -> None:

@@ -217,6 +217,7 @@ def _purge_record(
     conn.execute("DELETE FROM conflicts WHERE record_id = ?", (record_id,))
     conn.execute("DELETE FROM legacy_conflicts WHERE record_id = ?", (record_id,))
     conn.execute("DELETE FROM drafts WHERE record_id = ?", (record_id,))
+    conn.execute("DELETE FROM record_links WHERE record_id = ?", (record_id,))
     conn.execute(
         "UPDATE records SET display = '', place_id = NULL, case_status = NULL,"
         " reprisal_risk = NULL, region = NULL, purged_at = ?, purged_receipt = ?"

@@ -85,6 +85,33 @@ def _write_columns(
         ),
     )
     _region_follows(conn, record_type, record_id, public)
+    write_links(conn, record_type, record_id, public)
+
+
+def write_links(
+    conn: Connection, record_type: RecordType, record_id: str, public: dict[str, Any]
+) -> None:
+    """Note every record the current fields name (schema version 11's record_links)."""
+    conn.execute("DELETE FROM record_links WHERE record_id = ?", (record_id,))
+    conn.executemany(
+        "INSERT OR IGNORE INTO record_links (target_id, record_id, field, role)"
+        " VALUES (?, ?, ?, ?)",
+        [(target, record_id, name, role) for target, name, role in links_of(record_type, public)],
+    )
+
+
+def links_of(record_type: RecordType, public: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(target id, field, role) for each reference in ``public``: a top-level ref field, or
+    an incident's people with their roles."""
+    found: list[tuple[str, str, str]] = []
+    for spec in record_type.fields:
+        value = public.get(spec.name)
+        if spec.kind == "ref" and isinstance(value, str):
+            found.append((value, spec.name, ""))
+    for person in public.get("people") or ():
+        if isinstance(person, dict) and isinstance(person.get("person_id"), str):
+            found.append((person["person_id"], "people", str(person.get("role") or "")))
+    return found
 
 
 def _region_follows(
@@ -236,6 +263,7 @@ def put(
             ),
         )
         _region_follows(conn, record_type, revision.record_id, valid.public)
+        write_links(conn, record_type, revision.record_id, valid.public)
         _insert_revision(conn, revision, 1, author, valid, origin)
         _retitle_linked(conn, record_type, revision.record_id)
         return outcome, 1

@@ -22,7 +22,17 @@ SORT_EXPRESSIONS = {
     "date": "ifnull(sort_date, '')",
     "modified": "modified_at",
     "display": "display",
+    # Vocabulary codes (and a place's region) group their records; lists of one type only
+    # have an index for these orders (schema version 11).
+    "case_status": "ifnull(case_status, '')",
+    "reprisal_risk": "ifnull(reprisal_risk, '')",
+    "region": "ifnull(region, '')",
 }
+# The columns of ``records`` a list page reads, in RecordSummary's order.
+SUMMARY_COLUMNS = (
+    "id, type, display, sort_date, modified_at, place_id,"
+    " case_status, reprisal_risk, region, created_by"
+)
 _LIVE = "deleted_at IS NULL AND purged_at IS NULL"
 
 
@@ -35,13 +45,19 @@ class Cursor:
 
 
 def cursor_after(
-    order_by: str, record_id: str, sort_date: str | None, modified_at: str, display: str
+    order_by: str,
+    record_id: str,
+    sort_date: str | None,
+    modified_at: str,
+    display: str,
+    **facet_values: str | None,
 ) -> Cursor:
-    """The cursor after a row of a list in ``order_by`` order."""
-    values = {"date": sort_date or "", "modified": modified_at, "display": display}
-    if order_by not in values:
+    """The cursor after a row of a list in ``order_by`` order (``facet_values``: the row's
+    case_status, reprisal_risk and region, for lists in those orders)."""
+    values = {"date": sort_date, "modified": modified_at, "display": display, **facet_values}
+    if order_by not in SORT_EXPRESSIONS or order_by not in values:
         raise ValidationError(field="order_by", reason="unknown_code")
-    return Cursor(values[order_by], record_id)
+    return Cursor(values[order_by] or "", record_id)
 
 
 def page_query(
@@ -74,7 +90,7 @@ def page_query(
         params += [after.value, after.value, after.record_id]
     where = " WHERE " + " AND ".join(clauses)
     sql = (
-        "SELECT id, type, display, sort_date, modified_at, place_id FROM records"
+        f"SELECT {SUMMARY_COLUMNS} FROM records"
         f"{where} ORDER BY {expression} {direction}, id {direction} LIMIT ? OFFSET ?"
     )
     return sql, [*params, limit, offset]

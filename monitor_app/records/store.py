@@ -103,11 +103,22 @@ class RecordSummary:
     sort_date: str | None
     modified_at: str
     place_id: str | None
+    case_status: str | None = None
+    reprisal_risk: str | None = None
+    region: str | None = None  # a place's, or the region of the record's place
+    created_by: str = ""  # the author: this vault's author id, or "key:" and a public key
 
     def cursor(self, order_by: str) -> listing.Cursor:
         """Where the next page of a list in ``order_by`` order starts, after this row."""
         return listing.cursor_after(
-            order_by, self.record_id, self.sort_date, self.modified_at, self.display
+            order_by,
+            self.record_id,
+            self.sort_date,
+            self.modified_at,
+            self.display,
+            case_status=self.case_status,
+            reprisal_risk=self.reprisal_risk,
+            region=self.region,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -118,6 +129,10 @@ class RecordSummary:
             "date": self.sort_date,
             "modified_at": self.modified_at,
             "place_id": self.place_id,
+            "case_status": self.case_status,
+            "reprisal_risk": self.reprisal_risk,
+            "region": self.region,
+            "created_by": self.created_by,
         }
 
 

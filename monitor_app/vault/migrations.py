@@ -12,7 +12,7 @@ from collections.abc import Callable
 from monitor_app.errors import VaultError
 from monitor_app.vault.database import Connection
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 _V1 = """
 CREATE TABLE meta (
@@ -361,6 +361,52 @@ CREATE INDEX records_live_place ON records (type, place_id, deleted_at, purged_a
 CREATE INDEX records_live_author ON records (type, created_by, deleted_at, purged_at) {_LIVE}
 """
 
+# Version 11: the reviewer's desk (records/dossiers.py, saved_searches.py, listing.py).
+# record_links holds every reference a record's current revision makes (an incident's
+# people with their roles, its visit, a place), kept in the same transaction as the record's
+# row, so a person's or a place's dossier reads an index instead of every revision. Lists of
+# one type sort by case status, reprisal risk and region as quickly as by date. Saved
+# searches are a vault's own: a name, a list and its filters (facets.to_json).
+_V11 = f"""
+CREATE TABLE record_links (
+    target_id TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    field     TEXT NOT NULL,
+    role      TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (target_id, record_id, field, role)
+) WITHOUT ROWID;
+CREATE INDEX record_links_source ON record_links (record_id);
+INSERT OR IGNORE INTO record_links (target_id, record_id, field, role)
+    SELECT json_extract(p.value, '$.person_id'), r.id, 'people',
+        ifnull(json_extract(p.value, '$.role'), '')
+    FROM records AS r
+    JOIN revisions AS v ON v.record_id = r.id AND v.revision = r.current_revision
+    JOIN json_each(v.fields, '$.people') AS p
+    WHERE r.purged_at IS NULL AND r.type = 'incident'
+    AND json_type(p.value, '$.person_id') = 'text';
+INSERT OR IGNORE INTO record_links (target_id, record_id, field, role)
+    SELECT json_extract(v.fields, '$.visit_id'), r.id, 'visit_id', ''
+    FROM records AS r
+    JOIN revisions AS v ON v.record_id = r.id AND v.revision = r.current_revision
+    WHERE r.purged_at IS NULL AND json_type(v.fields, '$.visit_id') = 'text';
+INSERT OR IGNORE INTO record_links (target_id, record_id, field, role)
+    SELECT place_id, id, 'place_id', '' FROM records
+    WHERE purged_at IS NULL AND place_id IS NOT NULL;
+CREATE INDEX records_live_sort_status ON records (type, ifnull(case_status, ''), id) {_LIVE};
+CREATE INDEX records_live_sort_risk ON records (type, ifnull(reprisal_risk, ''), id) {_LIVE};
+CREATE INDEX records_live_sort_region ON records (type, ifnull(region, ''), id) {_LIVE};
+CREATE TABLE saved_searches (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    record_type TEXT NOT NULL DEFAULT '',
+    filters     TEXT NOT NULL,
+    sort        TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL,
+    modified_at TEXT NOT NULL,
+    UNIQUE (record_type, name)
+)
+"""
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _run_statements(_V1),
     2: _run_statements(_V2),
@@ -372,6 +418,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     8: _run_statements(_V8),
     9: _run_statements(_V9),
     10: _run_statements(_V10),
+    11: _run_statements(_V11),
 }
 
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from monitor_app.identity.own import OwnIdentity
     from monitor_app.records.attachments import AttachmentStore
     from monitor_app.records.drafts import DraftStore
+    from monitor_app.records.saved_searches import SavedSearchStore
     from monitor_app.records.store import RecordStore
 
 
@@ -175,6 +176,12 @@ class UnlockedVault:
         from monitor_app.records.attachments import AttachmentStore
 
         return AttachmentStore(self)
+
+    @property
+    def saved_searches(self) -> SavedSearchStore:
+        from monitor_app.records.saved_searches import SavedSearchStore
+
+        return SavedSearchStore(self)
 
     @property
     def drafts(self) -> DraftStore:
