@@ -447,6 +447,21 @@ class RecordStore:
         with self.vault.reading() as conn:
             return self._organisations(conn)
 
+    def authors(self) -> dict[str, authorship.Party]:
+        """Each author a record can name (``RecordSummary.created_by``) as the contact list
+        knows them: what a list or a facet shows for an author (authorship.party_text)."""
+        with self.vault.reading() as conn:
+            directory = authorship.Directory(conn)
+            found = {}
+            for author in self._organisations(conn):
+                key = bytes.fromhex(author[4:]) if author.startswith("key:") else None
+                found[author] = (
+                    directory.author(key)
+                    if key is not None
+                    else authorship.Party("own", None, None, None)
+                )
+            return found
+
     def _organisations(self, conn: Connection) -> dict[str, str | None]:
         author = self.vault.author
         return facets.author_organisations(conn, author.author_id, author.organisation)
