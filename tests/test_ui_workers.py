@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from monitor_app.errors import Cancelled, MonitorError, VaultError
 from monitor_app.jobs import CancelToken, Progress
-from ui.common.workers import JobRunner
+from ui.common.workers import JobRunner, job_threads_alive
 
 pytestmark = pytest.mark.gui
 TIMEOUT_MS = 10_000
@@ -181,3 +181,27 @@ def test_one_job_at_a_time(qtbot: QtBot, runner: JobRunner) -> None:
     release.set()
     qtbot.waitUntil(lambda: not runner.busy, timeout=TIMEOUT_MS)
     assert rec.successes == [True]
+
+
+def test_a_screen_deleted_while_its_job_runs_does_not_take_the_thread_down(
+    qtbot: QtBot,
+) -> None:
+    # pytest-qt holds pages weakly and Qt deletes children with their parent, so a page and
+    # its runner may go while the job is still finishing; destroying a running QThread
+    # aborts the whole process.
+    import shiboken6
+    from PySide6.QtWidgets import QWidget
+
+    release = threading.Event()
+    page = QWidget()
+    rec = Recorder()
+
+    def job(cancel: CancelToken, progress: Progress) -> str:
+        release.wait(TIMEOUT_MS / 1000)
+        return "late"
+
+    start(JobRunner(page), job, rec)
+    shiboken6.delete(page)
+    release.set()
+    qtbot.waitUntil(lambda: job_threads_alive() == 0, timeout=TIMEOUT_MS)
+    assert rec.successes == [] and rec.failures == []

@@ -86,6 +86,48 @@ class Worker(QObject):
         self.progress.emit(done, -1 if total is None else total)
 
 
+class _ThreadKeeper(QObject):
+    """Holds every job's thread and worker until the thread has finished.
+
+    A screen (and the runner it owns) can be deleted while its job is still winding down:
+    Qt deletes children with their parent, and pytest-qt holds pages weakly. Destroying a
+    running QThread aborts the process, so the threads are not the runner's to drop.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._threads: dict[QThread, Worker] = {}
+
+    def keep(self, thread: QThread, worker: Worker) -> None:
+        self._threads[thread] = worker
+        thread.finished.connect(self._release)
+
+    def __len__(self) -> int:
+        return len(self._threads)
+
+    @Slot()
+    def _release(self) -> None:
+        thread = self.sender()
+        if isinstance(thread, QThread):
+            # Qt's QThread destructor waits out a thread that is inside its finished signal.
+            self._threads.pop(thread, None)
+
+
+_keeper: _ThreadKeeper | None = None
+
+
+def _thread_keeper() -> _ThreadKeeper:
+    global _keeper
+    if _keeper is None:
+        _keeper = _ThreadKeeper()
+    return _keeper
+
+
+def job_threads_alive() -> int:
+    """How many job threads, of every runner, have not finished yet."""
+    return 0 if _keeper is None else len(_keeper)
+
+
 class JobRunner(QObject):
     """Runs one job at a time for a screen; create and use it in the GUI thread.
 
@@ -138,6 +180,7 @@ class JobRunner(QObject):
         thread.started.connect(worker.run)
         thread.finished.connect(self._thread_finished)
         self._threads[thread] = worker
+        _thread_keeper().keep(thread, worker)
         self._current = worker
         self._on_success, self._on_failure, self._on_progress = on_success, on_failure, on_progress
         thread.start()
