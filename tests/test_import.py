@@ -7,9 +7,11 @@ import io
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from monitor_app.bundles import reading
 from monitor_app.bundles.export import export_bundle
 from monitor_app.bundles.importing import import_bundle, verify_bundle
 from monitor_app.bundles.reading import parse_manifest
@@ -75,9 +77,18 @@ def _identity_file(vault: UnlockedVault, directory: Path) -> Path:
     return path
 
 
+@pytest.mark.parametrize("kept", [True, False], ids=["kept_parsed", "read_again"])
 def test_round_trip_field_to_hub(
-    field: UnlockedVault, hub: UnlockedVault, stick: Path, tmp_path: Path
+    field: UnlockedVault,
+    hub: UnlockedVault,
+    stick: Path,
+    kept: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # A large bundle's revisions are read a second time for the merge instead of being kept.
+    reads = _count_record_reads(monkeypatch)
+    if not kept:
+        monkeypatch.setattr(reading, "KEEP_PARSED_BYTES", 0)
     _trust(hub, field)
     bundle = _export(field, stick)
     before = _blob_files(hub)
@@ -118,6 +129,27 @@ def test_round_trip_field_to_hub(
     assert _blob_files(hub) == _referenced_blobs(hub)  # the staged records blob is gone
     assert "bundle_imported" in _audit_actions(hub)
     assert audit.verify(hub.conn).ok
+    # Verifying reads the records once; the import once more when it keeps nothing parsed.
+    assert reads == ([1, 1] if kept else [1, 2])
+
+
+def _count_record_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many times each bundle opening read its records, one entry per opening."""
+    reads: list[int] = []
+    original = reading.Staging._read_revisions
+    opened = reading.Staging.check_revisions
+
+    def check_revisions(self: reading.Staging, cancel: CancelToken | None = None) -> None:
+        reads.append(0)
+        opened(self, cancel)
+
+    def read_revisions(self: reading.Staging, cancel: CancelToken | None) -> Any:
+        reads[-1] += 1
+        yield from original(self, cancel)
+
+    monkeypatch.setattr(reading.Staging, "check_revisions", check_revisions)
+    monkeypatch.setattr(reading.Staging, "_read_revisions", read_revisions)
+    return reads
 
 
 def test_the_same_bundle_twice_changes_nothing(

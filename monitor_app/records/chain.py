@@ -89,10 +89,17 @@ def _write_columns(
 
 
 def write_links(
-    conn: Connection, record_type: RecordType, record_id: str, public: dict[str, Any]
+    conn: Connection,
+    record_type: RecordType,
+    record_id: str,
+    public: dict[str, Any],
+    *,
+    new: bool = False,
 ) -> None:
-    """Note every record the current fields name (schema version 11's record_links)."""
-    conn.execute("DELETE FROM record_links WHERE record_id = ?", (record_id,))
+    """Note every record the current fields name (schema version 11's record_links); a
+    ``new`` record has none to replace yet (a bundle's import adds thousands)."""
+    if not new:
+        conn.execute("DELETE FROM record_links WHERE record_id = ?", (record_id,))
     conn.executemany(
         "INSERT OR IGNORE INTO record_links (target_id, record_id, field, role)"
         " VALUES (?, ?, ?, ?)",
@@ -263,7 +270,7 @@ def put(
             ),
         )
         _region_follows(conn, record_type, revision.record_id, valid.public)
-        write_links(conn, record_type, revision.record_id, valid.public)
+        write_links(conn, record_type, revision.record_id, valid.public, new=True)
         _insert_revision(conn, revision, 1, author, valid, origin)
         _retitle_linked(conn, record_type, revision.record_id)
         return outcome, 1

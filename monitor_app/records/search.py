@@ -49,10 +49,11 @@ _SPACED_WIDE = re.compile(
 _WORD = re.compile(r"[^\W_]+")
 MAX_QUERY_TERMS = 32
 # bm25 is computed for every match before the best ones are known: about 8 µs a match on
-# SQLCipher (cipher_memory_security makes the allocation FTS5 does per scored row two system
-# calls), so a word found in 35 000 records took 300 ms to rank. Above this many matches
-# search() orders by date instead, at a cost that hardly grows with the matches; at this
-# many, ranking takes about 20 to 30 ms on the bench machine. See bench/README.md.
+# SQLCipher when cipher_memory_security was on (it made the allocation FTS5 does per scored
+# row two system calls), so a word found in 35 000 records took 300 ms to rank. Above this
+# many matches search() orders by date instead, at a cost that hardly grows with the
+# matches; at this many, ranking takes about 20 to 30 ms on the bench machine. See
+# bench/README.md.
 RANK_MAX_MATCHES = 2_000
 # Records read per step while looking for the newest matching ones.
 _WALK_BATCH = 256

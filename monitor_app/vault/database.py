@@ -17,7 +17,15 @@ CIPHER_PRAGMAS = (
     "PRAGMA cipher_compatibility = 4",
     "PRAGMA cipher_page_size = 4096",
     "PRAGMA cipher_plaintext_header_size = 0",
-    "PRAGMA cipher_memory_security = ON",
+    # Off, and said so (the default has changed between SQLCipher releases). With it on, every
+    # allocation of SQLite's is mlock()ed and every free wiped and munlock()ed: two system
+    # calls each, which made a hub's import of 5 000 records 9x slower (bench/README.md,
+    # "Memory security"). What it would buy is thin here: past RLIMIT_MEMLOCK (8 MiB for a
+    # user on current Linux) mlock fails and the 64 MiB page cache is swappable anyway; the
+    # record text the app reads lives on in Python's heap, which nothing wipes; and SQLCipher
+    # locks and wipes its own key buffers either way. Swap is covered by the disk encryption
+    # README.md asks for.
+    "PRAGMA cipher_memory_security = OFF",
 )
 SESSION_PRAGMAS = (
     "PRAGMA secure_delete = ON",
@@ -26,8 +34,8 @@ SESSION_PRAGMAS = (
     "PRAGMA synchronous = FULL",
     "PRAGMA busy_timeout = 5000",
     # 64 MiB of decrypted pages (the default is 2 MiB): SQLCipher decrypts and checks every
-    # page that falls out of the cache again. Lives only in memory while unlocked, wiped on
-    # close (cipher_memory_security).
+    # page that falls out of the cache again. Lives only in memory while unlocked, freed on
+    # close.
     "PRAGMA cache_size = -65536",
 )
 
