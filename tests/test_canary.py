@@ -26,6 +26,7 @@ import pytest
 from crash_worker import LineReader, spawn
 
 from monitor_app.records import audit
+from monitor_app.records.facets import Filters
 from monitor_app.records.search import index_text
 from monitor_app.vault import database, lifecycle
 from tests.canary_tools import (
@@ -120,6 +121,12 @@ def test_no_canary_reaches_disk(tmp_path: Path, own_temp: Path, system_temp: Sys
             "address": canaries.make("place address"),
             "notes": canaries.make("place notes") + "\n" + canaries.make("place notes 2"),
         },
+    )
+    # A saved search names what a reviewer is looking for: as telling as a record.
+    vault.saved_searches.save(
+        canaries.make("saved search name"),
+        Filters(text=canaries.make("saved search words"), place=(place.record_id,)),
+        record_type="incident",
     )
     person = records.add(
         "person",

@@ -29,6 +29,13 @@ def _precision_of(text: str) -> str | None:
     return None
 
 
+def check_bound(text: str, field: str) -> None:
+    """A date range's bound: YYYY, YYYY-MM or YYYY-MM-DD, a day of the calendar."""
+    if "\n" in text or _precision_of(text) is None:
+        raise ValidationError(field=field, reason="invalid_date")
+    _check_calendar(text, field)
+
+
 def _check_calendar(text: str, field: str) -> None:
     parts = [int(p) for p in text.split("-")]
     try:

@@ -14,12 +14,11 @@ rows; with words, ``records_live_search`` leads from the matches to every facet 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from monitor_app.errors import ValidationError
-from monitor_app.records import search
+from monitor_app.records import dates, search
 from monitor_app.records.schema import RECORD_TYPES
 from monitor_app.records.validation import check_text
 from monitor_app.records.vocabularies import Vocabularies
@@ -38,7 +37,6 @@ COLUMNS = {
 }
 FACETS = tuple(COLUMNS)
 _VOCABULARY_FACETS = {"case_status": "case_status", "reprisal_risk": "reprisal_risk"}
-_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _LIVE = "deleted_at IS NULL AND purged_at IS NULL"
 MAX_VALUES = 200  # chosen values per facet: a person picks a few; a script, a bounded list
 
@@ -83,8 +81,8 @@ class Filters:
                     raise ValidationError(field=name, reason="unknown_code")
         for name in ("date_from", "date_to"):
             value = getattr(self, name)
-            if value is not None and not _DATE.match(value):
-                raise ValidationError(field=name, reason="invalid_date")
+            if value is not None:
+                dates.check_bound(value, name)
         check_text(self.text, "text")
         return self
 
