@@ -431,3 +431,13 @@ def test_create_trims_the_author_name(tmp_path: Path) -> None:
     with vault:
         assert vault.author.name == "Aida K." and vault.author.organisation is None
         assert vault.identity.contact_card().name == "Aida K."
+
+
+def test_the_page_cache_follows_the_machine_within_bounds(vault: UnlockedVault) -> None:
+    gib = 1 << 30
+    assert database.cache_bytes(2 * gib) == 128 << 20  # a small laptop: a sixteenth
+    assert database.cache_bytes(512 << 20) == 64 << 20  # never below 64 MiB
+    assert database.cache_bytes(64 * gib) == 512 << 20  # a hub server: at most 512 MiB
+    assert database.cache_bytes(0) == 64 << 20  # memory unknown
+    (size,) = vault.conn.execute("PRAGMA cache_size").fetchone()
+    assert -size * 1024 == database.cache_bytes()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ CIPHER_PRAGMAS = (
     # allocation of SQLite's is mlock()ed and every free wiped and munlock()ed: two system
     # calls each, which made a hub's import of 5 000 records 9x slower (bench/README.md,
     # "Memory security"). What it would buy is thin here: past RLIMIT_MEMLOCK (8 MiB for a
-    # user on current Linux) mlock fails and the 64 MiB page cache is swappable anyway; the
+    # user on current Linux) mlock fails and most of the page cache is swappable anyway; the
     # record text the app reads lives on in Python's heap, which nothing wipes; and SQLCipher
     # locks and wipes its own key buffers either way. Swap is covered by the disk encryption
     # README.md asks for.
@@ -33,13 +34,30 @@ SESSION_PRAGMAS = (
     "PRAGMA foreign_keys = ON",
     "PRAGMA synchronous = FULL",
     "PRAGMA busy_timeout = 5000",
-    # 64 MiB of decrypted pages (the default is 2 MiB): SQLCipher decrypts and checks every
-    # page that falls out of the cache again. Lives only in memory while unlocked, freed on
-    # close.
-    "PRAGMA cache_size = -65536",
 )
 
 Connection = Any  # sqlcipher3 ships no type information
+
+# Decrypted pages kept in memory (SQLite's default is 2 MiB): SQLCipher decrypts and checks
+# every page that falls out of the cache again, and a hub's million records are gigabytes of
+# indexes that each import and page walks at random. A sixteenth of the machine's memory,
+# between 64 MiB and 512 MiB: a field laptop's small vault never fills even the least of
+# it, since pages take memory only once read. Lives only in memory while unlocked.
+CACHE_MIN, CACHE_MAX = 64 << 20, 512 << 20
+
+
+def cache_bytes(physical: int | None = None) -> int:
+    """The page cache for a machine with ``physical`` bytes of memory (None: this one)."""
+    if physical is None:
+        physical = _physical_memory()
+    return max(CACHE_MIN, min(CACHE_MAX, physical // 16)) if physical else CACHE_MIN
+
+
+def _physical_memory() -> int:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):  # Windows has no sysconf
+        return 0
 
 
 def connect(path: Path, data_key: bytes | None) -> Connection:
@@ -55,6 +73,7 @@ def connect(path: Path, data_key: bytes | None) -> Connection:
         conn.execute("PRAGMA journal_mode = WAL").fetchone()
         for pragma in SESSION_PRAGMAS:
             conn.execute(pragma)
+        conn.execute(f"PRAGMA cache_size = -{cache_bytes() // 1024}")
     except sqlcipher3.DatabaseError:
         conn.close()
         raise VaultError("database_damaged") from None
