@@ -126,3 +126,15 @@ def test_hostile_words_in_a_query_stay_words(vault: UnlockedVault) -> None:
     incident(vault, "Пытки")
     for query in ('пытка" NEAR "*', "forms:пытка", "пытка NEAR(", "{forms body}:пытк", "near*"):
         assert ids(vault.records.search(query)) == [target], query
+
+
+def test_the_compiled_stemmers_are_installed_and_agree_with_the_reference() -> None:
+    # PyStemmer is a dependency: without it every record's forms cost 75 times as much.
+    import snowballstemmer.russian_stemmer as reference
+
+    from monitor_app.records import word_forms
+
+    assert word_forms.compiled()
+    pure = reference.RussianStemmer()
+    for word in ("пытка", "пытки", "пыткам", "задержанного", "избиениями", "сотрудниками"):
+        assert word_forms.stems(word) == (pure.stemWord(word),)

@@ -44,6 +44,12 @@ def _stemmer(language: str) -> snowballstemmer.Stemmer:
     return snowballstemmer.stemmer(language)
 
 
+def compiled() -> bool:
+    """Whether the stemmers are PyStemmer's compiled ones (snowballstemmer's fallback, pure
+    Python, gives the same stems at about 30 us a word instead of 0.4)."""
+    return type(_stemmer("russian")).__module__ == "Stemmer"
+
+
 @lru_cache(maxsize=65_536)
 def stems(word: str) -> tuple[str, ...]:
     """The stems of one word (lower case), by the stemmers of its script; none for a word of
