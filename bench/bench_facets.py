@@ -40,11 +40,12 @@ from monitor_app.vault.session import UnlockedVault
 STATUSES = ["new", "under_review", "referred", "complaint_filed", "closed", None]
 RISKS = ["low", "medium", "high", None]
 REGIONS = ["Чуй", "Ош", "Нарын", "Талас", "Баткен", "Жалал-Абад", "Ысык-Көл", "Бишкек"]
+PASSPHRASE = "bench facets passphrase"
 LIST_TARGET_MS, COMMON_TARGET_MS, RARE_TARGET_MS = 100.0, 200.0, 20.0
 
 
 def build(folder: Path, total: int) -> tuple[UnlockedVault, list[str]]:
-    vault, _code = lifecycle.create_vault(folder / "vault", "bench facets passphrase", name="B")
+    vault, _code = lifecycle.create_vault(folder / "vault", PASSPHRASE, name="B")
     rng = random.Random(16)
     places = [
         view.record_id
@@ -79,6 +80,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--n", type=int)
     parser.add_argument("--dir", type=Path)
+    parser.add_argument(
+        "--keep", action="store_true", help="leave the vault (for bench_import.py --hub)"
+    )
     args = parser.parse_args(argv)
     total = args.n or (10_000 if args.quick else 100_000)
     folder = Path(tempfile.mkdtemp(dir=args.dir, prefix="bench-facets-"))
@@ -198,7 +202,10 @@ def main(argv: list[str]) -> int:
         print(f"\nword forms of {done} index rows added after the unlock in {spent:.1f} s")
         vault.lock()
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if args.keep:
+            print(f"kept: {folder / 'vault'} (passphrase: {PASSPHRASE!r})")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 

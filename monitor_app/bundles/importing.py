@@ -229,6 +229,7 @@ def _merge(
     updated_records: set[str] = set()
     actor = vault.author.author_id
     origin = chain.Origin(summary.author_fingerprint, summary.bundle_id)
+    carried: list[tuple[str, str, str, bool]] = []
     with vault.transaction() as conn:
         for index, incoming in enumerate(staging.revisions(cancel)):
             check(cancel)
@@ -238,14 +239,14 @@ def _merge(
                 raise BundleRefused(exc.code, index=index, **exc.params) from None
             _count(outcome, incoming.record_id, counts, new_records, updated_records)
             revision = incoming.revision
-            _note_item(
-                conn, summary, "revision", revision.hash, revision.record_id, revision.withheld
-            )
+            carried.append(("revision", revision.hash, revision.record_id, revision.withheld))
+        _note_items(conn, summary, carried)
         counts.records_added = len(new_records)
         counts.records_updated = len(updated_records - new_records)
         for entry in manifest.attachments:
             check(cancel)
-            _note_item(conn, summary, "attachment", entry.attachment_id, entry.record_id, False)
+            carried = [("attachment", entry.attachment_id, entry.record_id, False)]
+            _note_items(conn, summary, carried)
             if conn.execute(
                 "SELECT 1 FROM attachments WHERE id = ?", (entry.attachment_id,)
             ).fetchone():
@@ -326,17 +327,16 @@ def _count(
         counts.revisions_added += 1
 
 
-def _note_item(
-    conn: Connection,
-    summary: BundleSummary,
-    item: str,
-    key: str,
-    record_id: str,
-    withheld: bool,
+def _note_items(
+    conn: Connection, summary: BundleSummary, items: list[tuple[str, str, str, bool]]
 ) -> None:
-    """What the bundle carried, for the receipt that says what was kept of it."""
-    conn.execute(
+    """What the bundle carried (item kind, key, record id, withheld), for the receipt that
+    says what was kept of it."""
+    conn.executemany(
         "INSERT OR IGNORE INTO bundle_in_items (author_fingerprint, bundle_id, item, item_key,"
         " record_id, withheld) VALUES (?, ?, ?, ?, ?, ?)",
-        (summary.author_fingerprint, summary.bundle_id, item, key, record_id, int(withheld)),
+        [
+            (summary.author_fingerprint, summary.bundle_id, item, key, record_id, int(withheld))
+            for item, key, record_id, withheld in items
+        ],
     )

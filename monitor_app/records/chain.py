@@ -247,7 +247,11 @@ def put(
     """Store ``revision`` (verified by the caller); returns what happened and its local
     number (0 when nothing was stored)."""
     state = state_of(conn, revision.record_id)
-    outcome = decide(state, revision, is_held(conn, revision.hash), is_awaited(conn, revision))
+    # Revisions belong to their record (and a hash covers the record's id): a record this
+    # vault has never seen has none held or awaiting, and a bundle brings thousands of them.
+    known = state is not None
+    held = known and is_held(conn, revision.hash)
+    outcome = decide(state, revision, held, known and is_awaited(conn, revision))
     if outcome in ("held", "purged"):
         return outcome, 0
     document = search.document_for(record_type, valid.public, vocabularies)
