@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QPushButton,
-    QToolButton,
     QVBoxLayout,
     QWidget,
     QWidgetAction,
@@ -83,7 +82,7 @@ class FacetPanel(QWidget):
         self._dates: tuple[str | None, str | None] = (None, None)
         self._names: dict[str, dict[str, str]] = {}  # facet: value -> label as shown
         self._runner = JobRunner(self)
-        self.buttons: dict[str, QToolButton] = {}
+        self.buttons: dict[str, QPushButton] = {}
         self.lists: dict[str, QListWidget] = {}
 
         row = FlowLayout(self)
@@ -94,7 +93,7 @@ class FacetPanel(QWidget):
         self.from_edit = QLineEdit()
         self.to_edit = QLineEdit()
         self.date_error = ErrorLabel()
-        self.date_button: QToolButton | None = None
+        self.date_button: QPushButton | None = None
         if type_name in DATED:
             self.date_button = self._date_button()
             row.addWidget(self.date_button)
@@ -104,10 +103,8 @@ class FacetPanel(QWidget):
         self._update_buttons()
 
     # -- building ----------------------------------------------------------------------------
-    def _facet_button(self, facet: str) -> tuple[QToolButton, QListWidget]:
-        button = QToolButton()
-        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    def _facet_button(self, facet: str) -> tuple[QPushButton, QListWidget]:
+        button = QPushButton()
         values = QListWidget()
         values.setObjectName(f"facet-{facet}")
         values.setUniformItemSizes(True)
@@ -117,9 +114,8 @@ class FacetPanel(QWidget):
         button.setMenu(_popup(button, values))
         return button, values
 
-    def _date_button(self) -> QToolButton:
-        button = QToolButton()
-        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+    def _date_button(self) -> QPushButton:
+        button = QPushButton()
         body = QWidget()
         form = QFormLayout()
         hint = _("YYYY, YYYY-MM or YYYY-MM-DD")
@@ -297,7 +293,9 @@ class FacetPanel(QWidget):
         return None
 
 
-def _popup(button: QToolButton, body: QWidget) -> QMenu:
+def _popup(button: QPushButton, body: QWidget) -> QMenu:
+    # Qt's menu indicator sits over the end of a padded button's text: a "▾" instead.
+    button.setProperty("role", "menu")
     menu = QMenu(button)
     action = QWidgetAction(menu)
     action.setDefaultWidget(body)
@@ -306,4 +304,5 @@ def _popup(button: QToolButton, body: QWidget) -> QMenu:
 
 
 def _with_number(title: str, chosen: int) -> str:
-    return f"{title} ({QLocale().toString(chosen)})" if chosen else title
+    shown = f"{title} ({QLocale().toString(chosen)})" if chosen else title
+    return shown + " ▾"

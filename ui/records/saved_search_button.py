@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QInputDialog, QLineEdit, QMenu, QMessageBox, QToolButton, QWidget
+from PySide6.QtWidgets import QInputDialog, QLineEdit, QMenu, QMessageBox, QPushButton, QWidget
 
 from monitor_app.errors import MonitorError
 from monitor_app.i18n import _
@@ -31,7 +31,7 @@ def _menu_text(name: str) -> str:
     return name.replace("\n", " ").replace("&", "&&")
 
 
-class SavedSearchButton(QToolButton):
+class SavedSearchButton(QPushButton):
     opened = Signal(object)  # a SavedSearch to apply to the list
     saved = Signal(object)  # the SavedSearch just saved
     changed = Signal()  # the list of saved searches was read again
@@ -48,8 +48,8 @@ class SavedSearchButton(QToolButton):
         self._runner = JobRunner(self)
         self.ask_name: Callable[[str, str], str | None] = self._ask_name
         self.confirm: Callable[[str], bool] = self._confirm
-        self.setText(_("Saved searches"))
-        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.setText(_("Saved searches") + " ▾")
+        self.setProperty("role", "menu")  # a "▾" in the text instead of Qt's indicator
         self.setMenu(QMenu(self))
         self.menu().aboutToShow.connect(self._build_menu)
 
