@@ -145,16 +145,20 @@ class RecordListPage(QWidget):
         columns = self.view.horizontalHeader()
         columns.setHighlightSections(False)
         columns.setSectionsClickable(True)
+        self._show_sort_indicator()
+        # Sorting asks the model (and so the core); the model ignores the repeated order.
+        self.view.setSortingEnabled(True)
+        columns.ensurePolished()  # the style sheet's header font, before measuring titles
         stamp_width = self.fontMetrics().horizontalAdvance("2024-12-31 23:59") + 32
         for number, key in enumerate(self.model.columns):
             if key == "display":
                 columns.setSectionResizeMode(number, QHeaderView.ResizeMode.Stretch)
             else:
                 columns.setSectionResizeMode(number, QHeaderView.ResizeMode.Interactive)
-                columns.resizeSection(number, stamp_width)
-        self._show_sort_indicator()
-        # Sorting asks the model (and so the core); the model ignores the repeated order.
-        self.view.setSortingEnabled(True)
+                # Wide enough for a time stamp and for the title with its sort arrow (a
+                # column title in Kyrgyz or French can be longer than its values).
+                needed = columns.sectionSizeFromContents(number).width()
+                columns.resizeSection(number, max(stamp_width, needed))
         # A click on a column the core cannot sort by (place, author) moves the indicator
         # only: put it back where the order really is.
         columns.sortIndicatorChanged.connect(self._sort_indicator_moved)
