@@ -7,7 +7,8 @@ of buttons that wraps (``FlowLayout``) fits a 1280x720 window in Russian and Kyr
 words are long, better than a side panel that takes width from the table.
 
 Place titles, regions, author and organisation names are record or contact text: they are
-shown only in list items (painted as plain text) through ``shown_alone``.
+shown only in list items (painted as plain text), each through ``shown_line`` (controls made
+visible, bidi-isolated from the count beside it).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from monitor_app.messages import describe
 from monitor_app.records import authorship
 from monitor_app.records.facets import NONE, Filters
 from monitor_app.vault.session import UnlockedVault
-from ui.common.widgets import ErrorLabel, FlowLayout, PlainTextLabel, shown_alone, wipe
+from ui.common.widgets import ErrorLabel, FlowLayout, PlainTextLabel, isolate, shown_line, wipe
 from ui.common.workers import JobRunner
 from ui.records.record_table_model import cancellable_read
 
@@ -109,7 +110,7 @@ class FacetPanel(QWidget):
         values.setObjectName(f"facet-{facet}")
         values.setUniformItemSizes(True)
         values.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        values.setMinimumWidth(280)
+        _fit(values)
         values.itemChanged.connect(lambda item, facet=facet: self._item_changed(facet, item))
         button.setMenu(_popup(button, values))
         return button, values
@@ -242,11 +243,12 @@ class FacetPanel(QWidget):
                     elif facet in ("case_status", "reprisal_risk"):
                         names[value] = vocabularies.get(facet).label(value, language)
                     elif facet == "place":
-                        names[value] = shown_alone(places.get(value, "")) or _("(untitled)")
+                        title = places.get(value, "")
+                        names[value] = shown_line(title) if title else _("(untitled)")
                     elif facet == "author":
-                        names[value] = authorship.party_text(authors.get(value))
+                        names[value] = isolate(authorship.party_text(authors.get(value)))
                     else:
-                        names[value] = shown_alone(value)
+                        names[value] = shown_line(value)
                 self._names[facet] = names
                 self._fill(facet, found)
             self.counts_refreshed.emit()
@@ -266,7 +268,7 @@ class FacetPanel(QWidget):
         values.blockSignals(True)
         values.clear()
         for value in shown:
-            label = names.get(value) or shown_alone(value)
+            label = names.get(value) or shown_line(value)
             item = QListWidgetItem(f"{label} ({number(counts.get(value, 0))})")
             item.setData(VALUE_ROLE, value)
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
@@ -274,6 +276,7 @@ class FacetPanel(QWidget):
             item.setCheckState(checked)
             values.addItem(item)
         values.blockSignals(False)
+        _fit(values)
 
     def _check_items(self, facet: str) -> None:
         chosen = set(self._chosen[facet])
@@ -291,6 +294,16 @@ class FacetPanel(QWidget):
             if values.item(row).data(VALUE_ROLE) == value:
                 return values.item(row)
         return None
+
+
+def _fit(values: QListWidget) -> None:
+    """As wide as the longest value (within bounds) and as tall as the values, so a facet
+    with two values is not a tall empty box and one with hundreds scrolls."""
+    rows = max(values.count(), 1)
+    row_height = max(values.sizeHintForRow(0), values.fontMetrics().height() + 6)
+    width = values.sizeHintForColumn(0) + 2 * values.frameWidth() + 24
+    values.setFixedWidth(max(240, min(width, 520)))
+    values.setFixedHeight(min(rows, 14) * row_height + 2 * values.frameWidth() + 4)
 
 
 def _popup(button: QPushButton, body: QWidget) -> QMenu:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import QLocale, QModelIndex, QPoint, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -44,6 +44,7 @@ from ui.records.saved_search_button import Query, SavedSearchButton
 from ui.shell.overview_page import count_caption
 
 FILTER_DELAY_MS = 300
+MIN_TITLE_WIDTH = 260
 
 
 def new_label(type_name: str) -> str:
@@ -157,14 +158,39 @@ class RecordListPage(QWidget):
                 columns.setSectionResizeMode(number, QHeaderView.ResizeMode.Interactive)
                 # Wide enough for a time stamp and for the title with its sort arrow (a
                 # column title in Kyrgyz or French can be longer than its values).
+                # An optional column (a status, a place) is as wide as its title, at least
+                # 110 px: with every one shown, the title column still has room.
                 needed = columns.sectionSizeFromContents(number).width()
-                columns.resizeSection(number, max(stamp_width, needed))
+                least = stamp_width if key in ("date", "modified") else 110
+                columns.resizeSection(number, max(least, needed))
         # A click on a column the core cannot sort by (place, author) moves the indicator
         # only: put it back where the order really is.
         columns.sortIndicatorChanged.connect(self._sort_indicator_moved)
         columns.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         columns.customContextMenuRequested.connect(self._column_menu)
         self.apply_shown_columns(shown_columns(self.type_name))
+
+    def _fit_title_column(self) -> None:
+        """The title takes the room the other columns leave, but never less than
+        ``MIN_TITLE_WIDTH``: with many columns shown the table scrolls sideways instead of
+        squeezing every title to a few letters."""
+        header = self.view.horizontalHeader()
+        title = self.model.columns.index("display")
+        others = sum(
+            header.sectionSize(n)
+            for n in range(len(self.model.columns))
+            if n != title and not header.isSectionHidden(n)
+        )
+        room = self.view.viewport().width() - others
+        if room >= MIN_TITLE_WIDTH:
+            header.setSectionResizeMode(title, QHeaderView.ResizeMode.Stretch)
+        else:
+            header.setSectionResizeMode(title, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(title, MIN_TITLE_WIDTH)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_title_column()
 
     def _show_sort_indicator(self) -> None:
         order = (
@@ -192,12 +218,14 @@ class RecordListPage(QWidget):
     def apply_shown_columns(self, keys: tuple[str, ...]) -> None:
         for key in OPTIONAL_COLUMNS[self.type_name]:
             self.view.setColumnHidden(self.model.columns.index(key), key not in keys)
+        self._fit_title_column()
 
     def set_column_shown(self, key: str, shown: bool) -> None:
         """Show or hide an optional column, and remember the choice for this type."""
         if key not in OPTIONAL_COLUMNS[self.type_name]:
             return
         self.view.setColumnHidden(self.model.columns.index(key), not shown)
+        self._fit_title_column()
         if not shown and self.model.sort_key == key:
             # A hidden column cannot show its order: back to the list's default.
             default = DEFAULT_SORT[self.type_name]
