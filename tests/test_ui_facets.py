@@ -14,7 +14,9 @@ from PySide6.QtCore import QLocale, QSettings, Qt
 from PySide6.QtWidgets import QAbstractButton, QLabel
 from pytestqt.qtbot import QtBot
 
+from monitor_app.records.facets import Filters
 from monitor_app.vault.session import UnlockedVault
+from tests.ui_tools import widget_texts
 from ui.records.facet_panel import FacetPanel
 from ui.records.record_list_page import RecordListPage
 from ui.records.record_table_model import PAGE_SIZE, RECORD_ID_ROLE
@@ -291,3 +293,23 @@ def test_a_place_name_with_an_override_is_plain_text_in_the_facet_panel(
     assert all(
         label.textFormat() == Qt.TextFormat.PlainText for label in panel.findChildren(QLabel)
     )
+
+
+def test_clearing_for_a_lock_leaves_no_name_in_the_facets_or_saved_searches(
+    qtbot: QtBot, vault: UnlockedVault
+) -> None:
+    places = add_places(vault, ["zqxcanary place"])
+    make_incidents(vault, places, 10)
+    vault.saved_searches.save("zqxcanary search", Filters(text=WORD), record_type="incident")
+    page = open_page(qtbot, vault)
+    qtbot.waitUntil(lambda: bool(page.saved_searches.searches), timeout=TIMEOUT_MS)
+    check(qtbot, page, "place", places[0])
+    page.saved_searches.menu().aboutToShow.emit()  # the menu as a person opens it
+    menu_texts = [action.text() for action in page.saved_searches.menu().actions()]
+    assert "zqxcanary search" in menu_texts
+    assert any("zqxcanary" in text for text in widget_texts(page))
+
+    page.clear()  # what locking does to every list
+    assert not any("zqxcanary" in text for text in widget_texts(page))
+    assert page.saved_searches.searches == [] and not page.saved_searches.menu().actions()
+    assert page.facet_panel.filters().is_empty and page.model.facets.is_empty

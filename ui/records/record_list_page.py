@@ -272,11 +272,14 @@ class RecordListPage(QWidget):
         self._refresh_counts()
 
     def clear(self) -> None:
-        """Drop every row, the filter text (and its undo history) and the facets."""
+        """Drop every row, the filter text (and its undo history), the facets, the saved
+        searches' names and the vault (locking); ``set_vault`` brings a vault back."""
         self._filter_timer.stop()
         wipe(self.filter_edit)
+        self._vault = None
         self.model.clear()
         self.facet_panel.clear()
+        self.saved_searches.set_vault(None)
         self.status_label.clear()
         self.error_label.clear()
 
