@@ -313,3 +313,26 @@ def test_clearing_for_a_lock_leaves_no_name_in_the_facets_or_saved_searches(
     assert not any("zqxcanary" in text for text in widget_texts(page))
     assert page.saved_searches.searches == [] and not page.saved_searches.menu().actions()
     assert page.facet_panel.filters().is_empty and page.model.facets.is_empty
+
+
+def test_a_date_range_keeps_the_days_within_it_and_refuses_a_malformed_date(
+    qtbot: QtBot, vault: UnlockedVault
+) -> None:
+    places = add_places(vault, ["ИВС"])
+    items = make_incidents(vault, places, 90)
+    page = open_page(qtbot, vault)
+    panel = page.facet_panel
+    panel.from_edit.setText("2019")
+    with qtbot.waitSignal(panel.counts_refreshed, timeout=TIMEOUT_MS):
+        panel.to_edit.setText("2020-06")
+        panel.to_edit.editingFinished.emit()
+    settle(qtbot, page)
+    expected = [i["id"] for i in items if "2019" <= i["occurred_on"] < "2020-07"]
+    assert expected and page.model.total == len(expected)
+    assert set(load_all(qtbot, page)) == set(expected)
+    assert panel.date_button is not None and panel.date_button.text().startswith("Dates (2)")
+
+    panel.to_edit.setText("June 2020")
+    panel.to_edit.editingFinished.emit()
+    assert "YYYY-MM-DD" in panel.date_error.text()
+    assert not page.model.loading and page.model.total == len(expected), "kept as it was"

@@ -123,6 +123,8 @@ class FacetPanel(QWidget):
         for edit in (self.from_edit, self.to_edit):
             edit.setPlaceholderText(hint)
             edit.setClearButtonEnabled(True)
+            # The whole hint readable, with room for the clear button.
+            edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance(hint) + 48)
             edit.editingFinished.connect(self._dates_edited)
         form.addRow(PlainTextLabel(_("From")), self.from_edit)
         form.addRow(PlainTextLabel(_("To")), self.to_edit)
