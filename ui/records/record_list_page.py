@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import QLocale, QModelIndex, QPoint, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
+from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -75,6 +75,7 @@ class RecordListPage(QWidget):
         super().__init__(parent)
         self.type_name = type_name
         self._vault: UnlockedVault | None = None
+        self._counts_stale = False  # the facet counts wait for the list to be shown
         self.model = RecordTableModel(type_name, parent=self)
         self.model.state_changed.connect(self._update_status)
         self.model.failed.connect(self._show_error)
@@ -290,8 +291,17 @@ class RecordListPage(QWidget):
         self.model.shutdown()
 
     def _refresh_counts(self) -> None:
-        if self._vault is not None and self.model.started:
+        # Every list is refreshed after each save; only a list on screen counts its facets
+        # at once (a count per facet, on a hub's million records), the others when shown.
+        self._counts_stale = True
+        if self._vault is not None and self.model.started and self.isVisible():
+            self._counts_stale = False
             self.facet_panel.refresh(self._vault, self.model.filters)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._counts_stale:
+            self._refresh_counts()
 
     # -- filter ----------------------------------------------------------------------------
     @Slot()
