@@ -37,13 +37,13 @@ from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from monitor_app.jobs import CancelToken
+from monitor_app.records.facets import Filters
 from monitor_app.vault import lifecycle
 from monitor_app.vault.session import UnlockedVault
 from ui.common.style import apply_style
 from ui.records.record_list_page import RecordListPage
 from ui.records.record_table_model import (
     COLUMNS,
-    FILTER_LIMIT,
     MAX_PAGE,
     PAGE_SIZE,
     PROGRESS_STEPS,
@@ -192,11 +192,14 @@ def core_reads(vault: UnlockedVault) -> None:
         lambda: records.list(limit=20, order_by="modified"),
     )
     for query in ("задерж", "审讯", "Karakol", "disappearance"):
+        words = Filters(type=("incident",), text=query)
         timed(
-            f"search {query!r} type=incident limit={FILTER_LIMIT + 1}",
-            lambda query=query: records.search(
-                query, record_type="incident", limit=FILTER_LIMIT + 1
-            ),
+            f"filtered list {query!r}: first page ({PAGE_SIZE})",
+            lambda words=words: records.list("incident", limit=PAGE_SIZE, filters=words),
+        )
+        timed(
+            f"filtered list {query!r}: exact count",
+            lambda words=words: records.count("incident", filters=words),
         )
 
 
@@ -267,10 +270,7 @@ def drive_window(vault: UnlockedVault, path: Path) -> None:
     overview = view.overview_page
     page = view.list_pages["incident"]
     model = page.model
-    print(
-        f"== GUI thread stalls (tick {TICK_MS} ms; page {PAGE_SIZE}, growing to {MAX_PAGE};"
-        f" filter up to {FILTER_LIMIT})"
-    )
+    print(f"== GUI thread stalls (tick {TICK_MS} ms; page {PAGE_SIZE}, growing to {MAX_PAGE})")
 
     def overview_loaded() -> str:
         view.show_vault(vault)
@@ -298,7 +298,7 @@ def drive_window(vault: UnlockedVault, path: Path) -> None:
     def apply_filter(text: str) -> str:
         page.filter_edit.setText(text)
         page.apply_filter()
-        run_until(lambda: not model.loading)
+        run_until(lambda: not model.loading and not model.counting)
         return page.status_label.text()
 
     for text in ("задерж", "审讯", "Karakol"):

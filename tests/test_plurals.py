@@ -26,14 +26,14 @@ def language() -> Iterator[Any]:
     i18n.set_language(None)
 
 
-def _list_model(total: int, filter_text: str = "", capped: bool = False) -> Any:
+def _list_model(total: int, filter_text: str = "") -> Any:
     """Stands for the records table model: what ``status_text`` reads of it."""
     return SimpleNamespace(
         started=True,
         loading=False,
         total=total,
         filter_text=filter_text,
-        capped=capped,
+        filtered=bool(filter_text),
         sort_key="title",
         rowCount=lambda: total,
     )

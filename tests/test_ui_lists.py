@@ -22,6 +22,7 @@ from pytestqt.qtbot import QtBot
 
 from monitor_app.errors import Cancelled
 from monitor_app.jobs import CancelToken
+from monitor_app.records.facets import Filters
 from monitor_app.vault import lifecycle
 from monitor_app.vault.session import UnlockedVault
 from tests.conftest import PASSPHRASE
@@ -29,13 +30,10 @@ from tests.ui_tools import widget_texts
 from ui.records.record_list_page import RecordListPage
 from ui.records.record_table_model import (
     COLUMNS,
-    FILTER_LIMIT,
     PAGE_SIZE,
     RECORD_ID_ROLE,
     RecordTableModel,
-    Row,
     cancellable_read,
-    sort_rows,
 )
 from ui.shell.main_view import MainView
 from ui.shell.vault_window import APP_TITLE, VaultWindow
@@ -117,6 +115,8 @@ def list_page(qtbot: QtBot, vault: UnlockedVault, type_name: str) -> RecordListP
     page.set_vault(vault)
     with qtbot.waitSignal(page.model.loaded, timeout=TIMEOUT_MS):
         page.ensure_loaded()
+    # The count is a job of its own: the first rows do not wait for it.
+    qtbot.waitUntil(lambda: page.model.total is not None, timeout=TIMEOUT_MS)
     return page
 
 
@@ -208,60 +208,57 @@ def test_places_sort_by_name_and_have_no_date_column(qtbot: QtBot, many: Unlocke
 
 
 # -- filtering ------------------------------------------------------------------------------
-def test_filter_uses_the_core_search_restricted_to_the_type(
+def test_filter_pages_through_the_core_listing_with_an_exact_count(
     qtbot: QtBot, many: UnlockedVault
 ) -> None:
     page = list_page(qtbot, many, "incident")
-    with qtbot.waitSignal(page.model.loaded, timeout=TIMEOUT_MS):
+    model = page.model
+    with qtbot.waitSignals([model.loaded, model.counted], timeout=TIMEOUT_MS):
         qtbot.keyClicks(page.filter_edit, "batch")
         qtbot.keyClick(page.filter_edit, Qt.Key.Key_Return)
-    model = page.model
     # The first 1 000 incidents say "batch"; so do five places, which stay out of this list.
-    hits = many.records.search("batch", record_type="incident", limit=FILTER_LIMIT + 1)
-    assert model.rowCount() == len(hits) == 1_000 == FILTER_LIMIT
-    assert set(ids(model)) == {hit.record_id for hit in hits}
-    assert not model.canFetchMore()
-    assert not model.capped, "exactly as many matches as the limit: all are shown"
-    assert page.status_label.text() == f"{QLocale().toString(1_000)} matches"
-    # Matches are sorted as the list would be: newest first, ties by id.
-    shown = set(ids(model))
-    everything = core_ids(many, "incident", "date", True, MANY)
-    assert ids(model) == [i for i in everything if i in shown]
-    with qtbot.waitSignal(model.modelReset, timeout=TIMEOUT_MS):
+    # No cap: the total is the exact count, and the matches come one page at a time.
+    wanted = Filters(type=("incident",), text="batch")
+    assert model.total == many.records.count("incident", filters=wanted) == 1_000
+    assert model.rowCount() == PAGE_SIZE and model.canFetchMore()
+    number = QLocale().toString
+    assert (
+        page.status_label.text()
+        == f"{PAGE_SIZE} of {number(1_000)} matches loaded; scroll for more"
+    )
+    while model.canFetchMore():
+        fetch(qtbot, model)
+    core = many.records.list("incident", limit=MANY, filters=wanted)
+    assert ids(model) == [row.record_id for row in core], "newest first, ties by id"
+    assert page.status_label.text() == f"{number(1_000)} matches"
+    # Sorting a filtered list pages through the core in that order too.
+    with qtbot.waitSignal(model.loaded, timeout=TIMEOUT_MS):
         page.view.sortByColumn(1, Qt.SortOrder.AscendingOrder)  # the title, ascending
-    by_title = core_ids(many, "incident", "display", False, MANY)
-    assert ids(model) == [i for i in by_title if i in shown]
+    fetch(qtbot, model)
+    by_title = many.records.list(
+        "incident", limit=2 * PAGE_SIZE, order_by="display", descending=False, filters=wanted
+    )
+    assert ids(model) == [row.record_id for row in by_title]
 
     # Clearing the filter goes back to the whole list, one page at a time.
-    with qtbot.waitSignal(model.loaded, timeout=TIMEOUT_MS):
+    with qtbot.waitSignals([model.loaded, model.counted], timeout=TIMEOUT_MS):
         page.filter_edit.clear()
     assert model.rowCount() == PAGE_SIZE and model.total == MANY
 
 
 def test_filter_finds_words_in_other_scripts(qtbot: QtBot, many: UnlockedVault) -> None:
-    model = RecordTableModel("incident", filter_limit=50)
+    model = RecordTableModel("incident", page_size=50)
     try:
         model.set_vault(many)
         model.set_filter("审讯")
-        with qtbot.waitSignal(model.loaded, timeout=TIMEOUT_MS):
+        with qtbot.waitSignals([model.loaded, model.counted], timeout=TIMEOUT_MS):
             model.ensure_loaded()
-        assert model.rowCount() == 50 and model.capped
+        assert model.rowCount() == 50 and model.canFetchMore()
+        assert model.total == MANY // len(WORDS), "every title with the word, counted"
         titles = [model.index(row, 1).data() for row in range(model.rowCount())]
         assert all("审讯" in title for title in titles)
     finally:
         model.shutdown()
-
-
-def test_sort_rows_matches_sqlite_null_and_tie_order() -> None:
-    rows: list[Row] = [("b", "B", None, None), ("a", "B", "2020", None), ("c", "A", "2021", None)]
-    assert [r[0] for r in sort_rows(rows, "date", False)] == ["b", "a", "c"]
-    assert [r[0] for r in sort_rows(rows, "date", True)] == ["c", "a", "b"]
-    assert [r[0] for r in sort_rows(rows, "display", False)] == ["c", "a", "b"]
-    # Filter matches carry their modification time too: sorted like the list, ties by id.
-    hits: list[Row] = [("x", "X", None, "2026-01-01"), ("a", "A", None, "2026-01-02")]
-    hits.append(("b", "B", None, "2026-01-02"))
-    assert [r[0] for r in sort_rows(hits, "modified", True)] == ["b", "a", "x"]
-    assert [r[0] for r in sort_rows(hits, "modified", False)] == ["x", "a", "b"]
 
 
 # -- opening a record -----------------------------------------------------------------------

@@ -55,6 +55,8 @@ QPushButton {
     color: #1f2933;
 }
 QPushButton:hover { background: #f0f4f8; }
+QPushButton[role="menu"] { padding: 6px 10px; }
+QPushButton[role="menu"]::menu-indicator { image: none; width: 0px; }
 QPushButton[primary="true"] { background: #3e6690; border-color: #3e6690; color: #ffffff; }
 QPushButton[primary="true"]:hover { background: #35587c; }
 QPushButton:disabled, QPushButton[primary="true"]:disabled {
