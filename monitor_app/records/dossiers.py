@@ -21,7 +21,7 @@ sensitive fields: titles are the ones lists show.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +37,6 @@ MAX_LIMIT = 1_000
 PERSON_SECTIONS = ("incidents", "visits", "attachments")
 PLACE_SECTIONS = ("visits", "incidents", "recommendations", "occupancy")
 _LIVE = "{t}.deleted_at IS NULL AND {t}.purged_at IS NULL"
-_BY_DATE = "{t}.sort_date IS NULL, {t}.sort_date, {t}.id"
 
 
 @dataclass(frozen=True)
@@ -170,78 +169,34 @@ class DossierStore:
 
     def person_dossier(self, record_id: str, *, limit: int = DEFAULT_LIMIT) -> Dossier:
         record = self._subject(record_id, "person")
+        limit = _checked(limit, 0)
         with self.vault.reading() as conn:
-            sections = {
-                name: _person_section(conn, record_id, name, 0, _checked(limit, 0))
-                for name in PERSON_SECTIONS
-            }
-            by_role = _tally(
-                conn,
-                f"SELECT l.role, count(DISTINCT l.record_id) FROM record_links AS l"
-                f" JOIN records AS r ON r.id = l.record_id"
-                f" WHERE l.target_id = ? AND l.field = 'people' AND r.type = 'incident'"
-                f" AND {_LIVE.format(t='r')} GROUP BY l.role",
-                (record_id,),
-            )
-        return Dossier("person", record, sections, {"by_role": by_role})
+            found = _gather_person(conn, record_id)
+            sections = {name: found.section(conn, name, 0, limit) for name in PERSON_SECTIONS}
+        return Dossier("person", record, sections, found.breakdowns)
 
     def place_dossier(self, record_id: str, *, limit: int = DEFAULT_LIMIT) -> Dossier:
         record = self._subject(record_id, "place")
+        limit = _checked(limit, 0)
         with self.vault.reading() as conn:
-            sections = {
-                name: _place_section(conn, record_id, name, 0, _checked(limit, 0))
-                for name in PLACE_SECTIONS
-            }
-            incidents = f"SELECT id FROM ({_PLACE_INCIDENTS})"
-            by_type = _tally(
-                conn,
-                "SELECT ifnull(json_extract(v.fields, '$.incident_type'), ''), count(*)"
-                " FROM records AS r JOIN revisions AS v"
-                " ON v.record_id = r.id AND v.revision = r.current_revision"
-                f" WHERE r.id IN ({incidents}) GROUP BY 1",
-                (record_id, record_id),
-            )
-            by_status = _tally(
-                conn,
-                "SELECT ifnull(case_status, ''), count(*) FROM records"
-                f" WHERE id IN ({incidents}) GROUP BY 1",
-                (record_id, record_id),
-            )
-            by_recommendation = _tally(
-                conn,
-                "SELECT ifnull(json_extract(e.value, '$.status'), ''), count(*)"
-                f" FROM ({_PLACE_VISITS}) AS r JOIN revisions AS v"
-                " ON v.record_id = r.id AND v.revision = r.current_revision"
-                " JOIN json_each(v.fields, '$.recommendations') AS e GROUP BY 1",
-                (record_id,),
-            )
-        return Dossier(
-            "place",
-            record,
-            sections,
-            {
-                "by_incident_type": by_type,
-                "by_case_status": by_status,
-                "by_recommendation_status": by_recommendation,
-            },
-        )
+            found = _gather_place(conn, record_id)
+            sections = {name: found.section(conn, name, 0, limit) for name in PLACE_SECTIONS}
+        return Dossier("place", record, sections, found.breakdowns)
 
     def section_page(
         self, kind: str, record_id: str, section: str, *, offset: int, limit: int = DEFAULT_LIMIT
     ) -> Section:
         """Another page of one section of a dossier: ``offset`` is a section's
-        ``next_offset``. Counts are read again, so a page always says the current total."""
-        names = PERSON_SECTIONS if kind == "person" else PLACE_SECTIONS
+        ``next_offset``. The dossier is read again, so a page always says the current total."""
         if kind not in ("person", "place"):
             raise ValidationError(field="kind", reason="unknown_code")
-        if section not in names:
+        if section not in (PERSON_SECTIONS if kind == "person" else PLACE_SECTIONS):
             raise ValidationError(field="section", reason="unknown_code")
         self._subject(record_id, kind)
         limit = _checked(limit, offset)
         with self.vault.reading() as conn:
-            if kind == "person":
-                return _person_section(conn, record_id, section, offset, limit)
-            return _place_section(conn, record_id, section, offset, limit)
+            gather = _gather_person if kind == "person" else _gather_place
+            return gather(conn, record_id).section(conn, section, offset, limit)
 
     def _subject(self, record_id: str, kind: str) -> RecordView:
         # Missing and purged records raise from get(); a deleted one has no dossier either.
@@ -261,162 +216,194 @@ def _checked(limit: int, offset: int) -> int:
     return limit
 
 
-def _tally(conn: Connection, sql: str, params: Sequence[Any]) -> dict[str, int]:
-    return {str(key or ""): int(n) for key, n in conn.execute(sql, params)}
+# Each dossier is gathered in a few passes over record_links, led by the subject's id (CROSS
+# JOIN keeps SQLite from starting at every record of a type instead), and then sorted and
+# counted here: a section's total and its page come from the same pass, and a person named
+# in 50 000 incidents costs one read of their 50 000 links, not one per section.
+_CHUNK = 500  # SQLite's bound on parameters, with room to spare
 
 
-# -- a person's dossier ----------------------------------------------------------------------------
-# The live incidents naming the person (one row per incident, whatever its roles).
-_PERSON_INCIDENTS = (
-    "SELECT DISTINCT r.id, r.sort_date FROM record_links AS l"
-    " JOIN records AS r ON r.id = l.record_id"
-    " WHERE l.target_id = ? AND l.field = 'people' AND r.type = 'incident'"
-    f" AND {_LIVE.format(t='r')}"
-)
-# Their visits, and any visit that names the person itself.
-_PERSON_VISITS = (
-    "SELECT DISTINCT r.id, r.sort_date FROM records AS r WHERE r.type = 'visit'"
-    f" AND {_LIVE.format(t='r')} AND r.id IN ("
-    " SELECT l.target_id FROM record_links AS l"
-    f" WHERE l.field = 'visit_id' AND l.record_id IN (SELECT id FROM ({_PERSON_INCIDENTS}))"
-    " UNION SELECT record_id FROM record_links WHERE target_id = ?)"
-)
+@dataclass
+class _Gathered:
+    records: dict[str, list[tuple[str, str | None]]]  # section -> (id, date), sorted
+    roles: dict[str, set[str]] = field(default_factory=dict)  # record id -> the person's roles
+    attachments: list[AttachmentItem] = field(default_factory=list)
+    recommendations: list[RecommendationItem] = field(default_factory=list)
+    occupancy: list[OccupancyItem] = field(default_factory=list)
+    breakdowns: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def section(self, conn: Connection, name: str, offset: int, limit: int) -> Section:
+        listed: Sequence[Item]
+        if name in self.records:
+            rows = self.records[name]
+            page = [record_id for record_id, _date in rows[offset : offset + limit]]
+            return Section(name, len(rows), offset, tuple(_items(conn, page, self.roles)))
+        listed = getattr(self, name)
+        return Section(name, len(listed), offset, tuple(listed[offset : offset + limit]))
 
 
-def _person_section(
-    conn: Connection, person_id: str, name: str, offset: int, limit: int
-) -> Section:
-    if name == "incidents":
-        total = _count(conn, _PERSON_INCIDENTS, (person_id,))
-        rows = _page(conn, _PERSON_INCIDENTS, (person_id,), offset, limit)
-        roles = _roles(
-            conn,
-            "SELECT record_id, role FROM record_links WHERE target_id = ? AND field = 'people'"
-            " AND record_id IN ({ids})",
-            person_id,
-            rows,
+def _by_date(rows: Iterable[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+    return sorted(rows, key=lambda row: (row[1] is None, row[1] or "", row[0]))
+
+
+def _live(conn: Connection, record_ids: Iterable[str], type_name: str) -> dict[str, str | None]:
+    """Which of ``record_ids`` are live records of ``type_name``, with their dates."""
+    wanted = sorted(set(record_ids))
+    found: dict[str, str | None] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        found.update(
+            conn.execute(
+                f"SELECT id, sort_date FROM records WHERE id IN ({marks}) AND type = ?"
+                f" AND {_LIVE.format(t='records')}",
+                (*chunk, type_name),
+            ).fetchall()
         )
-        items = _items(conn, rows, roles)
-    elif name == "visits":
-        params = (person_id, person_id)
-        total = _count(conn, _PERSON_VISITS, params)
-        rows = _page(conn, _PERSON_VISITS, params, offset, limit)
-        # A visit's roles: the person's roles in its incidents that still name them.
-        roles = _roles(
-            conn,
-            "SELECT v.target_id, p.role FROM record_links AS p"
-            " JOIN records AS r ON r.id = p.record_id"
-            " JOIN record_links AS v ON v.record_id = p.record_id AND v.field = 'visit_id'"
-            f" WHERE p.target_id = ? AND p.field = 'people' AND {_LIVE.format(t='r')}"
-            " AND v.target_id IN ({ids})",
-            person_id,
-            rows,
-        )
-        items = _items(conn, rows, roles)
-    else:
-        owners = (
-            f"SELECT ? UNION SELECT id FROM ({_PERSON_INCIDENTS})"
-            f" UNION SELECT id FROM ({_PERSON_VISITS})"
-        )
-        return _attachments(conn, owners, (person_id,) * 4, offset, limit)
-    return Section(name, total, offset, tuple(items))
+    return found
 
 
-# -- a place's dossier -----------------------------------------------------------------------------
-_PLACE_VISITS = (
-    "SELECT r.id, r.sort_date, r.current_revision FROM record_links AS l"
-    " JOIN records AS r ON r.id = l.record_id"
-    " WHERE l.target_id = ? AND l.field = 'place_id' AND r.type = 'visit'"
-    f" AND {_LIVE.format(t='r')}"
-)
-# At the place itself, or during a visit there.
-_PLACE_INCIDENTS = (
-    "SELECT r.id, r.sort_date FROM records AS r WHERE r.type = 'incident'"
-    f" AND {_LIVE.format(t='r')} AND r.id IN ("
-    " SELECT record_id FROM record_links WHERE target_id = ? AND field = 'place_id'"
-    " UNION SELECT l.record_id FROM record_links AS l WHERE l.field = 'visit_id'"
-    " AND l.target_id IN (SELECT record_id FROM record_links"
-    " WHERE target_id = ? AND field = 'place_id'))"
-)
-_RECOMMENDATIONS = (
-    "SELECT r.id, r.sort_date, CAST(e.key AS INTEGER) AS idx,"
-    " json_extract(e.value, '$.text'), json_extract(e.value, '$.status')"
-    f" FROM ({_PLACE_VISITS}) AS r JOIN revisions AS v"
-    " ON v.record_id = r.id AND v.revision = r.current_revision"
-    " JOIN json_each(v.fields, '$.recommendations') AS e"
-)
-_OCCUPANCY = (
-    "SELECT r.id, r.sort_date, json_extract(v.fields, '$.occupancy') AS n"
-    f" FROM ({_PLACE_VISITS}) AS r JOIN revisions AS v"
-    " ON v.record_id = r.id AND v.revision = r.current_revision"
-    " WHERE json_type(v.fields, '$.occupancy') = 'integer'"
-)
+def _gather_person(conn: Connection, person_id: str) -> _Gathered:
+    # The live incidents naming the person, each with their roles there and its visit.
+    incidents: dict[str, str | None] = {}
+    roles: dict[str, set[str]] = {}
+    visit_of: dict[str, str] = {}
+    for record_id, role, date, visit in conn.execute(
+        "SELECT p.record_id, p.role, r.sort_date, v.target_id FROM record_links AS p"
+        " CROSS JOIN records AS r ON r.id = p.record_id"
+        " LEFT JOIN record_links AS v ON v.record_id = p.record_id AND v.field = 'visit_id'"
+        f" WHERE p.target_id = ? AND p.field = 'people' AND r.type = 'incident'"
+        f" AND {_LIVE.format(t='r')}",
+        (person_id,),
+    ):
+        incidents[record_id] = date
+        roles.setdefault(record_id, set()).add(str(role))
+        if visit:
+            visit_of[record_id] = visit
+    by_role: dict[str, int] = {}
+    for found in roles.values():
+        for role in found:
+            by_role[role] = by_role.get(role, 0) + 1
+    # Their visits, and any visit naming the person itself; a visit's roles are the
+    # person's roles in its incidents.
+    direct = [r[0] for r in conn.execute(_NAMING, (person_id,))]
+    visits = _live(conn, [*visit_of.values(), *direct], "visit")
+    for incident, visit in visit_of.items():
+        if visit in visits:
+            roles.setdefault(visit, set()).update(roles[incident])
+    owners = {person_id: "person"}
+    owners.update(dict.fromkeys(incidents, "incident"))
+    owners.update(dict.fromkeys(visits, "visit"))
+    return _Gathered(
+        {"incidents": _by_date(incidents.items()), "visits": _by_date(visits.items())},
+        roles,
+        attachments=_attachments(conn, owners),
+        breakdowns={"by_role": by_role},
+    )
 
 
-def _place_section(conn: Connection, place_id: str, name: str, offset: int, limit: int) -> Section:
-    items: Sequence[Item]
-    if name == "visits":
-        total = _count(conn, _PLACE_VISITS, (place_id,))
-        items = _items(conn, _page(conn, _PLACE_VISITS, (place_id,), offset, limit), {})
-    elif name == "incidents":
-        params = (place_id, place_id)
-        total = _count(conn, _PLACE_INCIDENTS, params)
-        items = _items(conn, _page(conn, _PLACE_INCIDENTS, params, offset, limit), {})
-    elif name == "recommendations":
-        total = _count(conn, _RECOMMENDATIONS, (place_id,))
-        rows = conn.execute(
-            f"{_RECOMMENDATIONS} ORDER BY {_BY_DATE.format(t='r')}, idx LIMIT ? OFFSET ?",
-            (place_id, limit, offset),
-        ).fetchall()
-        items = [RecommendationItem(r[0], r[1], int(r[2]), str(r[3] or ""), r[4]) for r in rows]
-    else:
-        total = _count(conn, _OCCUPANCY, (place_id,))
-        rows = conn.execute(
-            f"{_OCCUPANCY} ORDER BY {_BY_DATE.format(t='r')} LIMIT ? OFFSET ?",
-            (place_id, limit, offset),
-        ).fetchall()
-        items = [OccupancyItem(r[0], r[1], int(r[2])) for r in rows]
-    return Section(name, total, offset, tuple(items))
+_NAMING = "SELECT record_id FROM record_links WHERE target_id = ?"
 
 
-# -- shared ----------------------------------------------------------------------------------------
-def _count(conn: Connection, rows_sql: str, params: Sequence[Any]) -> int:
-    return int(conn.execute(f"SELECT count(*) FROM ({rows_sql})", params).fetchone()[0])
+def _gather_place(conn: Connection, place_id: str) -> _Gathered:
+    # Visits and incidents at the place; an incident also when its visit was there.
+    at_place: dict[str, dict[str, tuple[str | None, str | None, str | None]]] = {
+        "visit": {},
+        "incident": {},
+    }
+    for record_id, type_name, date, status, kind in conn.execute(
+        "SELECT r.id, r.type, r.sort_date, r.case_status,"
+        " json_extract(v.fields, '$.incident_type') FROM record_links AS l"
+        " CROSS JOIN records AS r ON r.id = l.record_id"
+        " CROSS JOIN revisions AS v ON v.record_id = r.id AND v.revision = r.current_revision"
+        f" WHERE l.target_id = ? AND l.field = 'place_id' AND {_LIVE.format(t='r')}",
+        (place_id,),
+    ):
+        if type_name in at_place:
+            at_place[type_name][record_id] = (date, status, kind)
+    visits = sorted(at_place["visit"])
+    for start in range(0, len(visits), _CHUNK):
+        chunk = visits[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        for row in conn.execute(
+            "SELECT r.id, r.sort_date, r.case_status, json_extract(v.fields, '$.incident_type')"
+            f" FROM record_links AS l CROSS JOIN records AS r ON r.id = l.record_id"
+            " CROSS JOIN revisions AS v ON v.record_id = r.id AND v.revision = r.current_revision"
+            f" WHERE l.target_id IN ({marks}) AND l.field = 'visit_id' AND r.type = 'incident'"
+            f" AND {_LIVE.format(t='r')}",
+            chunk,
+        ):
+            at_place["incident"][row[0]] = (row[1], row[2], row[3])
+    incidents = at_place["incident"]
+    found = _Gathered(
+        {
+            "visits": _by_date((k, v[0]) for k, v in at_place["visit"].items()),
+            "incidents": _by_date((k, v[0]) for k, v in incidents.items()),
+        }
+    )
+    _visit_details(conn, found, visits)
+    found.breakdowns = {
+        "by_incident_type": _tally(v[2] for v in incidents.values()),
+        "by_case_status": _tally(v[1] for v in incidents.values()),
+        "by_recommendation_status": _tally(r.status for r in found.recommendations),
+    }
+    return found
 
 
-def _page(
-    conn: Connection, rows_sql: str, params: Sequence[Any], offset: int, limit: int
-) -> list[str]:
-    rows = conn.execute(
-        f"SELECT id FROM ({rows_sql}) AS r ORDER BY {_BY_DATE.format(t='r')} LIMIT ? OFFSET ?",
-        (*params, limit, offset),
-    ).fetchall()
-    return [str(r[0]) for r in rows]
+def _visit_details(conn: Connection, found: _Gathered, visits: list[str]) -> None:
+    """The recommendations and the occupancy of ``visits``, in date order."""
+    for start in range(0, len(visits), _CHUNK):
+        chunk = visits[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        for record_id, date, occupancy, recommendations in conn.execute(
+            "SELECT r.id, r.sort_date, json_extract(v.fields, '$.occupancy'),"
+            " json_extract(v.fields, '$.recommendations') FROM records AS r"
+            " CROSS JOIN revisions AS v ON v.record_id = r.id AND v.revision = r.current_revision"
+            f" WHERE r.id IN ({marks})",
+            chunk,
+        ):
+            if isinstance(occupancy, int):
+                found.occupancy.append(OccupancyItem(record_id, date, occupancy))
+            for index, item in enumerate(json.loads(recommendations or "[]")):
+                if isinstance(item, dict):
+                    text, status = item.get("text"), item.get("status")
+                    found.recommendations.append(
+                        RecommendationItem(
+                            record_id,
+                            date,
+                            index,
+                            str(text or ""),
+                            status if isinstance(status, str) else None,
+                        )
+                    )
+
+    def key(item: OccupancyItem | RecommendationItem) -> tuple[bool, str, str, int]:
+        index = item.index if isinstance(item, RecommendationItem) else 0
+        return (item.date is None, item.date or "", item.visit_id, index)
+
+    found.occupancy.sort(key=key)
+    found.recommendations.sort(key=key)
 
 
-def _roles(
-    conn: Connection, sql: str, person_id: str, record_ids: list[str]
-) -> dict[str, tuple[str, ...]]:
-    found: dict[str, set[str]] = {}
-    for start in range(0, len(record_ids), 500):  # SQLite's bound on parameters
-        chunk = record_ids[start : start + 500]
-        query = sql.format(ids=",".join("?" * len(chunk)))
-        for record_id, role in conn.execute(query, (person_id, *chunk)):
-            found.setdefault(record_id, set()).add(str(role))
-    return {record_id: tuple(sorted(r for r in roles if r)) for record_id, roles in found.items()}
+def _tally(values: Iterable[str | None]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for value in values:
+        key = value if isinstance(value, str) else ""
+        counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 def _items(
-    conn: Connection, record_ids: list[str], roles: dict[str, tuple[str, ...]]
+    conn: Connection, record_ids: list[str], roles: dict[str, set[str]]
 ) -> list[DossierItem]:
     """The page's records in the order of ``record_ids``, with their type codes."""
     found: dict[str, DossierItem] = {}
-    for start in range(0, len(record_ids), 500):
-        chunk = record_ids[start : start + 500]
+    for start in range(0, len(record_ids), _CHUNK):
+        chunk = record_ids[start : start + _CHUNK]
         marks = ",".join("?" * len(chunk))
         for row in conn.execute(
             "SELECT r.id, r.type, r.sort_date, r.display, r.case_status, v.fields"
-            " FROM records AS r JOIN revisions AS v"
+            " FROM records AS r CROSS JOIN revisions AS v"
             " ON v.record_id = r.id AND v.revision = r.current_revision"
             f" WHERE r.id IN ({marks})",
             chunk,
@@ -431,23 +418,25 @@ def _items(
                 str(display or ""),
                 kind if isinstance(kind, str) else None,
                 status,
-                roles.get(record_id, ()),
+                tuple(sorted(r for r in roles.get(record_id, ()) if r)),
             )
     return [found[r] for r in record_ids if r in found]
 
 
-def _attachments(
-    conn: Connection, owners_sql: str, params: Sequence[Any], offset: int, limit: int
-) -> Section:
-    base = (
-        "FROM attachments AS a JOIN records AS r ON r.id = a.record_id"
-        f" WHERE a.deleted_at IS NULL AND a.record_id IN ({owners_sql})"
-    )
-    total = int(conn.execute(f"SELECT count(*) {base}", params).fetchone()[0])
-    rows = conn.execute(
-        "SELECT a.id, a.record_id, r.type, a.original_name, a.media_type, a.size, a.added_at"
-        f" {base} ORDER BY a.added_at, a.id LIMIT ? OFFSET ?",
-        (*params, limit, offset),
-    ).fetchall()
-    items = tuple(AttachmentItem(r[0], r[1], r[2], r[3], r[4], int(r[5]), r[6]) for r in rows)
-    return Section("attachments", total, offset, items)
+def _attachments(conn: Connection, owners: dict[str, str]) -> list[AttachmentItem]:
+    """The attachments of ``owners`` (record id -> its type), oldest first."""
+    wanted = sorted(owners)
+    found = []
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        for row in conn.execute(
+            "SELECT id, record_id, original_name, media_type, size, added_at FROM attachments"
+            f" WHERE record_id IN ({marks}) AND deleted_at IS NULL",
+            chunk,
+        ):
+            found.append(
+                AttachmentItem(row[0], row[1], owners[row[1]], row[2], row[3], int(row[4]), row[5])
+            )
+    found.sort(key=lambda a: (a.added_at, a.attachment_id))
+    return found
