@@ -402,15 +402,16 @@ def _items(
         chunk = record_ids[start : start + _CHUNK]
         marks = ",".join("?" * len(chunk))
         for row in conn.execute(
-            "SELECT r.id, r.type, r.sort_date, r.display, r.case_status, v.fields"
+            # The type code alone: a description can be long, and only the code is shown.
+            "SELECT r.id, r.type, r.sort_date, r.display, r.case_status,"
+            " json_extract(v.fields, CASE r.type WHEN 'incident' THEN '$.incident_type'"
+            " ELSE '$.visit_type' END)"
             " FROM records AS r CROSS JOIN revisions AS v"
             " ON v.record_id = r.id AND v.revision = r.current_revision"
             f" WHERE r.id IN ({marks})",
             chunk,
         ):
-            record_id, type_name, date, display, status, fields_json = row
-            public = json.loads(fields_json)
-            kind = public.get("incident_type" if type_name == "incident" else "visit_type")
+            record_id, type_name, date, display, status, kind = row
             found[record_id] = DossierItem(
                 record_id,
                 type_name,
