@@ -63,16 +63,18 @@ def section_title(name: str, total: int) -> str:
     return titles.get(name, name).format(n=total)
 
 
-def section_columns(name: str) -> list[str]:
+def section_columns(name: str, kind: str) -> list[str]:
+    """The headers of a section's rows; a person's roles only in a person's dossier."""
     if name == "attachments":
         return [_("Name"), _("Type"), _("Attached to")]
     if name == "recommendations":
         return [_("Visit"), _("Status"), _("Recommendation")]
     if name == "occupancy":
         return [_("Visit"), _("Occupancy on the day")]
-    if name == "incidents":
-        return [_("Date"), _("Type of incident"), _("Role"), _("Title")]
-    return [_("Date"), _("Type of visit"), _("Role"), _("Title")]
+    type_header = _("Type of incident") if name == "incidents" else _("Type of visit")
+    if kind == "person":
+        return [_("Date"), type_header, _("Role"), _("Title")]
+    return [_("Date"), type_header, _("Title")]
 
 
 @dataclass(frozen=True)
@@ -97,12 +99,13 @@ class Labels:
             return shown_alone(code)  # a vocabulary this version does not ship
 
 
-def row_texts(item: Item, labels: Labels) -> tuple[list[str], str]:
-    """A section row's cells, and the id of the record it opens."""
+def row_texts(item: Item, labels: Labels, kind: str) -> tuple[list[str], str]:
+    """A section row's cells in a ``kind`` dossier, and the id of the record it opens."""
     if isinstance(item, DossierItem):
         vocabulary = "incident_type" if item.type == "incident" else "visit_type"
-        roles = ", ".join(labels("person_role", role) for role in item.roles)
-        cells = [date_text(item.date), labels(vocabulary, item.kind), roles]
+        cells = [date_text(item.date), labels(vocabulary, item.kind)]
+        if kind == "person":
+            cells.append(", ".join(labels("person_role", role) for role in item.roles))
         return [*cells, shown_alone(item.title) or _("(untitled)")], item.record_id
     if isinstance(item, AttachmentItem):
         return [
@@ -123,14 +126,15 @@ class SectionView(QWidget):
     more_requested = Signal(str)  # the section's name
     record_requested = Signal(str)
 
-    def __init__(self, name: str, parent: QWidget | None = None) -> None:
+    def __init__(self, name: str, kind: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.name = name
+        self.kind = kind
         self.next_offset: int | None = None
         self.tree = QTreeWidget()
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
-        self.tree.setHeaderLabels(section_columns(name))
+        self.tree.setHeaderLabels(section_columns(name, kind))
         self.tree.header().setStretchLastSection(True)
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.tree.itemActivated.connect(self._activated)
@@ -144,7 +148,7 @@ class SectionView(QWidget):
 
     def add_page(self, section: Section, labels: Labels) -> None:
         for item in section.items:
-            cells, record_id = row_texts(item, labels)
+            cells, record_id = row_texts(item, labels, self.kind)
             row = QTreeWidgetItem(cells)
             row.setData(0, RECORD_ROLE, record_id)
             self.tree.addTopLevelItem(row)
@@ -259,7 +263,7 @@ class DossierPage(QWidget):
         self.title_label.setText(shown_alone(dossier.record.display) or _("(untitled)"))
         self.summary_label.setText(self._summary(dossier, labels))
         for name, section in dossier.sections.items():
-            view = SectionView(name)
+            view = SectionView(name, dossier.kind)
             view.add_page(section, labels)
             view.more_requested.connect(self._more)
             view.record_requested.connect(self.record_requested)
