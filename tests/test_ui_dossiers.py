@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from monitor_app.vault.session import UnlockedVault
+from ui.records import dossier_page
 from ui.records.dossier_page import RECORD_ROLE, DossierPage
 from ui.shell.main_view import MainView
 
@@ -158,3 +159,17 @@ def test_a_name_with_an_override_is_plain_text(
     labels = page.findChildren(QLabel)
     assert all(label.textFormat() == Qt.TextFormat.PlainText for label in labels)
     assert not any("\u202e" in label.text() for label in labels)
+
+
+def test_show_more_reads_the_next_page(
+    qtbot: QtBot, view: MainView, records: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dossier_page, "PAGE_SIZE", 2)
+    page = open_dossier_from_page(qtbot, view, records["place"])
+    section = page.sections["incidents"]
+    page.tabs.setCurrentWidget(section)
+    assert len(rows(page, "incidents")) == 2 and section.more_button.isVisible()
+    with qtbot.waitSignal(page.loaded, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(section.more_button, Qt.MouseButton.LeftButton)
+    assert [r for _c, r in rows(page, "incidents")] == records["incidents"][2::-1]
+    assert not section.more_button.isVisible()
