@@ -83,7 +83,7 @@ def test_person_dossier_for_people_is_safe_text(
     base, ids = seeded
     out = _run(capsys, *base, "dossier", "person", ids["person"]).out
     assert "Incidents: 5" in out and "Visits: 1" in out and "Attachments: 1" in out
-    assert "Victim 4" in out and ids["incident4"] in out
+    assert "Victim: 4" in out and ids["incident4"] in out
     assert "\u202e" not in out  # the terminal is not told to turn text around
 
 

@@ -89,10 +89,13 @@ _HEADINGS = {
     "occupancy": N_("Occupancy recorded: {n}"),
 }
 _BREAKDOWNS = {
-    "by_role": ("person_role", N_("Incidents by role:")),
-    "by_incident_type": ("incident_type", N_("Incidents by type:")),
-    "by_case_status": ("case_status", N_("Incidents by case status:")),
-    "by_recommendation_status": ("recommendation_status", N_("Recommendations by status:")),
+    "by_role": ("person_role", N_("Incidents by role: {values}")),
+    "by_incident_type": ("incident_type", N_("Incidents by type: {values}")),
+    "by_case_status": ("case_status", N_("Incidents by case status: {values}")),
+    "by_recommendation_status": (
+        "recommendation_status",
+        N_("Recommendations by status: {values}"),
+    ),
 }
 
 
@@ -104,9 +107,9 @@ def _dossier_lines(dossier: Dossier, vocabularies: Vocabularies) -> list[str]:
     for name, counts in dossier.breakdowns.items():
         vocabulary, heading = _BREAKDOWNS[name]
         parts = [
-            f"{_label(vocabularies, vocabulary, code)} {n}" for code, n in sorted(counts.items())
+            f"{_label(vocabularies, vocabulary, code)}: {n}" for code, n in sorted(counts.items())
         ]
-        lines.append(_(heading) + " " + (", ".join(parts) or "-"))
+        lines.append(_(heading).format(values=", ".join(parts) or "-"))
     for section in dossier.sections.values():
         lines.append("")
         lines += _section_lines(section, vocabularies)

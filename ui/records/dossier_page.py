@@ -287,7 +287,7 @@ class DossierPage(QWidget):
                 continue
             vocabulary, template = breakdowns[name]
             values = ", ".join(
-                f"{labels(vocabulary, code) or _('not set')}: {n}"
+                f"{labels(vocabulary, code) or _('(not set)')}: {n}"
                 for code, n in sorted(counts.items(), key=lambda pair: -pair[1])
             )
             lines.append(template.format(values=values))
