@@ -2,7 +2,8 @@
 the left and one page at a time on the right.
 
 Pages: the overview (counts, unsaved work in encrypted drafts, and the global search's
-results), one table per record type, a read-only record page, the record editor, Handoff
+results), one table per record type, a read-only record page, a person's or a place's
+dossier (from its page; its rows open their records), the record editor, Handoff
 (bundles, receipts, purge), Contacts, the audit log and Settings. Each page has ``clear()``;
 ``MainView.clear()`` calls every one of them when the vault is locked, the editor last: it keeps
 unsaved work as an encrypted draft first.
