@@ -99,6 +99,7 @@ CODES: frozenset[str] = frozenset(
         "revision_not_found",
         "attachment_not_found",
         "saved_search_not_found",
+        "dossier_wrong_type",
         "attachment_damaged",
         "audit_chain_broken",
         "invalid_json",

@@ -52,6 +52,9 @@ MESSAGES: dict[str, str] = {
     "attachment_not_found": "No attachment with this id exists in the vault.",
     "saved_search_not_found": "This saved search no longer exists in the vault. "
     "Choose another, or save the current filters again.",
+    "dossier_wrong_type": "This record has no dossier of this kind: a person's dossier needs "
+    "the id of a person, a place's dossier the id of a place of detention. Check the id and "
+    "try again.",
     "attachment_damaged": "The stored attachment is damaged and cannot be read. "
     "The vault may have been tampered with; restore it from a backup.",
     "storage_failed": "The disk refused to read or write ({path}). Check that the drive is "

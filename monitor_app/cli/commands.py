@@ -22,6 +22,7 @@ from monitor_app.cli.bundle_commands import (
     cmd_release,
     cmd_verify,
 )
+from monitor_app.cli.dossier_commands import cmd_dossier
 from monitor_app.cli.identity_commands import cmd_contact, cmd_identity
 from monitor_app.crypto import kdf
 from monitor_app.display_text import shown_line
@@ -396,6 +397,7 @@ HANDLERS = {
     "attach": cmd_attach,
     "attachment": cmd_attachment,
     "search": cmd_search,
+    "dossier": cmd_dossier,
     "audit": cmd_audit,
     "passwd": cmd_passwd,
     "recover": cmd_recover,

@@ -22,6 +22,7 @@ from monitor_app.cli.bundle_commands import (
     add_receipt_parser,
     add_release_parser,
 )
+from monitor_app.cli.dossier_commands import DOSSIER_HELP, add_dossier_parser
 from monitor_app.cli.filter_args import SORTS, add_filter_arguments
 from monitor_app.cli.identity_commands import (
     CONTACT_HELP,
@@ -155,6 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
     search = command("search", _("full-text search in every language"))
     search.add_argument("query")
     add_filter_arguments(search)
+
+    add_dossier_parser(
+        command("dossier", _(DOSSIER_HELP)), lambda sub: _add_globals(sub, suppress=True)
+    )
 
     audit = command("audit", _("check or show the audit log"))
     audit_actions = audit.add_subparsers(dest="action", required=True, metavar="ACTION")

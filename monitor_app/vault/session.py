@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from monitor_app.identity.contacts import ContactStore
     from monitor_app.identity.own import OwnIdentity
     from monitor_app.records.attachments import AttachmentStore
+    from monitor_app.records.dossiers import DossierStore
     from monitor_app.records.drafts import DraftStore
     from monitor_app.records.saved_searches import SavedSearchStore
     from monitor_app.records.store import RecordStore
@@ -182,6 +183,12 @@ class UnlockedVault:
         from monitor_app.records.saved_searches import SavedSearchStore
 
         return SavedSearchStore(self)
+
+    @property
+    def dossiers(self) -> DossierStore:
+        from monitor_app.records.dossiers import DossierStore
+
+        return DossierStore(self)
 
     @property
     def drafts(self) -> DraftStore:

@@ -56,6 +56,7 @@ from ui.shell.overview_page import type_label
 
 MAX_REFERENCES = 200
 ATTACHMENTS_TAB = 1  # references resolved to their titles; any beyond show as ids
+DOSSIER_TYPES = ("person", "place")  # the records a dossier gathers everything about
 
 
 def field_label(name: str) -> str:
@@ -269,6 +270,7 @@ def load_record(vault: UnlockedVault, record_id: str) -> Loaded:
 class RecordDetailPage(QWidget):
     back_requested = Signal()
     edit_requested = Signal(str)  # the record id
+    dossier_requested = Signal(str, str)  # person or place, and the record id
     loaded = Signal()  # the record (or an error saying why it cannot be shown) is on screen
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -313,9 +315,16 @@ class RecordDetailPage(QWidget):
         self.edit_button = QPushButton(_("Edit…"))
         self.edit_button.setEnabled(False)
         self.edit_button.clicked.connect(self._edit)
+        # Everything naming a person or a place (ui/records/dossier_page.py).
+        self.dossier_button = QPushButton(_("Dossier"))
+        self.dossier_button.setToolTip(_("Everything the vault holds about this record"))
+        self.dossier_button.hide()
+        self.dossier_button.clicked.connect(self._dossier)
+        self._type: str | None = None
 
         top = QHBoxLayout()
         top.addWidget(self.kind_label, 1)
+        top.addWidget(self.dossier_button)
         top.addWidget(self.edit_button)
         top.addWidget(self.back_button)
         layout = QVBoxLayout(self)
@@ -346,7 +355,9 @@ class RecordDetailPage(QWidget):
         self.tabs.setTabText(ATTACHMENTS_TAB, _("Attachments"))
         self.tabs.setTabEnabled(ATTACHMENTS_TAB, False)
         self.record_id = None
+        self._type = None
         self.edit_button.setEnabled(False)
+        self.dossier_button.hide()
         for label in (self.kind_label, self.title_label, self.meta_label):
             label.clear()
         self.error_label.clear()
@@ -393,12 +404,19 @@ class RecordDetailPage(QWidget):
                     continue
                 self._add_row(field_label(spec.name), formatter.value(spec, value))
         self.edit_button.setEnabled(not view.deleted_at)
+        self._type = view.type
+        self.dossier_button.setVisible(view.type in DOSSIER_TYPES and not view.deleted_at)
         self.loaded.emit()
 
     @Slot()
     def _edit(self) -> None:
         if self.record_id is not None:
             self.edit_requested.emit(self.record_id)
+
+    @Slot()
+    def _dossier(self) -> None:
+        if self.record_id is not None and self._type in DOSSIER_TYPES:
+            self.dossier_requested.emit(self._type, self.record_id)
 
     def _add_row(self, name: str, text: str) -> None:
         label = PlainTextLabel(name, role="muted")

@@ -47,9 +47,10 @@ SCREENSHOT_DELAY_MS = 100  # after the screen has settled: the last layout and p
 SCREENSHOT_POLL_MS = 50
 SCREENSHOT_WAIT_MS = 30_000  # a read that takes longer is not waited for
 SIGNAL_POLL_MS = 250
-# Screens --view can start on: the main view's sections, the editor of a demo incident, and
-# the screens of a locked app.
-VAULT_VIEWS = (*SECTIONS, "editor")
+# Screens --view can start on: the main view's sections, the editor of a demo incident, the
+# dossiers of the demo person and place named most, and the screens of a locked app.
+DOSSIER_VIEWS = {"person-dossier": "person", "place-dossier": "place"}
+VAULT_VIEWS = (*SECTIONS, "editor", *DOSSIER_VIEWS)
 VIEWS = (*VAULT_VIEWS, "unlock", "recover", "create")
 MIN_SIZE, MAX_SIZE = 320, 8192
 
@@ -247,6 +248,18 @@ def richest_incident(vault: UnlockedVault) -> str | None:
     return best.record_id
 
 
+def most_named(vault: UnlockedVault, type_name: str) -> str | None:
+    """The demo person or place the most records name (ties: by id), for its dossier."""
+    with vault.reading() as conn:
+        row = conn.execute(
+            "SELECT l.target_id FROM record_links AS l JOIN records AS r ON r.id = l.target_id"
+            " WHERE r.type = ? AND r.deleted_at IS NULL GROUP BY l.target_id"
+            " ORDER BY count(DISTINCT l.record_id) DESC, l.target_id LIMIT 1",
+            (type_name,),
+        ).fetchone()
+    return None if row is None else str(row[0])
+
+
 def show_view(window: VaultWindow, view: str) -> None:
     """Put the window on ``view``; the vault's screens need it unlocked (checked before)."""
     vault = window.vault
@@ -257,6 +270,13 @@ def show_view(window: VaultWindow, view: str) -> None:
             window.main_view.show_section("incident")
             if record_id is not None:
                 window.main_view.edit_record(record_id)
+        elif view in DOSSIER_VIEWS:
+            type_name = DOSSIER_VIEWS[view]
+            window.main_view.show_section(type_name)
+            subject = most_named(vault, type_name)
+            if subject is not None:
+                window.main_view.open_record(subject)
+                window.main_view.open_dossier(type_name, subject)
         else:
             window.main_view.show_section(view)
     elif view in ("unlock", "recover"):

@@ -2,7 +2,8 @@
 the left and one page at a time on the right.
 
 Pages: the overview (counts, unsaved work in encrypted drafts, and the global search's
-results), one table per record type, a read-only record page, the record editor, Handoff
+results), one table per record type, a read-only record page, a person's or a place's
+dossier (from its page; its rows open their records), the record editor, Handoff
 (bundles, receipts, purge), Contacts, the audit log and Settings. Each page has ``clear()``;
 ``MainView.clear()`` calls every one of them when the vault is locked, the editor last: it keeps
 unsaved work as an encrypted draft first.
@@ -29,6 +30,7 @@ from monitor_app.vault.session import UnlockedVault
 from ui.common.widgets import PlainTextLabel, shown_alone, wipe
 from ui.handoff.contacts_page import ContactsPage
 from ui.handoff.handoff_page import HandoffPage
+from ui.records.dossier_page import DossierPage
 from ui.records.editor import RecordEditorPage
 from ui.records.record_detail_page import RecordDetailPage
 from ui.records.record_list_page import RecordListPage
@@ -67,6 +69,7 @@ class MainView(QWidget):
         super().__init__(parent)
         self._vault: UnlockedVault | None = None
         self._return_to: QWidget | None = None
+        self._dossier_return: QWidget | None = None  # where the dossier's record led back to
 
         self.name_label = PlainTextLabel(role="heading")
         self.organisation_label = PlainTextLabel(role="muted")
@@ -90,6 +93,7 @@ class MainView(QWidget):
         self.overview_page = OverviewPage()
         self.list_pages = {type_name: RecordListPage(type_name) for type_name in RECORD_TYPES}
         self.detail_page = RecordDetailPage()
+        self.dossier_page = DossierPage()
         self.editor_page = RecordEditorPage()
         self.handoff_page = HandoffPage()
         self.contacts_page = ContactsPage()
@@ -104,7 +108,7 @@ class MainView(QWidget):
             "settings": self.settings_page,
         }
         self.stack = QStackedWidget()
-        for page in (*self.pages.values(), self.detail_page, self.editor_page):
+        for page in (*self.pages.values(), self.detail_page, self.dossier_page, self.editor_page):
             self.stack.addWidget(page)
 
         self.nav = QListWidget()
@@ -149,6 +153,9 @@ class MainView(QWidget):
             page.new_requested.connect(self.new_record)
         self.detail_page.back_requested.connect(self.go_back)
         self.detail_page.edit_requested.connect(self.edit_record)
+        self.detail_page.dossier_requested.connect(self.open_dossier)
+        self.dossier_page.back_requested.connect(self._dossier_back)
+        self.dossier_page.record_requested.connect(self.open_record)
         self.editor_page.saved.connect(self._records_changed)
         self.editor_page.deleted.connect(self._records_changed)
         self.editor_page.closed.connect(self.go_back)
@@ -196,7 +203,7 @@ class MainView(QWidget):
         self._search_timer.stop()
         self.word_forms.stop()
         self._vault = None
-        self._return_to = None
+        self._return_to = self._dossier_return = None
         self.name_label.clear()
         self.organisation_label.clear()
         wipe(self.search_edit)
@@ -204,6 +211,7 @@ class MainView(QWidget):
         for page in self.list_pages.values():
             page.clear()
         self.detail_page.clear()
+        self.dossier_page.clear()
         self.handoff_page.clear()
         self.contacts_page.clear()
         self.audit_page.clear()
@@ -220,6 +228,7 @@ class MainView(QWidget):
         for page in self.list_pages.values():
             page.shutdown()
         self.detail_page.shutdown()
+        self.dossier_page.shutdown()
         for other in (self.handoff_page, self.contacts_page, self.audit_page, self.settings_page):
             other.shutdown()
         self.editor_page.shutdown()
@@ -259,8 +268,9 @@ class MainView(QWidget):
 
     def _enter(self, key: str) -> None:
         self.detail_page.clear()
+        self.dossier_page.clear()
         self.editor_page.clear()  # unsaved work stays as an encrypted draft
-        self._return_to = None
+        self._return_to = self._dossier_return = None
         page = self.pages[key]
         self.stack.setCurrentWidget(page)
         if isinstance(page, RecordListPage) and self._vault is not None:
@@ -275,6 +285,31 @@ class MainView(QWidget):
         self.record_activated.emit(record_id)
         if self.stack.currentWidget() is not self.detail_page:
             self._return_to = self.stack.currentWidget()
+        self.detail_page.show_record(self._vault, record_id)
+        self.stack.setCurrentWidget(self.detail_page)
+        self.detail_page.back_button.setFocus()
+
+    @Slot(str, str)
+    def open_dossier(self, kind: str, record_id: str) -> None:
+        """A person's or a place's dossier, from its page; Back leads to that page again."""
+        if self._vault is None:
+            return
+        if self._return_to is not self.dossier_page:
+            # The record's own Back: kept for when the dossier leads back to the record.
+            self._dossier_return = self._return_to
+        self.detail_page.clear()
+        self.dossier_page.show_dossier(self._vault, kind, record_id)
+        self.stack.setCurrentWidget(self.dossier_page)
+        self.dossier_page.back_button.setFocus()
+
+    @Slot()
+    def _dossier_back(self) -> None:
+        record_id = self.dossier_page.record_id
+        self.dossier_page.clear()
+        self._return_to, self._dossier_return = self._dossier_return, None
+        if self._vault is None or record_id is None:
+            self.go_back()
+            return
         self.detail_page.show_record(self._vault, record_id)
         self.stack.setCurrentWidget(self.detail_page)
         self.detail_page.back_button.setFocus()
@@ -319,6 +354,9 @@ class MainView(QWidget):
             page.refresh()
         if self._vault is not None:
             self.overview_page.show_vault(self._vault)
+            kind, record_id = self.dossier_page.kind, self.dossier_page.record_id
+            if kind is not None and record_id is not None:  # a dossier to go back to
+                self.dossier_page.show_dossier(self._vault, kind, record_id)
         self.audit_page.refresh()
 
     @Slot()
