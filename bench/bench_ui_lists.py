@@ -134,9 +134,9 @@ class Scenario:
 
 
 # -- the vault ------------------------------------------------------------------------------
-def open_vault(path: Path, n: int) -> UnlockedVault:
+def open_vault(path: Path, n: int, passphrase: str = PASSPHRASE) -> UnlockedVault:
     if path.exists():
-        vault = lifecycle.unlock(path, PASSPHRASE)
+        vault = lifecycle.unlock(path, passphrase)
         print(f"reusing {path}: {vault.records.count('incident')} incidents", flush=True)
         return vault
     vault, _code = lifecycle.create_vault(path, PASSPHRASE, name="GUI benchmark")
@@ -334,6 +334,9 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=100_000, help="incidents (default 100 000)")
     parser.add_argument("--dir", type=Path, help="parent of the temporary directory")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="reuse or keep the vault here")
+    parser.add_argument(
+        "--passphrase", default=PASSPHRASE, help="of a reused vault (bench_facets.py --keep)"
+    )
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)
@@ -355,7 +358,7 @@ def main() -> int:
         path = root / "vault"
     vault = None
     try:
-        vault = open_vault(path, args.n)
+        vault = open_vault(path, args.n, args.passphrase)
         core_reads(vault)
         drive_window(vault, path)
     finally:
