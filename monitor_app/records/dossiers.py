@@ -291,18 +291,33 @@ def _gather_person(conn: Connection, person_id: str) -> _Gathered:
     for incident, visit in visit_of.items():
         if visit in visits:
             roles.setdefault(visit, set()).update(roles[incident])
-    owners = {person_id: "person"}
-    owners.update(dict.fromkeys(incidents, "incident"))
-    owners.update(dict.fromkeys(visits, "visit"))
+    # The incidents' attachments in one pass led by the same links; the person's own and
+    # the visits' (a few records) by id.
+    attachments = [
+        AttachmentItem(row[0], row[1], "incident", row[2], row[3], int(row[4]), row[5])
+        for row in conn.execute(
+            "SELECT DISTINCT a.id, a.record_id, a.original_name, a.media_type, a.size,"
+            " a.added_at FROM record_links AS p CROSS JOIN attachments AS a"
+            " ON a.record_id = p.record_id WHERE p.target_id = ? AND p.field = 'people'"
+            " AND a.deleted_at IS NULL",
+            (person_id,),
+        )
+        if row[1] in incidents
+    ]
+    owners = {person_id: "person", **dict.fromkeys(visits, "visit")}
+    attachments += _attachments(conn, owners)
+    attachments.sort(key=lambda a: (a.added_at, a.attachment_id))
     return _Gathered(
         {"incidents": _by_date(incidents.items()), "visits": _by_date(visits.items())},
         roles,
-        attachments=_attachments(conn, owners),
+        attachments=attachments,
         breakdowns={"by_role": by_role},
     )
 
 
-_NAMING = "SELECT record_id FROM record_links WHERE target_id = ?"
+# Records naming the person other than through an incident's people (none yet: a visit's
+# team is names, not people records), so that an incident is not looked up twice.
+_NAMING = "SELECT record_id FROM record_links WHERE target_id = ? AND field != 'people'"
 
 
 def _gather_place(conn: Connection, place_id: str) -> _Gathered:
@@ -313,9 +328,11 @@ def _gather_place(conn: Connection, place_id: str) -> _Gathered:
     }
     for record_id, type_name, date, status, kind in conn.execute(
         "SELECT r.id, r.type, r.sort_date, r.case_status,"
-        " json_extract(v.fields, '$.incident_type') FROM record_links AS l"
-        " CROSS JOIN records AS r ON r.id = l.record_id"
-        " CROSS JOIN revisions AS v ON v.record_id = r.id AND v.revision = r.current_revision"
+        # The one field read from the revision, and only an incident's: reading the
+        # revisions is most of a place's cost (a column, as case_status has, would spare it).
+        " CASE r.type WHEN 'incident' THEN (SELECT json_extract(v.fields, '$.incident_type')"
+        " FROM revisions AS v WHERE v.record_id = r.id AND v.revision = r.current_revision)"
+        " END FROM record_links AS l CROSS JOIN records AS r ON r.id = l.record_id"
         f" WHERE l.target_id = ? AND l.field = 'place_id' AND {_LIVE.format(t='r')}",
         (place_id,),
     ):
