@@ -344,7 +344,10 @@ def test_a_vault_from_schema_9_gets_its_facets_and_word_forms(
         {"place_id": place, "started_at": "2026-11-15T10:00:00+06:00", "visit_type": "ad_hoc"},
     ).record_id
     expected = {f: vault.records.facet_counts(Filters(), f) for f in ("case_status", "region")}
-    with vault.transaction() as conn:  # undo versions 11 and 10, as an older app left it
+    by_type = vault.dossiers.place_dossier(place).breakdowns["by_incident_type"]
+    assert by_type and "" not in by_type
+    with vault.transaction() as conn:  # undo versions 12 to 10, as an older app left it
+        conn.execute("ALTER TABLE records DROP COLUMN kind")
         for name in ("status", "risk", "region"):
             conn.execute(f"DROP INDEX records_live_sort_{name}")
         conn.execute("DROP TABLE record_links")
@@ -363,6 +366,7 @@ def test_a_vault_from_schema_9_gets_its_facets_and_word_forms(
         assert again.meta("schema_version") == str(migrations.SCHEMA_VERSION)
         for facet, counts in expected.items():
             assert again.records.facet_counts(Filters(), facet) == counts
+        assert again.dossiers.place_dossier(place).breakdowns["by_incident_type"] == by_type
         assert again.records.names([visit])[visit].display == "ИВС, 2026-11-15"
         assert word_forms.pending(again) == 14
         plural = Filters(text="пытка")

@@ -187,7 +187,7 @@ def downgrade_to_v1(vault: UnlockedVault) -> None:
             if index not in v1_names:
                 conn.execute(f'DROP INDEX "{index}"')
         later_columns = ("search_rowid", "purged_at", "purged_receipt")
-        for column in (*later_columns, "case_status", "reprisal_risk", "region"):
+        for column in (*later_columns, "case_status", "reprisal_risk", "region", "kind"):
             conn.execute(f"ALTER TABLE records DROP COLUMN {column}")
         for column in PROVENANCE_COLUMNS:  # version 8
             conn.execute(f"ALTER TABLE revisions DROP COLUMN {column}")

@@ -220,7 +220,7 @@ def _purge_record(
     conn.execute("DELETE FROM record_links WHERE record_id = ?", (record_id,))
     conn.execute(
         "UPDATE records SET display = '', place_id = NULL, case_status = NULL,"
-        " reprisal_risk = NULL, region = NULL, purged_at = ?, purged_receipt = ?"
+        " reprisal_risk = NULL, region = NULL, kind = NULL, purged_at = ?, purged_receipt = ?"
         " WHERE id = ?",
         (stamp, receipt, record_id),
     )

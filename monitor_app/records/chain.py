@@ -53,11 +53,16 @@ def list_columns(
     return display, sort_date, place_id
 
 
+# The field each type's ``kind`` column copies (schema version 12).
+KIND_FIELDS = {"incident": "incident_type", "visit": "visit_type", "place": "place_type"}
+
+
 def facet_columns(
     conn: Connection, record_type: RecordType, public: dict[str, Any]
-) -> tuple[str | None, str | None, str | None]:
-    """The record's case status, reprisal risk and region, as the lists filter by them: a
-    place's own region, or for another record that of its place (as stored now)."""
+) -> tuple[str | None, str | None, str | None, str | None]:
+    """The record's case status, reprisal risk and region, as the lists filter by them (a
+    place's own region, or for another record that of its place, as stored now), and its
+    kind (the code of KIND_FIELDS)."""
     if record_type.name == "place":
         region = public.get("region") or None
     else:
@@ -68,7 +73,9 @@ def facet_columns(
             else None
         )
         region = row[0] if row else None
-    return public.get("case_status"), public.get("reprisal_risk"), region
+    kind_field = KIND_FIELDS.get(record_type.name)
+    kind = public.get(kind_field) if kind_field else None
+    return public.get("case_status"), public.get("reprisal_risk"), region, kind or None
 
 
 def _write_columns(
@@ -77,7 +84,7 @@ def _write_columns(
     """Set the list and facet columns of an existing row from its current fields."""
     conn.execute(
         "UPDATE records SET display = ?, sort_date = ?, place_id = ?, case_status = ?,"
-        " reprisal_risk = ?, region = ? WHERE id = ?",
+        " reprisal_risk = ?, region = ?, kind = ? WHERE id = ?",
         (
             *list_columns(conn, record_type, public),
             *facet_columns(conn, record_type, public),
@@ -259,8 +266,8 @@ def put(
         conn.execute(
             "INSERT INTO records (id, type, current_revision, created_at, created_by,"
             " modified_at, modified_by, display, sort_date, place_id, case_status,"
-            " reprisal_risk, region, search_rowid)"
-            " VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " reprisal_risk, region, kind, search_rowid)"
+            " VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 revision.record_id,
                 record_type.name,

@@ -327,12 +327,10 @@ def _gather_place(conn: Connection, place_id: str) -> _Gathered:
         "incident": {},
     }
     for record_id, type_name, date, status, kind in conn.execute(
-        "SELECT r.id, r.type, r.sort_date, r.case_status,"
-        # The one field read from the revision, and only an incident's: reading the
-        # revisions is most of a place's cost (a column, as case_status has, would spare it).
-        " CASE r.type WHEN 'incident' THEN (SELECT json_extract(v.fields, '$.incident_type')"
-        " FROM revisions AS v WHERE v.record_id = r.id AND v.revision = r.current_revision)"
-        " END FROM record_links AS l CROSS JOIN records AS r ON r.id = l.record_id"
+        # Every figure from the record's row (the type code is its ``kind`` column, schema
+        # version 12): reading each incident's revision was most of a busy place's cost.
+        "SELECT r.id, r.type, r.sort_date, r.case_status, r.kind"
+        " FROM record_links AS l CROSS JOIN records AS r ON r.id = l.record_id"
         f" WHERE l.target_id = ? AND l.field = 'place_id' AND {_LIVE.format(t='r')}",
         (place_id,),
     ):
@@ -343,9 +341,8 @@ def _gather_place(conn: Connection, place_id: str) -> _Gathered:
         chunk = visits[start : start + _CHUNK]
         marks = ",".join("?" * len(chunk))
         for row in conn.execute(
-            "SELECT r.id, r.sort_date, r.case_status, json_extract(v.fields, '$.incident_type')"
-            f" FROM record_links AS l CROSS JOIN records AS r ON r.id = l.record_id"
-            " CROSS JOIN revisions AS v ON v.record_id = r.id AND v.revision = r.current_revision"
+            "SELECT r.id, r.sort_date, r.case_status, r.kind"
+            " FROM record_links AS l CROSS JOIN records AS r ON r.id = l.record_id"
             f" WHERE l.target_id IN ({marks}) AND l.field = 'visit_id' AND r.type = 'incident'"
             f" AND {_LIVE.format(t='r')}",
             chunk,
@@ -419,13 +416,8 @@ def _items(
         chunk = record_ids[start : start + _CHUNK]
         marks = ",".join("?" * len(chunk))
         for row in conn.execute(
-            # The type code alone: a description can be long, and only the code is shown.
-            "SELECT r.id, r.type, r.sort_date, r.display, r.case_status,"
-            " json_extract(v.fields, CASE r.type WHEN 'incident' THEN '$.incident_type'"
-            " ELSE '$.visit_type' END)"
-            " FROM records AS r CROSS JOIN revisions AS v"
-            " ON v.record_id = r.id AND v.revision = r.current_revision"
-            f" WHERE r.id IN ({marks})",
+            "SELECT r.id, r.type, r.sort_date, r.display, r.case_status, r.kind"
+            f" FROM records AS r WHERE r.id IN ({marks})",
             chunk,
         ):
             record_id, type_name, date, display, status, kind = row

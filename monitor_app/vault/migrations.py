@@ -12,7 +12,7 @@ from collections.abc import Callable
 from monitor_app.errors import VaultError
 from monitor_app.vault.database import Connection
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 _V1 = """
 CREATE TABLE meta (
@@ -407,6 +407,19 @@ CREATE TABLE saved_searches (
 )
 """
 
+# Version 12: each record's kind (an incident's incident_type, a visit's visit_type, a place's
+# place_type) is a column like case_status, so a place's dossier counts its incidents by type
+# from the rows it reads anyway instead of from each incident's revision.
+_V12 = """
+ALTER TABLE records ADD COLUMN kind TEXT;
+UPDATE records SET kind = (
+    SELECT json_extract(v.fields, CASE records.type WHEN 'incident' THEN '$.incident_type'
+        WHEN 'visit' THEN '$.visit_type' ELSE '$.place_type' END)
+    FROM revisions AS v
+    WHERE v.record_id = records.id AND v.revision = records.current_revision
+) WHERE purged_at IS NULL AND type IN ('incident', 'visit', 'place')
+"""
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _run_statements(_V1),
     2: _run_statements(_V2),
@@ -419,6 +432,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     9: _run_statements(_V9),
     10: _run_statements(_V10),
     11: _run_statements(_V11),
+    12: _run_statements(_V12),
 }
 
 
