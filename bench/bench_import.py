@@ -112,6 +112,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--dir", type=Path)
     parser.add_argument("--hub", type=Path, help="a full hub to copy (bench_facets.py --keep)")
     parser.add_argument("--passphrase", default="bench facets passphrase")
+    parser.add_argument("--runs", type=int, default=3, help="imports into each hub (median)")
     parser.add_argument("--json", nargs="?", const="-")
     args = parser.parse_args(argv)
     held = args.n or (10_000 if args.quick else 100_000)
@@ -140,9 +141,9 @@ def main(argv: list[str]) -> int:
         for vault in (field, empty, full):
             vault.lock()
 
-        into_empty, empty_cpu = median_import(work / "empty", bundle, work)
+        into_empty, empty_cpu = median_import(work / "empty", bundle, work, runs=args.runs)
         into_full, full_cpu = median_import(
-            full_folder, bundle, work, args.passphrase if args.hub else PASSPHRASE
+            full_folder, bundle, work, args.passphrase if args.hub else PASSPHRASE, args.runs
         )
         secured = subprocess.run(
             [sys.executable, __file__, CHILD_FLAG, str(work / "empty"), str(bundle), str(work)],

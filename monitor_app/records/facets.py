@@ -213,8 +213,14 @@ def organisation_counts(
 
 def _grouped(conn: Connection, filters: Filters, column: str) -> dict[str, int]:
     clauses, params = where(filters)
+    # Left to itself SQLite reads the grouped facet's own index, in its order, and looks up
+    # each row to test the other filters: every incident of a million. When another filter
+    # narrows the records, "+" makes it lead through that filter's index instead, which
+    # holds every facet column (schema version 12): a sort of the few it keeps.
+    grouping = column if filters.without("type").is_empty else f"+{column}"
     rows = conn.execute(
-        f"SELECT {column}, count(*) FROM records WHERE {' AND '.join(clauses)} GROUP BY {column}",
+        f"SELECT {column}, count(*) FROM records WHERE {' AND '.join(clauses)}"
+        f" GROUP BY {grouping}",
         params,
     )
     return {(value if value is not None else NONE): int(n) for value, n in rows}

@@ -409,15 +409,33 @@ CREATE TABLE saved_searches (
 
 # Version 12: each record's kind (an incident's incident_type, a visit's visit_type, a place's
 # place_type) is a column like case_status, so a place's dossier counts its incidents by type
-# from the rows it reads anyway instead of from each incident's revision.
-_V12 = """
+# from the rows it reads anyway instead of from each incident's revision. And each facet's
+# index carries every other facet column and the date: a facet's counts under another facet
+# (the places of the "referred" incidents) read one index instead of a row per record, which
+# at a million incidents took 2 to 5 s.
+_V12 = f"""
 ALTER TABLE records ADD COLUMN kind TEXT;
 UPDATE records SET kind = (
     SELECT json_extract(v.fields, CASE records.type WHEN 'incident' THEN '$.incident_type'
         WHEN 'visit' THEN '$.visit_type' ELSE '$.place_type' END)
     FROM revisions AS v
     WHERE v.record_id = records.id AND v.revision = records.current_revision
-) WHERE purged_at IS NULL AND type IN ('incident', 'visit', 'place')
+) WHERE purged_at IS NULL AND type IN ('incident', 'visit', 'place');
+DROP INDEX records_live_status;
+CREATE INDEX records_live_status ON records (type, case_status, deleted_at, purged_at,
+    reprisal_risk, region, place_id, created_by, sort_date) {_LIVE};
+DROP INDEX records_live_risk;
+CREATE INDEX records_live_risk ON records (type, reprisal_risk, deleted_at, purged_at,
+    case_status, region, place_id, created_by, sort_date) {_LIVE};
+DROP INDEX records_live_region;
+CREATE INDEX records_live_region ON records (type, region, deleted_at, purged_at,
+    case_status, reprisal_risk, place_id, created_by, sort_date) {_LIVE};
+DROP INDEX records_live_place;
+CREATE INDEX records_live_place ON records (type, place_id, deleted_at, purged_at,
+    case_status, reprisal_risk, region, created_by, sort_date) {_LIVE};
+DROP INDEX records_live_author;
+CREATE INDEX records_live_author ON records (type, created_by, deleted_at, purged_at,
+    case_status, reprisal_risk, region, place_id, sort_date) {_LIVE}
 """
 
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
