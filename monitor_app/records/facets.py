@@ -219,8 +219,7 @@ def _grouped(conn: Connection, filters: Filters, column: str) -> dict[str, int]:
     # holds every facet column (schema version 12): a sort of the few it keeps.
     grouping = column if filters.without("type").is_empty else f"+{column}"
     rows = conn.execute(
-        f"SELECT {column}, count(*) FROM records WHERE {' AND '.join(clauses)}"
-        f" GROUP BY {grouping}",
+        f"SELECT {column}, count(*) FROM records WHERE {' AND '.join(clauses)} GROUP BY {grouping}",
         params,
     )
     return {(value if value is not None else NONE): int(n) for value, n in rows}
