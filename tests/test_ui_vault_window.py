@@ -301,3 +301,32 @@ def test_closing_while_unlocking_locks_the_late_vault(
     window.close()  # waits for the job
     assert len(opened) == 1 and opened[0].is_locked
     assert window.vault is None
+
+
+def test_showing_a_vault_never_waits_behind_a_long_background_read(
+    qtbot: QtBot, vault: UnlockedVault, vault_dir: Path
+) -> None:
+    # At a million records a background read (the word forms' catch-up, a count) holds the
+    # vault for seconds; the window must not freeze waiting for it to show the vault.
+    import threading
+
+    window = open_window(qtbot, vault_dir, vault=vault)
+    holding, release = threading.Event(), threading.Event()
+    outcome: dict[str, bool] = {}
+
+    def long_read() -> None:
+        with vault.reading():
+            holding.set()
+            outcome["waited_out"] = not release.wait(10)
+
+    holder = threading.Thread(target=long_read)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        window.main_view.show_vault(vault)
+        released_in_time = not release.is_set()
+        assert window.main_view.name_label.text() == vault.name
+    finally:
+        release.set()
+        holder.join()
+    assert released_in_time and outcome == {"waited_out": False}

@@ -52,6 +52,9 @@ class UnlockedVault:
         self._lock = threading.RLock()
         self.blobs = BlobStore(path)
         self._author: Author | None = None
+        self._name: str | None = None
+        # Read now, before any background job can hold the vault: a window shows them at once.
+        _ = self.name, self.author
 
     # -- state -----------------------------------------------------------------------------
     @property
@@ -119,6 +122,7 @@ class UnlockedVault:
             self._data_key = None
             self._slots = None
             self._author = None
+            self._name = None
 
     def __enter__(self) -> UnlockedVault:
         return self
@@ -155,6 +159,14 @@ class UnlockedVault:
         with self.reading() as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
+
+    @property
+    def name(self) -> str:
+        """The vault's name, as given when it was created (never changed): read once, so that
+        the GUI thread never waits for the vault behind a long background read to show it."""
+        if self._name is None:
+            self._name = self.meta("name") or ""
+        return self._name
 
     @property
     def author(self) -> Author:

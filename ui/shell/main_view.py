@@ -187,8 +187,8 @@ class MainView(QWidget):
         """Show ``vault``: its name, the overview; each list loads when first opened."""
         self.clear()
         self._vault = vault
-        author = vault.author  # read once at unlock, from the small meta table
-        self.name_label.setText(shown_alone(vault.meta("name") or author.name))
+        author = vault.author  # both read once at unlock, from the small meta table
+        self.name_label.setText(shown_alone(vault.name or author.name))
         self.organisation_label.setText(shown_alone(author.organisation or ""))
         for page in self.list_pages.values():
             page.set_vault(vault)
