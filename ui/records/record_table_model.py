@@ -41,6 +41,7 @@ from monitor_app.records import authorship, listing
 from monitor_app.records.facets import Filters
 from monitor_app.records.store import RecordSummary
 from monitor_app.vault.session import UnlockedVault
+from ui.common import gradual_release
 from ui.common.workers import JobRunner
 from ui.records.list_columns import (
     CASE_STATUS,
@@ -329,6 +330,8 @@ class RecordTableModel(QAbstractTableModel):
         self.state_changed.emit()
 
     def _reset_rows(self) -> None:
+        gradual_release.release(self._rows)
+        gradual_release.release(self._ids)
         self._rows, self._ids = [], set()
         self._total = None
         self._exhausted = self._first_done = False
