@@ -13,7 +13,6 @@ visible, bidi-isolated from the count beside it).
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Any
 
@@ -30,11 +29,12 @@ from PySide6.QtWidgets import (
     QWidgetAction,
 )
 
-from monitor_app.errors import MonitorError
+from monitor_app.errors import MonitorError, ValidationError
 from monitor_app.i18n import _
 from monitor_app.jobs import CancelToken, Progress
 from monitor_app.messages import describe
 from monitor_app.records import authorship
+from monitor_app.records.dates import check_bound
 from monitor_app.records.facets import NONE, Filters
 from monitor_app.vault.session import UnlockedVault
 from ui.common.widgets import ErrorLabel, FlowLayout, PlainTextLabel, isolate, shown_line, wipe
@@ -52,7 +52,15 @@ TYPE_FACETS: dict[str, tuple[str, ...]] = {
 DATED = ("visit", "incident")  # the types whose lists have a date to filter by
 MAX_SHOWN = 500  # values listed per facet, most frequent first (chosen ones always)
 VALUE_ROLE = Qt.ItemDataRole.UserRole
-_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def _is_bound(text: str) -> bool:
+    """The core's own check of a date range's bound (a calendar day, YYYY[-MM[-DD]])."""
+    try:
+        check_bound(text, "date")
+    except ValidationError:
+        return False
+    return True
 
 
 def facet_title(facet: str) -> str:
@@ -194,7 +202,7 @@ class FacetPanel(QWidget):
         dates = []
         for edit in (self.from_edit, self.to_edit):
             text = edit.text().strip()
-            if text and not _DATE.match(text):
+            if text and not _is_bound(text):
                 self.date_error.show_message(_("Write a date as YYYY, YYYY-MM or YYYY-MM-DD."))
                 return
             dates.append(text or None)
