@@ -16,6 +16,7 @@ from monitor_app.cli import io
 from monitor_app.display_text import shown_line
 from monitor_app.i18n import N_, _
 from monitor_app.records.dossiers import (
+    BREAKDOWNS,
     DEFAULT_LIMIT,
     PERSON_SECTIONS,
     PLACE_SECTIONS,
@@ -88,15 +89,6 @@ _HEADINGS = {
     "recommendations": N_("Recommendations: {n}"),
     "occupancy": N_("Occupancy recorded: {n}"),
 }
-_BREAKDOWNS = {
-    "by_role": ("person_role", N_("Incidents by role: {values}")),
-    "by_incident_type": ("incident_type", N_("Incidents by type: {values}")),
-    "by_case_status": ("case_status", N_("Incidents by case status: {values}")),
-    "by_recommendation_status": (
-        "recommendation_status",
-        N_("Recommendations by status: {values}"),
-    ),
-}
 
 
 def _dossier_lines(dossier: Dossier, vocabularies: Vocabularies) -> list[str]:
@@ -105,7 +97,7 @@ def _dossier_lines(dossier: Dossier, vocabularies: Vocabularies) -> list[str]:
     if dossier.kind == "place" and isinstance(capacity, int):
         lines.append(_("Capacity: {n}").format(n=capacity))
     for name, counts in dossier.breakdowns.items():
-        vocabulary, heading = _BREAKDOWNS[name]
+        vocabulary, heading = BREAKDOWNS[name]
         parts = [
             f"{_label(vocabularies, vocabulary, code)}: {n}" for code, n in sorted(counts.items())
         ]

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from monitor_app.errors import NotFoundError, ValidationError
+from monitor_app.i18n import N_
 from monitor_app.records.store import RecordView
 from monitor_app.vault.database import Connection
 
@@ -37,6 +38,17 @@ MAX_LIMIT = 1_000
 PERSON_SECTIONS = ("incidents", "visits", "attachments")
 PLACE_SECTIONS = ("visits", "incidents", "recommendations", "occupancy")
 _LIVE = "{t}.deleted_at IS NULL AND {t}.purged_at IS NULL"
+# Each breakdown of ``Dossier.breakdowns``: the vocabulary of its codes, and the sentence the
+# CLI and the app show it in (translated where shown).
+BREAKDOWNS = {
+    "by_role": ("person_role", N_("Incidents by role: {values}")),
+    "by_incident_type": ("incident_type", N_("Incidents by type: {values}")),
+    "by_case_status": ("case_status", N_("Incidents by case status: {values}")),
+    "by_recommendation_status": (
+        "recommendation_status",
+        N_("Recommendations by status: {values}"),
+    ),
+}
 
 
 @dataclass(frozen=True)

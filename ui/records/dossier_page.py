@@ -33,6 +33,7 @@ from monitor_app.i18n import _
 from monitor_app.jobs import CancelToken, Progress
 from monitor_app.messages import describe
 from monitor_app.records.dossiers import (
+    BREAKDOWNS,
     AttachmentItem,
     Dossier,
     DossierItem,
@@ -273,24 +274,15 @@ class DossierPage(QWidget):
 
     def _summary(self, dossier: Dossier, labels: Labels) -> str:
         lines = []
-        breakdowns = {
-            "by_role": ("person_role", _("Incidents by role: {values}")),
-            "by_incident_type": ("incident_type", _("Incidents by type: {values}")),
-            "by_case_status": ("case_status", _("Incidents by case status: {values}")),
-            "by_recommendation_status": (
-                "recommendation_status",
-                _("Recommendations by status: {values}"),
-            ),
-        }
         for name, counts in dossier.breakdowns.items():
             if not counts:
                 continue
-            vocabulary, template = breakdowns[name]
+            vocabulary, template = BREAKDOWNS[name]
             values = ", ".join(
                 f"{labels(vocabulary, code) or _('(not set)')}: {n}"
                 for code, n in sorted(counts.items(), key=lambda pair: -pair[1])
             )
-            lines.append(template.format(values=values))
+            lines.append(_(template).format(values=values))
         capacity = dossier.record.fields.get("capacity")
         if dossier.kind == "place" and isinstance(capacity, int):
             lines.append(_("Capacity: {n}").format(n=capacity))
